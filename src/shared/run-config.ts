@@ -1,0 +1,128 @@
+// The one validated object that drives a run (design.md "Run config"). Shared by CLI, services and UI.
+import { z } from 'zod';
+
+export const METHODS = ['ce', 'kd', 'ssld', 'dml', 'udml', 'dkd', 'dist', 'wsl', 'rkd', 'at'] as const;
+/** Methods the engine trains today; the others are accepted by the schema but refused before training. */
+export const IMPLEMENTED_METHODS = ['ce', 'kd', 'ssld', 'dml'] as const;
+export type Method = (typeof METHODS)[number];
+
+export const ARCHS = ['refnet', 'mobilenet_v2', 'resnet18'] as const;
+export type Arch = (typeof ARCHS)[number];
+
+export const StudentSpec = z.object({
+  arch: z.enum(ARCHS),
+  /** Width multiplier (mobilenet_v2: 0.35, 0.5, 1.0). */
+  width: z.number().positive().max(2).optional(),
+  inputSize: z.number().int().min(32).max(224),
+});
+export type StudentSpec = z.infer<typeof StudentSpec>;
+
+export const Temperature = z.union([
+  z.number().positive(),
+  z.object({ start: z.number().positive(), end: z.number().positive() }),
+]);
+
+export const DIVERGENCES = ['js', 'symkl'] as const;
+
+export const RunConfig = z
+  .object({
+    name: z.string().min(1).max(120),
+    dataset: z.string().min(1),
+    method: z.enum(METHODS),
+    teacher: z.string().min(1).optional(),
+    student: StudentSpec,
+    peers: z.array(StudentSpec).max(7).optional(),
+    data: z
+      .object({
+        useLabels: z.boolean().default(true),
+        useUnlabeled: z.boolean().default(true),
+        /** Use a stored mining's selection (id or the newest for the teacher when omitted) instead of the whole pool. */
+        mining: z
+          .object({ perClass: z.number().int().positive(), minConfidence: z.number().min(0).max(1).default(0) })
+          .optional(),
+        augment: z
+          .object({
+            flip: z.boolean().default(true),
+            cropScaleMin: z.number().min(0.05).max(1).default(0.5),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    loss: z
+      .object({
+        temperature: Temperature.default(1),
+        /** KD: weight of the teacher term (1-alpha goes to CE). */
+        alpha: z.number().min(0).max(1).default(0.9),
+        /** DML: weight of the peer divergence. */
+        beta: z.number().min(0).default(1),
+        divergence: z.enum(DIVERGENCES).default('js'),
+        /** Extra weight per named loss part, e.g. {"ce": 1, "ssld": 1}. */
+        weights: z.record(z.string(), z.number().min(0)).optional(),
+      })
+      .prefault({}),
+    optim: z
+      .object({
+        name: z.enum(['adam', 'sgd', 'momentum']).default('adam'),
+        lr: z.number().positive().max(10).default(0.002),
+        schedule: z.enum(['cosine', 'step', 'constant']).default('cosine'),
+        warmupEpochs: z.number().min(0).default(1),
+        weightDecay: z.number().min(0).default(0),
+      })
+      .prefault({}),
+    epochs: z.number().int().min(1).max(10_000),
+    batchSize: z.number().int().min(1).max(1024).default(32),
+    seed: z.number().int().min(0).default(0),
+    teacherCache: z.enum(['off', 'views']).default('views'),
+  })
+  .superRefine((c, ctx) => {
+    const needsTeacher = c.method !== 'ce' && c.method !== 'dml';
+    if (needsTeacher && !c.teacher) {
+      ctx.addIssue({ code: 'custom', path: ['teacher'], message: `method "${c.method}" needs a teacher` });
+    }
+    if (c.method === 'dml' && (!c.peers || c.peers.length === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['peers'], message: 'method "dml" needs at least one peer student' });
+    }
+    if ((c.method === 'ce' || c.method === 'kd') && !c.data.useLabels) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'useLabels'], message: `method "${c.method}" needs labels` });
+    }
+    if (c.method === 'ssld' && !c.data.useLabels && !c.data.useUnlabeled) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: 'an SSLD run needs labeled or unlabeled images' });
+    }
+  });
+export type RunConfig = z.infer<typeof RunConfig>;
+export type RunConfigInput = z.input<typeof RunConfig>;
+
+/** Sensible starting points per method, used by the New-run form and `distill run` flags. */
+export function defaultRunConfig(method: Method, dataset: string, teacher?: string): RunConfigInput {
+  const base: RunConfigInput = {
+    name: `${method}-${new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '')}`,
+    dataset,
+    method,
+    student: { arch: 'mobilenet_v2', width: 0.35, inputSize: 96 },
+    epochs: 10,
+    batchSize: 32,
+  };
+  switch (method) {
+    case 'ce':
+      return { ...base, data: { useLabels: true, useUnlabeled: false } };
+    case 'kd':
+      return { ...base, teacher, loss: { temperature: 4, alpha: 0.9 }, data: { useLabels: true, useUnlabeled: false } };
+    case 'ssld':
+      return { ...base, teacher, loss: { temperature: 1, divergence: 'js' }, data: { useLabels: false, useUnlabeled: true } };
+    case 'dml':
+      return {
+        ...base,
+        peers: [{ arch: 'mobilenet_v2', width: 0.35, inputSize: 96 }],
+        loss: { temperature: 1, beta: 1, divergence: 'js' },
+        data: { useLabels: true, useUnlabeled: true },
+      };
+    default:
+      return { ...base, teacher };
+  }
+}
+
+export function temperatureAt(t: z.infer<typeof Temperature>, progress: number): number {
+  if (typeof t === 'number') return t;
+  const p = Math.min(1, Math.max(0, progress));
+  return t.start + (t.end - t.start) * p;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    // tfjs backends are process-global: keep each file in its own fork.
+    pool: 'forks',
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+});
