@@ -1,0 +1,64 @@
+// Batched inference over image files (eval view: short side to 1.143·size, center crop): the one path
+// used by per-epoch validation, `distill eval`, mining and teacher predictions.
+import * as tf from '@tensorflow/tfjs';
+import { evalViews } from './train/batches.js';
+
+export interface PredictItem {
+  key: string;
+  path: string;
+}
+
+export interface Predictions {
+  /** Row-major [n, classes] probabilities (softmax of logits / temperature). */
+  probs: Float32Array;
+  classes: number;
+  n: number;
+  /** Items that could not be decoded (skipped, with the reason). */
+  failed: { index: number; error: string }[];
+}
+
+export interface LogitModel {
+  model: tf.LayersModel;
+  inputSize: number;
+  /** True when the model already ends in softmax (imported teachers): we take its log for logits. */
+  outputsProbabilities?: boolean;
+}
+
+export function logitsOf(m: LogitModel, x: tf.Tensor4D, training = false): tf.Tensor2D {
+  const out = (training ? m.model.apply(x, { training: true }) : m.model.predict(x)) as tf.Tensor2D;
+  return m.outputsProbabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
+}
+
+export async function predictProbs(
+  m: LogitModel,
+  items: PredictItem[],
+  opts: { temperature?: number; batchSize?: number; cacheDir?: string; onProgress?: (done: number, total: number) => void } = {},
+): Promise<Predictions> {
+  const batchSize = opts.batchSize ?? 64;
+  const tau = opts.temperature ?? 1;
+  const classes = (m.model.outputs[0]!.shape[1] as number) ?? 0;
+  const probs = new Float32Array(items.length * classes);
+  const failed: Predictions['failed'] = [];
+  let done = 0;
+  for await (const batch of evalViews(items, m.inputSize, { batchSize, cacheDir: opts.cacheDir })) {
+    for (const f of batch.failed) failed.push(f);
+    if (batch.indices.length > 0) {
+      const out = tf.tidy(() => {
+        const x = tf.tensor4d(batch.x, [batch.indices.length, m.inputSize, m.inputSize, 3]);
+        return tf.softmax(tf.div(logitsOf(m, x), tau));
+      });
+      const data = await out.data();
+      out.dispose();
+      batch.indices.forEach((idx, r) => probs.set(data.subarray(r * classes, (r + 1) * classes), idx * classes));
+    }
+    done += batch.indices.length + batch.failed.length;
+    opts.onProgress?.(done, items.length);
+  }
+  return { probs, classes, n: items.length, failed };
+}
+
+export function argmaxRow(probs: Float32Array, classes: number, row: number): { index: number; confidence: number } {
+  let best = 0;
+  for (let c = 1; c < classes; c++) if (probs[row * classes + c]! > probs[row * classes + best]!) best = c;
+  return { index: best, confidence: probs[row * classes + best]! };
+}

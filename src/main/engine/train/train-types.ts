@@ -1,0 +1,66 @@
+// The training loop's inputs and the sink it reports to: the loop knows nothing of SQLite or the CLI.
+import type * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../../../shared/run-config.js';
+
+export interface TrainItem {
+  /** Stable key for caches (the image's content hash). */
+  key: string;
+  path: string;
+  /** Class index, or null where the image has no label (unlabeled pool, or labels switched off). */
+  label: number | null;
+  imageId?: number;
+}
+
+export interface Teacher {
+  model: tf.LayersModel;
+  inputSize: number;
+  classes: string[];
+}
+
+export interface StepMetric {
+  model: number;
+  name: string;
+  value: number;
+}
+
+export interface EpochReport {
+  epoch: number;
+  step: number;
+  /** Per student: accuracy on val, confusion, teacher–student JS/KL. */
+  metrics: StepMetric[];
+  valAccuracy: number | null;
+  confusion: number[][] | null;
+  /** Predictions of student 0 on val, for drill-down (image id → predicted class, confidence). */
+  predictions: { imageId: number; predicted: number; confidence: number; probs: number[] }[];
+  meanLoss: Record<string, number>;
+}
+
+export type Control = 'run' | 'pause' | 'cancel';
+
+export interface TrainSink {
+  /** Called after each optimizer step with that step's values. */
+  step(step: number, epoch: number, metrics: StepMetric[]): void;
+  /** After each epoch's evaluation; writes the checkpoint (atomically) and records it. */
+  epochEnd(report: EpochReport, save: (dir: string) => Promise<void>): Promise<void>;
+  /** Polled between steps (pause / cancel from another process). */
+  control(): Control;
+  progress(done: number, total: number, message: string): void;
+  flag(message: string): void;
+}
+
+export interface LoopInput {
+  config: RunConfig;
+  classes: string[];
+  train: TrainItem[];
+  val: TrainItem[];
+  students: tf.LayersModel[];
+  optimizers: tf.Optimizer[];
+  teacher: Teacher | null;
+  /** First epoch to run (0-based); epochs before it are in the checkpoint. */
+  startEpoch: number;
+  cacheDir: string;
+  sink: TrainSink;
+}
+
+export class NonFiniteLossError extends Error {}
+export class CancelledError extends Error {}
