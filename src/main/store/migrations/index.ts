@@ -1,0 +1,13 @@
+// Numbered schema migrations. Append only: a released migration is never edited.
+import type Database from 'better-sqlite3';
+import { m001Init } from './001_init.js';
+import { m002Indexes } from './002_indexes.js';
+import { m003RunControl } from './003_run_control.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl];
