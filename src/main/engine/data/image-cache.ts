@@ -194,3 +194,14 @@ export class ImageCache {
 export function cacheKey(key: string, size: number, mode: DecodeMode): string {
   return `${mode}:${size}:${key}`;
 }
+
+let shared: ImageCache | null = null;
+
+/**
+ * The process-wide cache (created with `opts` on first call): a trainer, its evaluation and its
+ * teacher share one, so no image is decoded twice in a process.
+ */
+export function sharedImageCache(opts?: ImageCacheOptions): ImageCache {
+  shared ??= new ImageCache(opts);
+  return shared;
+}
