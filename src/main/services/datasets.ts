@@ -1,7 +1,10 @@
-// datasets.*: list/get/remove from the store. Import, rescan, folder inspection and watching come from
-// src/main/datasets (helper C) and are wired here as soon as that module lands.
+// datasets.*: list/get/remove from the store; import and rescan run in this process but asynchronously
+// (bounded-concurrency reads, small transactions) as tracked jobs with progress.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { HandlerGroup, ServiceContext } from './context.js';
 import { ApiError } from './types.js';
+import { importDataset, inspectFolder, rescanDataset, type ImportProgress } from '../datasets/import.js';
 
 type DatasetMethods = 'datasets.list' | 'datasets.get' | 'datasets.inspectFolder' | 'datasets.create' | 'datasets.rescan' | 'datasets.remove';
 
@@ -14,21 +17,55 @@ export interface DatasetService {
 
 export function datasetService(ctx: ServiceContext, _opts: { watch: boolean }): DatasetService {
   const { store } = ctx;
+  const afterImport = (datasetId: number) => {
+    ctx.emit('dataset.changed', { id: datasetId });
+  };
   const summary = (ref: number | string) => {
     const s = store.datasets.getDatasetSummary(ref);
     if (!s) throw new ApiError(`dataset "${ref}" not found`, 404);
     return s;
   };
-  const notYet = (): never => {
-    throw new ApiError('dataset import is not available in this build yet', 409);
+  const progressOf = (report: (done: number, total: number, message?: string) => void) => (p: ImportProgress) => {
+    if (p.phase === 'scan') report(0, 1, 'listing files');
+    else if (p.phase === 'read') report(p.done, Math.max(1, p.total), `reading ${p.done}/${p.total}`);
+    else report(p.total, Math.max(1, p.total), 'finishing');
   };
   return {
     handlers: {
       'datasets.list': () => store.datasets.listDatasets(),
       'datasets.get': ({ id }) => summary(id),
-      'datasets.inspectFolder': () => notYet(),
-      'datasets.create': () => notYet(),
-      'datasets.rescan': () => notYet(),
+      'datasets.inspectFolder': async ({ path: folder }) => {
+        try {
+          return await inspectFolder(folder);
+        } catch (e) {
+          throw new ApiError((e as Error).message, 404);
+        }
+      },
+
+      'datasets.create': ({ name, folders }) => {
+        const trimmed = name.trim();
+        if (store.datasets.findDatasetId(trimmed) !== null) throw new ApiError(`a dataset named "${trimmed}" already exists`, 409);
+        // Fail fast on the obvious, before a job exists; the import re-checks (folders can vanish).
+        for (const f of folders) {
+          if (!path.isAbsolute(f.path)) throw new ApiError(`folder path must be absolute: ${f.path}`, 400);
+          const st = fs.statSync(f.path, { throwIfNoEntry: false });
+          if (!st?.isDirectory()) throw new ApiError(`not a folder: ${f.path}`, 404);
+        }
+        return ctx.jobs.track('import', async ({ progress, signal }) => {
+          const result = await importDataset(store, { name: trimmed, folders }, progressOf(progress), { signal });
+          afterImport(result.dataset.id);
+          return result;
+        });
+      },
+
+      'datasets.rescan': ({ id }) => {
+        const s = summary(id);
+        return ctx.jobs.track('import', async ({ progress, signal }) => {
+          const result = await rescanDataset(store, s.id, progressOf(progress), { signal });
+          afterImport(s.id);
+          return result;
+        });
+      },
       'datasets.remove': ({ id }) => {
         const s = summary(id);
         store.datasets.removeDataset(s.id);

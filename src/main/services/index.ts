@@ -25,6 +25,8 @@ export interface ServicesOptions {
   nodePath?: string;
   /** Metric/status poll interval for live runs (ms). */
   pollMs?: number;
+  /** How often runs not started here get their trainer pid checked (ms). */
+  pidCheckMs?: number;
   /** Watch dataset folders for changes (chokidar); default true. */
   watch?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -48,7 +50,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
   const ctx: ServiceContext = { home: store.home, store, jobs, emit };
   jobs.on('job', (info) => emit('job.progress', info));
 
-  const monitor = new RunMonitor(ctx, { pollMs: opts.pollMs });
+  const monitor = new RunMonitor(ctx, { pollMs: opts.pollMs, pidCheckMs: opts.pidCheckMs });
   monitor.start();
   const datasets = datasetService(ctx, { watch: opts.watch ?? true });
 
