@@ -11,6 +11,7 @@ import type { Services } from '../../src/main/services/types.js';
 import { Store } from '../../src/main/store/index.js';
 import { JobInfo, events, type EventName } from '../../src/shared/api.js';
 import { MetricRow, RunRecord } from '../../src/shared/domain.js';
+import type { RunConfigInput } from '../../src/shared/run-config.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -91,8 +92,8 @@ let services: Services;
 let seeded: Store;
 const seen: { event: EventName; data: unknown }[] = [];
 
-function config(name: string, extra: Record<string, unknown> = {}) {
-  return { name, dataset: 'cats', method: 'ce', student: { arch: 'refnet', inputSize: 32 }, epochs: 2, ...extra };
+function config(name: string, extra: Record<string, unknown> = {}): RunConfigInput {
+  return { name, dataset: 'cats', method: 'ce', student: { arch: 'refnet', inputSize: 32 }, epochs: 2, ...extra } as RunConfigInput;
 }
 
 async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
