@@ -17,35 +17,42 @@ export interface Predictions {
   failed: { index: number; error: string }[];
 }
 
-export interface LogitModel {
-  model: tf.LayersModel;
+/** Anything that maps an NHWC [0,255] batch at `inputSize` to logits: students, trained or imported teachers. */
+export interface Predictor {
   inputSize: number;
-  /** True when the model already ends in softmax (imported teachers): we take its log for logits. */
-  outputsProbabilities?: boolean;
+  classes: number;
+  logits(x: tf.Tensor4D): tf.Tensor2D;
 }
 
-export function logitsOf(m: LogitModel, x: tf.Tensor4D, training = false): tf.Tensor2D {
-  const out = (training ? m.model.apply(x, { training: true }) : m.model.predict(x)) as tf.Tensor2D;
-  return m.outputsProbabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
+/** A layers model as a predictor; `outputsProbabilities` for models ending in softmax (we take the log). */
+export function layersPredictor(model: tf.LayersModel, inputSize: number, outputsProbabilities = false): Predictor {
+  return {
+    inputSize,
+    classes: model.outputs[0]!.shape[1] as number,
+    logits: (x) => {
+      const out = model.predict(x) as tf.Tensor2D;
+      return outputsProbabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
+    },
+  };
 }
 
 export async function predictProbs(
-  m: LogitModel,
+  m: Predictor,
   items: PredictItem[],
   opts: { temperature?: number; batchSize?: number; cacheDir?: string; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Predictions> {
   const batchSize = opts.batchSize ?? 64;
   const tau = opts.temperature ?? 1;
-  const classes = (m.model.outputs[0]!.shape[1] as number) ?? 0;
+  const classes = m.classes;
   const probs = new Float32Array(items.length * classes);
   const failed: Predictions['failed'] = [];
   let done = 0;
-  for await (const batch of evalViews(items, m.inputSize, { batchSize, cacheDir: opts.cacheDir })) {
+  for await (const batch of evalViews(items, m.inputSize, { batchSize })) {
     for (const f of batch.failed) failed.push(f);
     if (batch.indices.length > 0) {
       const out = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, [batch.indices.length, m.inputSize, m.inputSize, 3]);
-        return tf.softmax(tf.div(logitsOf(m, x), tau));
+        return tf.softmax(tf.div(m.logits(x), tau));
       });
       const data = await out.data();
       out.dispose();

@@ -1,9 +1,9 @@
 // End-of-epoch evaluation on val: accuracy and confusion per student, teacher–student JS and KL.
 import type * as tf from '@tensorflow/tfjs';
-import { argmaxRow, predictProbs, type Predictions } from '../predict.js';
+import { argmaxRow, layersPredictor, predictProbs, type Predictions } from '../predict.js';
 import type { EpochReport, StepMetric, Teacher, TrainItem } from './train-types.js';
 
-const teacherValCache = new WeakMap<tf.LayersModel, Predictions>();
+const teacherValCache = new WeakMap<Teacher, Predictions>();
 
 function klRows(p: Float32Array, q: Float32Array, classes: number, rows: number[]): number {
   const eps = 1e-7;
@@ -52,15 +52,15 @@ export async function evaluateEpoch(args: {
 
   let teacherPreds: Predictions | null = null;
   if (args.teacher) {
-    teacherPreds = teacherValCache.get(args.teacher.model) ?? null;
+    teacherPreds = teacherValCache.get(args.teacher) ?? null;
     if (!teacherPreds || teacherPreds.n !== labeled.length) {
-      teacherPreds = await predictProbs({ model: args.teacher.model, inputSize: args.teacher.inputSize }, labeled, { cacheDir: args.cacheDir });
-      teacherValCache.set(args.teacher.model, teacherPreds);
+      teacherPreds = await predictProbs(args.teacher, labeled, { cacheDir: args.cacheDir });
+      teacherValCache.set(args.teacher, teacherPreds);
     }
   }
 
   for (let s = 0; s < args.students.length; s++) {
-    const preds = await predictProbs({ model: args.students[s]!, inputSize: args.sizes[s]! }, labeled, { cacheDir: args.cacheDir });
+    const preds = await predictProbs(layersPredictor(args.students[s]!, args.sizes[s]!), labeled, { cacheDir: args.cacheDir });
     const failed = new Set(preds.failed.map((f) => f.index));
     const rows = labeled.map((_, i) => i).filter((i) => !failed.has(i));
     const confusion = classes.map(() => classes.map(() => 0));

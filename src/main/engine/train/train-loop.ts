@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { temperatureAt } from '../../../shared/run-config.js';
 import { learningRateAt } from './lr-schedule.js';
-import { methodLossParts } from './method-loss.js';
+import { methodLoss, partStudent } from './method-loss.js';
 import { evaluateEpoch } from './evaluate-epoch.js';
 import { trainingBatches } from './batches.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -74,46 +74,40 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       seed: config.seed,
       epoch,
       augment: config.data.augment,
-      cacheDir: input.cacheDir,
     })) {
       await waitWhilePaused(input);
       const step = epoch * stepsPerEpoch + stepInEpoch;
       const lr = learningRateAt(schedule, step);
       for (const o of optimizers) setLearningRate(o, lr);
       const t0 = performance.now();
-      const n = batch.labels.length;
+      const n = batch.indices.length;
+      if (n === 0) {
+        stepInEpoch++; // every file of this batch became unreadable
+        continue;
+      }
 
       const { partNames, partValues, grads } = tf.tidy(() => {
-        const x = tf.tensor4d(batch.x, [n, feedSize, feedSize, 3]);
-        const labelIdx = batch.labels.map((l) => (l == null ? 0 : l));
-        const onehot = tf.oneHot(tf.tensor1d(labelIdx, 'int32'), numClasses).toFloat();
+        const x = tf.tensor4d(batch.x, batch.shape);
+        const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
         const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
-        const resized = (s: number) => (s === feedSize ? x : tf.image.resizeBilinear(x as tf.Tensor4D, [s, s], true));
-        const teacherLogits = teacher ? (teacher.model.predict(resized(teacher.inputSize)) as tf.Tensor2D) : null;
+        const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
+        const teacherLogits = teacher ? teacher.logits(resized(teacher.inputSize)) : null;
         const names: string[] = [];
-        let valuesOut: tf.Tensor[] = [];
+        let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
-          const logits = students.map(
-            (m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D,
-          );
-          const parts = methodLossParts(config, { logits, onehot, mask, teacherLogits, temperature: tau });
-          const totals: tf.Scalar[] = [];
-          parts.forEach((p, i) => {
-            for (const [name, v] of Object.entries(p.parts)) {
-              names.push(`${i}:${name}`);
-              valuesOut.push(v);
-            }
-            totals.push(p.total);
-          });
+          const logits = students.map((m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D);
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacherLogits, temperature: tau });
+          for (const [name, v] of Object.entries(parts)) {
+            names.push(name);
+            kept.push(tf.keep(v.clone()));
+          }
           const wdTerm = weightDecayTerm(students, config.optim.weightDecay);
-          const total = tf.addN(wdTerm ? [...totals, wdTerm] : totals) as tf.Scalar;
-          valuesOut = valuesOut.map((v) => tf.keep(v.clone()));
-          return total;
+          return (wdTerm ? tf.add(total, wdTerm) : total) as tf.Scalar;
         }, allVars);
-        valuesOut.push(value);
         names.push('total');
-        const packed = tf.stack(valuesOut.map((v) => v.reshape([])));
-        tf.dispose(valuesOut); // they were kept to leave variableGrads' scope
+        const packed = tf.stack([...kept, value].map((v) => v.reshape([])));
+        tf.dispose(kept); // they were kept to leave variableGrads' scope
+        kept = [];
         return { partNames: names, partValues: packed, grads };
       });
       const values = Array.from(await partValues.data());
@@ -141,14 +135,13 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           metrics.push({ model: 0, name: 'loss', value: values[i]! });
           return;
         }
-        const [model, part] = name.split(':') as [string, string];
-        metrics.push({ model: Number(model), name: `loss/${part}`, value: values[i]! });
+        metrics.push({ model: partStudent(name), name: `loss/${name}`, value: values[i]! });
         const s = (sums[name] ??= { total: 0, n: 0 });
         s.total += values[i]! * n;
         s.n += n;
       });
       metrics.push({ model: 0, name: 'lr', value: lr }, { model: 0, name: 'img_per_sec', value: n / Math.max(seconds, 1e-6) });
-      sink.step(step, epoch, metrics);
+      sink.step(step, (step + 1) / stepsPerEpoch, metrics);
       sink.progress(step + 1, totalSteps, `epoch ${epoch + 1}/${config.epochs}`);
       stepInEpoch++;
     }
@@ -157,8 +150,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     for (const [k, s] of Object.entries(sums)) meanLoss[k] = s.total / Math.max(1, s.n);
     // A CE stuck at ln(C) for a whole epoch means the model predicts uniformly: worth flagging.
     for (const [k, v] of Object.entries(meanLoss)) {
-      if (k.endsWith(':ce') && Math.abs(v - Math.log(numClasses)) < 0.01 * Math.log(numClasses)) {
-        sink.flag(`epoch ${epoch + 1}: loss ${k.split(':')[1]} of student ${k.split(':')[0]} stuck near ln(C)=${Math.log(numClasses).toFixed(3)} (uniform predictions)`);
+      if (/^ce(_s\d+)?$/.test(k) && Math.abs(v - Math.log(numClasses)) < 0.01 * Math.log(numClasses)) {
+        sink.flag(`loss-stuck: epoch ${epoch + 1}: ${k} stayed at ln(C)=${Math.log(numClasses).toFixed(3)} (uniform predictions; check the learning rate and labels)`);
       }
     }
 

@@ -1,5 +1,6 @@
 // The training loop's inputs and the sink it reports to: the loop knows nothing of SQLite or the CLI.
 import type * as tf from '@tensorflow/tfjs';
+import type { Predictor } from '../predict.js';
 import type { RunConfig } from '../../../shared/run-config.js';
 
 export interface TrainItem {
@@ -11,10 +12,9 @@ export interface TrainItem {
   imageId?: number;
 }
 
-export interface Teacher {
-  model: tf.LayersModel;
-  inputSize: number;
-  classes: string[];
+/** A frozen teacher: logits in the run's class order. */
+export interface Teacher extends Predictor {
+  name: string;
 }
 
 export interface StepMetric {
@@ -38,7 +38,7 @@ export interface EpochReport {
 export type Control = 'run' | 'pause' | 'cancel';
 
 export interface TrainSink {
-  /** Called after each optimizer step with that step's values. */
+  /** Called after each optimizer step (0-based) with that step's values; `epoch` is fractional (epochs done). */
   step(step: number, epoch: number, metrics: StepMetric[]): void;
   /** After each epoch's evaluation; writes the checkpoint (atomically) and records it. */
   epochEnd(report: EpochReport, save: (dir: string) => Promise<void>): Promise<void>;

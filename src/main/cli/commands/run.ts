@@ -1,0 +1,171 @@
+// `distill run --config FILE` (or the same fields as flags), and `distill run --resume RUN`.
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { Command } from '../command.js';
+import { intArg, numArg, parseFlags } from '../command.js';
+import { CliError, type Output } from '../output.js';
+import { openStore } from '../open-store.js';
+import { RunConfig, ARCHS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { executeRun } from '../../engine/train/run-job.js';
+import type { Store } from '../../store/index.js';
+
+const Flags = z.object({
+  home: z.string().optional(),
+  json: z.boolean().optional(),
+  config: z.string().optional(),
+  resume: z.string().optional(),
+  name: z.string().optional(),
+  dataset: z.string().optional(),
+  method: z.enum(METHODS).optional(),
+  teacher: z.string().optional(),
+  arch: z.enum(ARCHS).optional(),
+  width: numArg(z.number().positive()).optional(),
+  size: intArg().optional(),
+  epochs: intArg().optional(),
+  batch: intArg().optional(),
+  lr: numArg(z.number().positive()).optional(),
+  seed: intArg().optional(),
+  temperature: numArg(z.number().positive()).optional(),
+  alpha: numArg(z.number().min(0).max(1)).optional(),
+  divergence: z.enum(['js', 'symkl']).optional(),
+  peers: intArg().optional(),
+  'no-labels': z.boolean().optional(),
+  'no-unlabeled': z.boolean().optional(),
+  'per-class': intArg().optional(),
+});
+type Flags = z.infer<typeof Flags>;
+
+function configFromFlags(f: Flags): RunConfigInput {
+  let base: Record<string, unknown> = {};
+  if (f.config) {
+    try {
+      base = JSON.parse(fs.readFileSync(f.config, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new CliError(`--config ${f.config}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const pick = <T>(v: T | undefined, fallback: unknown) => (v === undefined ? fallback : v);
+  const student = { ...((base.student as object) ?? {}) } as Record<string, unknown>;
+  if (f.arch) student.arch = f.arch;
+  if (f.width) student.width = f.width;
+  if (f.size) student.inputSize = f.size;
+  student.arch ??= 'mobilenet_v2';
+  if (student.arch === 'mobilenet_v2') student.width ??= 0.35;
+  student.inputSize ??= 96;
+  const data = { ...((base.data as object) ?? {}) } as Record<string, unknown>;
+  if (f['no-labels']) data.useLabels = false;
+  if (f['no-unlabeled']) data.useUnlabeled = false;
+  if (f['per-class']) data.mining = { perClass: f['per-class'] };
+  const method = pick(f.method, base.method);
+  if (method === 'ce' || method === 'kd') data.useUnlabeled ??= false;
+  if (method === 'ssld' && f['no-labels']) data.useLabels = false;
+  const loss = { ...((base.loss as object) ?? {}) } as Record<string, unknown>;
+  if (f.temperature) loss.temperature = f.temperature;
+  if (f.alpha !== undefined) loss.alpha = f.alpha;
+  if (f.divergence) loss.divergence = f.divergence;
+  const optim = { ...((base.optim as object) ?? {}) } as Record<string, unknown>;
+  if (f.lr) optim.lr = f.lr;
+  let peers = base.peers;
+  if (f.peers) peers = Array.from({ length: f.peers }, () => ({ ...student }));
+  if (method === 'dml' && !peers) peers = [{ ...student }];
+  return {
+    ...base,
+    name: pick(f.name, base.name ?? `${String(method ?? 'run')}-${Date.now().toString(36)}`),
+    dataset: pick(f.dataset, base.dataset),
+    method,
+    teacher: pick(f.teacher, base.teacher),
+    student,
+    peers,
+    data,
+    loss,
+    optim,
+    epochs: pick(f.epochs, base.epochs ?? 10),
+    batchSize: pick(f.batch, base.batchSize),
+    seed: pick(f.seed, base.seed),
+  } as RunConfigInput;
+}
+
+export async function startRun(store: Store, out: Output, runRef: number | string, resume: boolean): Promise<number> {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    const outcome = await executeRun(store, runRef, {
+      resume,
+      signal: ac.signal,
+      events: {
+        progress: (done, total, message) =>
+          out.event({ type: 'progress', phase: 'train', done, total, message }, `${message}: step ${done}/${total}`),
+        info: (message) => out.event({ type: 'info', message }, message),
+      },
+    });
+    const result = {
+      run: outcome.run.id,
+      name: outcome.run.name,
+      valAccuracy: outcome.valAccuracy,
+      bestValAccuracy: outcome.run.bestValAccuracy,
+      epochs: outcome.epochs,
+      backend: outcome.backend.active,
+      threads: outcome.backend.threads,
+      imgPerSec: outcome.imgPerSec,
+    };
+    out.result(
+      result,
+      `run ${result.run} "${result.name}": val accuracy ${fmt(result.valAccuracy)} (best ${fmt(result.bestValAccuracy)}) after ${result.epochs} epochs, ` +
+        `${result.imgPerSec?.toFixed(1) ?? '?'} img/s on ${result.backend} (${result.threads} thread(s))`,
+    );
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}
+
+const fmt = (v: number | null | undefined) => (v == null ? '—' : (v * 100).toFixed(1) + '%');
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A] … | run --resume RUN',
+  summary: 'a distillation run (ce, kd, ssld, dml)',
+  details:
+    'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
+    '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
+    'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
+  async run(args, out) {
+    const { values } = parseFlags(
+      args,
+      {
+        config: { type: 'string' }, resume: { type: 'string' }, name: { type: 'string' }, dataset: { type: 'string' },
+        method: { type: 'string' }, teacher: { type: 'string' }, arch: { type: 'string' }, width: { type: 'string' },
+        size: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
+        seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
+        peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
+      },
+      Flags,
+    );
+    const store = openStore(values.home);
+    try {
+      if (values.resume) {
+        const run = store.runs.getRun(/^\d+$/.test(values.resume) ? Number(values.resume) : values.resume);
+        if (!run) throw new CliError(`no run "${values.resume}"`);
+        if (run.status === 'completed') throw new CliError(`run "${run.name}" is already completed`);
+        out.event({ type: 'run', run: run.id }, `resuming run ${run.id} "${run.name}"`);
+        return await startRun(store, out, run.id, true);
+      }
+      const parsed = RunConfig.safeParse(configFromFlags(values));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new CliError(`run config: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 2);
+      }
+      const config = parsed.data;
+      const datasetId = store.datasets.requireDatasetId(/^\d+$/.test(config.dataset) ? Number(config.dataset) : config.dataset);
+      const teacherId = config.teacher ? store.teachers.requireTeacher(config.teacher).id : null;
+      const run = store.runs.createRun({ config, datasetId, teacherId });
+      out.event({ type: 'run', run: run.id }, `run ${run.id} "${run.name}" created`);
+      return await startRun(store, out, run.id, false);
+    } finally {
+      store.close();
+    }
+  },
+};

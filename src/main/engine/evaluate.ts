@@ -1,0 +1,77 @@
+// Accuracy, per-class accuracy and confusion of a model folder on labeled images (`distill eval`).
+import fs from 'node:fs';
+import path from 'node:path';
+import type { EvalResult } from '../../shared/domain.js';
+import { loadModelDir } from './model-io.js';
+import { argmaxRow, layersPredictor, predictProbs, type Predictor } from './predict.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
+
+/** Files of a folder of class subfolders, with the subfolder name as label. */
+export function listClassFolder(dir: string): { path: string; label: string; key: string }[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
+  const out: { path: string; label: string; key: string }[] = [];
+  for (const cls of fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    for (const f of fs.readdirSync(path.join(dir, cls)).sort()) {
+      if (!IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())) continue;
+      const p = path.join(dir, cls, f);
+      out.push({ path: p, label: cls, key: p });
+    }
+  }
+  if (out.length === 0) throw new Error(`${dir}: no images in class subfolders`);
+  return out;
+}
+
+export interface EvalOutcome extends EvalResult {
+  skipped: { file: string; reason: string }[];
+}
+
+export async function evaluatePredictor(
+  predictor: Predictor,
+  classes: readonly string[],
+  items: { key: string; path: string; label: string }[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<EvalOutcome> {
+  const index = new Map(classes.map((c, i) => [c, i]));
+  const unknown = [...new Set(items.map((i) => i.label).filter((l) => !index.has(l)))];
+  if (unknown.length) throw new Error(`the data has classes the model does not know: ${unknown.join(', ')} (model classes: ${classes.join(', ')})`);
+  const preds = await predictProbs(predictor, items, { onProgress });
+  const failed = new Map(preds.failed.map((f) => [f.index, f.error]));
+  const C = classes.length;
+  const matrix = classes.map(() => classes.map(() => 0));
+  let correct = 0;
+  let n = 0;
+  items.forEach((it, r) => {
+    if (failed.has(r)) return;
+    const t = index.get(it.label)!;
+    const p = argmaxRow(preds.probs, C, r).index;
+    matrix[t]![p]!++;
+    n++;
+    if (p === t) correct++;
+  });
+  const perClass: Record<string, number> = {};
+  classes.forEach((c, i) => {
+    const row = matrix[i]!;
+    const total = row.reduce((a, b) => a + b, 0);
+    perClass[c] = total ? row[i]! / total : 0;
+  });
+  return {
+    accuracy: n ? correct / n : 0,
+    n,
+    perClass,
+    confusion: { classes: [...classes], matrix },
+    skipped: [...failed].map(([i, reason]) => ({ file: items[i]!.path, reason })),
+  };
+}
+
+export async function evaluateFolderItems(
+  model: { dir: string; inputSize: number; classes: readonly string[] },
+  items: { key: string; path: string; label: string }[],
+): Promise<EvalOutcome> {
+  const m = await loadModelDir(model.dir);
+  try {
+    return await evaluatePredictor(layersPredictor(m, model.inputSize), model.classes, items);
+  } finally {
+    m.dispose();
+  }
+}

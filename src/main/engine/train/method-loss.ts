@@ -1,0 +1,72 @@
+// What each method optimizes, as named parts (PaddleClas CombinedLoss style): every part is logged per
+// step and drawn on the Run page, and the run config may weight any of them (loss.weights).
+// Part names end in `_s{k}` for student k when there are several (DML).
+import * as tf from '@tensorflow/tfjs';
+import type { RunConfig } from '../../../shared/run-config.js';
+import { ceLoss, dmlLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts } from '../losses/index.js';
+
+export interface LossInputs {
+  /** One [N, C] logits tensor per student. */
+  logits: tf.Tensor2D[];
+  onehot: tf.Tensor2D;
+  /** 1 where the example has a label the method may use, else 0. */
+  mask: tf.Tensor1D;
+  teacherLogits: tf.Tensor2D | null;
+  temperature: number;
+}
+
+export interface MethodLoss {
+  total: tf.Scalar;
+  parts: LossParts;
+}
+
+function needTeacher(config: RunConfig, t: tf.Tensor2D | null): tf.Tensor2D {
+  if (!t) throw new Error(`method "${config.method}" needs a teacher`);
+  return t;
+}
+
+export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
+  const { logits, onehot, mask, temperature } = inp;
+  const divergence = config.loss.divergence === 'js' ? jsLoss : symklLoss;
+  let parts: LossParts;
+  switch (config.method) {
+    case 'ce':
+      parts = ceLoss(logits[0]!, onehot, mask);
+      break;
+    case 'kd':
+      parts = kdLoss(logits[0]!, { logits: needTeacher(config, inp.teacherLogits) }, onehot, mask, {
+        alpha: config.loss.alpha,
+        temperature,
+      });
+      break;
+    case 'ssld':
+      // SSLD: the teacher's soft labels on every image, no ground truth needed. Labels, where the
+      // config allows them, add a CE part (with useLabels=false the mask is all zeros anyway).
+      parts = divergence(logits[0]!, { logits: needTeacher(config, inp.teacherLogits) }, temperature);
+      if (config.data.useLabels) parts = { ...parts, ...ceLoss(logits[0]!, onehot, mask) };
+      break;
+    case 'dml':
+      parts = dmlLoss(logits, config.data.useLabels ? onehot : undefined, mask, {
+        temperature,
+        beta: config.loss.beta,
+        divergence: config.loss.divergence,
+      });
+      if (inp.teacherLogits) {
+        // DML with a teacher: each student also learns from the teacher's soft labels.
+        logits.forEach((l, k) => {
+          const p = divergence(l, { logits: inp.teacherLogits! }, temperature);
+          for (const [name, v] of Object.entries(p)) parts[`teacher_${name}_s${k}`] = v;
+        });
+      }
+      break;
+    default:
+      throw new Error(`method "${config.method}" is not implemented yet`);
+  }
+  return { total: totalLoss(parts, config.loss.weights ?? {}), parts };
+}
+
+/** Which student a part belongs to (`_s{k}` suffix; 0 otherwise). */
+export function partStudent(name: string): number {
+  const m = /_s(\d+)$/.exec(name);
+  return m ? Number(m[1]) : 0;
+}

@@ -1,0 +1,219 @@
+// One run from its stored config to a finished record: backend, training set, teacher, students,
+// resume from the last checkpoint, the loop, and everything it reports written to SQLite as it happens.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { BackendReport, RunRecord } from '../../../shared/domain.js';
+import { IMPLEMENTED_METHODS, type RunConfig } from '../../../shared/run-config.js';
+import type { Store } from '../../store/index.js';
+import type { MetricInput } from '../../store/metrics.js';
+import { initBackend } from '../backend/select.js';
+import { countTrainableParams, createModel } from '../models/index.js';
+import { loadTeacher } from '../teacher-model.js';
+import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './checkpoint.js';
+import { trainLoop } from './train-loop.js';
+import { partStudent } from './method-loss.js';
+import { buildTrainingSet } from './training-set.js';
+import { CancelledError, NonFiniteLossError, type Control, type StepMetric, type TrainSink } from './train-types.js';
+
+export interface RunEvents {
+  progress(done: number, total: number, message: string): void;
+  info(message: string): void;
+}
+
+export interface RunOutcome {
+  run: RunRecord;
+  valAccuracy: number | null;
+  epochs: number;
+  backend: BackendReport;
+  imgPerSec: number | null;
+}
+
+/** How many checkpoints besides the best one stay on disk. */
+const KEEP_LAST = 2;
+
+function makeOptimizer(config: RunConfig): tf.Optimizer {
+  switch (config.optim.name) {
+    case 'adam':
+      return tf.train.adam(config.optim.lr);
+    case 'sgd':
+      return tf.train.sgd(config.optim.lr);
+    case 'momentum':
+      return tf.train.momentum(config.optim.lr, 0.9, true);
+  }
+}
+
+export function runDir(store: Store, runId: number): string {
+  return path.join(store.home, 'runs', String(runId));
+}
+
+export async function executeRun(
+  store: Store,
+  runRef: number | string,
+  opts: { resume?: boolean; events: RunEvents; signal?: AbortSignal },
+): Promise<RunOutcome> {
+  let run = store.runs.requireRun(runRef);
+  const config = run.config;
+  if (!(IMPLEMENTED_METHODS as readonly string[]).includes(config.method)) {
+    throw new Error(`method "${config.method}" is not implemented yet (available: ${IMPLEMENTED_METHODS.join(', ')})`);
+  }
+  const backend = await initBackend();
+  const started = Date.now();
+  const priorWall = run.wallSeconds ?? 0;
+  run = store.runs.updateRun(run.id, { backend, pid: process.pid, error: null });
+  store.runControl.setRunControl(run.id, null);
+
+  try {
+    const teacherRec = config.teacher ? store.teachers.requireTeacher(config.teacher) : null;
+    const miningId =
+      config.data.useUnlabeled && config.data.mining && teacherRec
+        ? (store.minings.latestMining(run.datasetId, teacherRec.id)?.id ?? null)
+        : null;
+    if (config.data.mining && config.data.useUnlabeled && miningId == null) {
+      throw new Error(`the run asks for mined images but no mining exists for this dataset and teacher; run \`distill mine\` first`);
+    }
+    const set = buildTrainingSet(store, run.datasetId, config, { miningId });
+    const teacher = teacherRec ? await loadTeacher(teacherRec, set.classes) : null;
+    opts.events.info(
+      `training on ${set.summary.labeled} labeled${config.data.useLabels ? '' : ' (labels unused)'} + ${set.summary.unlabeled} unlabeled images, ` +
+        `${set.summary.val} val; backend ${backend.active} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})`,
+    );
+
+    const specs = [config.student, ...(config.peers ?? [])];
+    const students = specs.map((s, i) =>
+      createModel({ arch: s.arch, width: s.width, inputSize: s.inputSize, classes: set.classes.length, seed: config.seed * 1000 + i }),
+    );
+    const optimizers = students.map(() => makeOptimizer(config));
+    store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
+
+    let startEpoch = 0;
+    if (opts.resume) {
+      const last = store.checkpoints.lastCheckpoint(run.id);
+      if (last && fs.existsSync(last.dir)) {
+        const state = readCheckpointState(last.dir);
+        for (let i = 0; i < students.length; i++) {
+          const saved = await loadCheckpointStudent(last.dir, i);
+          students[i]!.setWeights(saved.getWeights());
+          saved.dispose();
+          await restoreOptimizer(last.dir, i, optimizers[i]!);
+        }
+        startEpoch = state.epoch + 1;
+        // Metrics past the checkpoint belong to the epoch being redone: drop them so none counts twice.
+        store.metrics.deleteMetricsAfterStep(run.id, last.step);
+        opts.events.info(`resuming after epoch ${state.epoch + 1} (checkpoint ${last.dir})`);
+      } else {
+        store.metrics.deleteMetricsAfterStep(run.id, 0);
+      }
+    }
+    store.runs.setRunStatus(run.id, 'running');
+
+    const pending: MetricInput[] = [];
+    let lastFlush = Date.now();
+    const flush = () => {
+      if (pending.length) store.metrics.insertMetrics(run.id, pending.splice(0));
+      lastFlush = Date.now();
+    };
+    let controlCheckedAt = 0;
+    let control: Control = 'run';
+    const sink: TrainSink = {
+      step(step, epoch, metrics: StepMetric[]) {
+        const time = Date.now();
+        for (const m of metrics) pending.push({ model: m.model, scope: 'step', step: step + 1, epoch, name: m.name, value: m.value, time });
+        if (time - lastFlush > 1000) flush();
+      },
+      async epochEnd(report, save) {
+        flush();
+        const dir = path.join(runDir(store, run.id), `ckpt-epoch-${String(report.epoch + 1).padStart(4, '0')}`);
+        await save(dir);
+        store.metrics.insertMetrics(
+          run.id,
+          report.metrics.map((m) => ({ model: Math.max(0, m.model), scope: 'epoch' as const, step: report.step, epoch: report.epoch + 1, name: m.name, value: m.value })),
+        );
+        store.metrics.insertMetrics(
+          run.id,
+          Object.entries(report.meanLoss).map(([k, v]) => ({ model: partStudent(k), scope: 'epoch' as const, step: report.step, epoch: report.epoch + 1, name: `train/${k}`, value: v })),
+        );
+        store.checkpoints.addCheckpoint({ runId: run.id, epoch: report.epoch, step: report.step, dir, valAccuracy: report.valAccuracy });
+        if (report.predictions.length) {
+          store.runPredictions.saveRunPredictions(
+            run.id,
+            set.classes,
+            report.predictions.map((p) => ({ imageId: p.imageId, probs: p.probs })),
+          );
+        }
+        const cur = store.runs.requireRun(run.id);
+        const best = report.valAccuracy == null ? cur.bestValAccuracy : Math.max(cur.bestValAccuracy ?? 0, report.valAccuracy);
+        store.runs.updateRun(run.id, {
+          epochsDone: report.epoch + 1,
+          lastValAccuracy: report.valAccuracy,
+          bestValAccuracy: best,
+          wallSeconds: priorWall + (Date.now() - started) / 1000,
+        });
+        pruneCheckpoints(store, run.id);
+      },
+      control() {
+        if (opts.signal?.aborted) return 'cancel';
+        const now = Date.now();
+        if (now - controlCheckedAt > 250) {
+          controlCheckedAt = now;
+          const c = store.runControl.getRunControl(run.id);
+          const next: Control = c === 'pause' ? 'pause' : c === 'cancel' ? 'cancel' : 'run';
+          if (next !== control) {
+            if (next === 'pause') store.runs.setRunStatus(run.id, 'paused');
+            if (next === 'run' && control === 'pause') store.runs.setRunStatus(run.id, 'running');
+            control = next;
+          }
+        }
+        return control;
+      },
+      progress: (d, t, m) => opts.events.progress(d, t, m),
+      flag(message) {
+        store.runs.addRunFlag(run.id, message);
+        opts.events.info(`warning: ${message}`);
+      },
+    };
+
+    const result = await trainLoop({
+      config,
+      classes: set.classes,
+      train: set.train,
+      val: set.val,
+      students,
+      optimizers,
+      teacher,
+      startEpoch,
+      cacheDir: path.join(store.home, 'cache'),
+      sink,
+    });
+    flush();
+    const imgPerSec = result.imgPerSec ?? store.runs.requireRun(run.id).imgPerSec;
+    store.runs.updateRun(run.id, { imgPerSec, wallSeconds: priorWall + (Date.now() - started) / 1000, pid: null });
+    run = store.runs.setRunStatus(run.id, 'completed', null);
+    students.forEach((s) => s.dispose());
+    return { run, valAccuracy: run.lastValAccuracy, epochs: run.epochsDone, backend, imgPerSec: run.imgPerSec };
+  } catch (err) {
+    const wall = priorWall + (Date.now() - started) / 1000;
+    if (err instanceof CancelledError) {
+      store.runs.updateRun(run.id, { wallSeconds: wall, pid: null });
+      store.runs.setRunStatus(run.id, 'cancelled', null);
+      store.runControl.setRunControl(run.id, null);
+      throw new Error(`run "${run.name}" cancelled; its checkpoints are kept (resume with: distill run --resume ${run.id})`);
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    store.runs.updateRun(run.id, { wallSeconds: wall, pid: null });
+    store.runs.setRunStatus(run.id, 'failed', message);
+    if (err instanceof NonFiniteLossError) throw err;
+    throw err;
+  }
+}
+
+function pruneCheckpoints(store: Store, runId: number): void {
+  const all = store.checkpoints.listCheckpoints(runId);
+  const best = store.checkpoints.bestCheckpoint(runId);
+  const keep = new Set([...all.slice(-KEEP_LAST).map((c) => c.id), ...(best ? [best.id] : [])]);
+  for (const c of all) {
+    if (keep.has(c.id)) continue;
+    fs.rmSync(c.dir, { recursive: true, force: true });
+    store.checkpoints.removeCheckpoint(c.id);
+  }
+}
