@@ -1,0 +1,15 @@
+import type { JobInfo } from '../../shared/api.js';
+import { useJob } from '../job.js';
+import { ProgressBar } from './ProgressBar.js';
+
+/** A progress bar for one job; calls onFinish once when it stops running. */
+export function JobProgress({ jobId, onFinish, testId }: { jobId: string; onFinish?: (job: JobInfo) => void; testId?: string }) {
+  const job = useJob(jobId, onFinish);
+  const status = job?.status ?? 'running';
+  const label = job ? `${job.status === 'running' ? `${Math.round(job.progress * 100)}%` : job.status} · ${job.message}` : 'starting…';
+  return (
+    <div className="job" data-testid={testId ?? 'job-progress'} data-status={status}>
+      <ProgressBar value={job?.progress ?? 0} label={label} status={status} />
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+// Selects for the things pages refer to by id: datasets, teachers, runs.
+import type { RunRecord } from '../../shared/domain.js';
+import { useCall } from '../api-context.js';
+
+interface PickerProps {
+  value: number | null;
+  onChange: (id: number | null) => void;
+  testId?: string;
+  allowNone?: string;
+}
+
+export function DatasetPicker({ value, onChange, testId, allowNone }: PickerProps) {
+  const { data } = useCall('datasets.list', {});
+  return (
+    <select value={value ?? ''} data-testid={testId ?? 'dataset-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>
+      {(allowNone || value === null) && <option value="">{allowNone ?? 'choose a dataset…'}</option>}
+      {data?.map((d) => (
+        <option key={d.id} value={d.id}>
+          {d.name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function TeacherPicker({ value, onChange, testId, allowNone }: PickerProps) {
+  const { data } = useCall('teachers.list', {});
+  return (
+    <select value={value ?? ''} data-testid={testId ?? 'teacher-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>
+      {(allowNone || value === null) && <option value="">{allowNone ?? 'choose a teacher…'}</option>}
+      {data?.map((t) => (
+        <option key={t.id} value={t.id}>
+          {t.name} ({t.arch}, {t.inputSize}px)
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function RunPicker({ value, onChange, testId, allowNone, filter }: PickerProps & { filter?: (r: RunRecord) => boolean }) {
+  const { data } = useCall('runs.list', {});
+  const runs = (data ?? []).filter((r) => !filter || filter(r));
+  return (
+    <select value={value ?? ''} data-testid={testId ?? 'run-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>
+      {(allowNone || value === null) && <option value="">{allowNone ?? 'choose a run…'}</option>}
+      {runs.map((r) => (
+        <option key={r.id} value={r.id}>
+          #{r.id} {r.name} · {r.method} · {r.status}
+        </option>
+      ))}
+    </select>
+  );
+}

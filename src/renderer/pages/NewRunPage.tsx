@@ -1,0 +1,187 @@
+// New run: the form is generated from the run-config schema; picking a method loads that method's
+// defaults (defaultRunConfig); every edit is validated by the same schema the trainer uses.
+import { useMemo, useState } from 'react';
+import { IMPLEMENTED_METHODS, METHODS, RunConfig, defaultRunConfig, type Method, type RunConfigInput } from '../../shared/run-config.js';
+import { useApi, useCall } from '../api-context.js';
+import { EmptyState } from '../components/EmptyState.js';
+import { ErrorNote } from '../components/ErrorNote.js';
+import { SchemaForm, type FormMeta } from '../components/SchemaForm.js';
+import { describe, issuesByPath, type FieldNode } from '../lib/schema-form.js';
+import { errorText } from '../lib/format.js';
+import { navigate } from '../router.js';
+
+const METHOD_HELP: Record<string, string> = {
+  ce: 'plain supervised training on the labeled images (the baseline)',
+  kd: 'knowledge distillation: labels plus the teacher’s softened probabilities',
+  ssld: 'SSLD: the teacher’s soft labels on unlabeled images, JS divergence',
+  dml: 'deep mutual learning: students teach each other, no teacher',
+};
+
+const LABELS: Record<string, string> = {
+  batchSize: 'Batch size',
+  teacherCache: 'Teacher cache',
+  inputSize: 'Input size (px)',
+  'data.useLabels': 'Use labeled images',
+  'data.useUnlabeled': 'Use unlabeled pool',
+  'data.mining': 'Mined selection',
+  'data.mining.perClass': 'Per class',
+  'data.mining.minConfidence': 'Min confidence',
+  'data.augment.cropScaleMin': 'Min crop scale',
+  'optim.lr': 'Learning rate',
+  'optim.warmupEpochs': 'Warm-up epochs',
+  'optim.weightDecay': 'Weight decay',
+  'loss.alpha': 'Alpha',
+  'loss.beta': 'Beta',
+};
+
+const HINTS: Record<string, string> = {
+  'student.width': 'mobilenet_v2: 0.35, 0.5 or 1.0',
+  'data.mining': 'train on a stored class-balanced mining of the pool instead of all of it',
+  'loss.alpha': 'KD: weight of the teacher term (1 − α goes to CE)',
+  'loss.beta': 'DML: weight of the peer divergence',
+  'loss.weights': 'extra weight per named loss part',
+  teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
+};
+
+/** Scalars first, then groups: the top of the form reads like a summary of the run. */
+function orderRoot(node: FieldNode): FieldNode {
+  if (node.kind !== 'object') return node;
+  const scalar = (f: FieldNode) => f.kind !== 'object' && f.kind !== 'array' && f.kind !== 'union';
+  return { ...node, fields: [...node.fields.filter(scalar), ...node.fields.filter((f) => !scalar(f))] };
+}
+
+export function NewRunPage() {
+  const client = useApi();
+  const datasets = useCall('datasets.list', {});
+  const teachers = useCall('teachers.list', {});
+  const root = useMemo(() => orderRoot(describe(RunConfig)), []);
+  const [config, setConfig] = useState<unknown>(null);
+  const [nameEdited, setNameEdited] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [starting, setStarting] = useState(false);
+
+  const firstDataset = datasets.data?.[0]?.name;
+  const firstTeacher = teachers.data?.[0]?.name;
+  // Until the user touches it, the form shows the ce defaults on the first dataset.
+  const value: unknown = config ?? (firstDataset ? defaultRunConfig('ce', firstDataset) : null);
+  const current = (value ?? {}) as Partial<RunConfigInput>;
+
+  const parsed = useMemo(() => (value ? RunConfig.safeParse(value) : null), [value]);
+  const issues = useMemo(() => issuesByPath(parsed && !parsed.success ? parsed.error : null), [parsed]);
+
+  const switchMethod = (m: Method) => {
+    const next = defaultRunConfig(m, current.dataset ?? firstDataset ?? '', current.teacher ?? firstTeacher);
+    if (nameEdited && current.name) next.name = current.name;
+    setConfig(next);
+  };
+
+  const meta: FormMeta = {
+    labels: LABELS,
+    hints: HINTS,
+    overrides: {
+      method: (v) => (
+        <select value={typeof v === 'string' ? v : 'ce'} onChange={(e) => switchMethod(e.target.value as Method)} data-testid="field-method">
+          {METHODS.map((m) => (
+            <option key={m} value={m} disabled={!(IMPLEMENTED_METHODS as readonly string[]).includes(m)}>
+              {m}
+              {(IMPLEMENTED_METHODS as readonly string[]).includes(m) ? '' : ' (not trainable yet)'}
+            </option>
+          ))}
+        </select>
+      ),
+      dataset: (v, set) => (
+        <select value={typeof v === 'string' ? v : ''} onChange={(e) => set(e.target.value)} data-testid="field-dataset">
+          {datasets.data?.map((d) => (
+            <option key={d.id} value={d.name}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+      ),
+      teacher: (v, set) => (
+        <select value={typeof v === 'string' ? v : ''} onChange={(e) => set(e.target.value || undefined)} data-testid="field-teacher">
+          <option value="">none</option>
+          {teachers.data?.map((t) => (
+            <option key={t.id} value={t.name}>
+              {t.name} ({t.arch}, {t.inputSize}px, {t.valAccuracy === null ? 'no val' : `${(t.valAccuracy * 100).toFixed(1)}%`})
+            </option>
+          ))}
+        </select>
+      ),
+      name: (v, set) => (
+        <input
+          type="text"
+          value={typeof v === 'string' ? v : ''}
+          data-testid="field-name"
+          onChange={(e) => {
+            setNameEdited(true);
+            set(e.target.value);
+          }}
+        />
+      ),
+    },
+  };
+
+  const start = async () => {
+    if (!parsed?.success) return;
+    setStarting(true);
+    setError(null);
+    try {
+      const run = await client.call('runs.start', { config: parsed.data });
+      navigate('run', { id: run.id });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setStarting(false);
+    }
+  };
+
+  if (datasets.data && datasets.data.length === 0) {
+    return (
+      <div className="page">
+        <header className="page-head">
+          <h1>New run</h1>
+        </header>
+        <EmptyState title="A run needs a dataset">
+          Import one on the <a href="#/datasets">Datasets</a> page; for KD or SSLD, train a teacher on the <a href="#/teachers">Teachers</a> page too.
+        </EmptyState>
+      </div>
+    );
+  }
+
+  const method = (current.method ?? 'ce') as string;
+  const problems = parsed && !parsed.success ? parsed.error.issues.length : 0;
+  return (
+    <div className="page">
+      <header className="page-head">
+        <h1>New run</h1>
+        <div className="sub">
+          <b>{method}</b> — {METHOD_HELP[method] ?? 'not trainable yet'}
+        </div>
+      </header>
+      {value === null ? (
+        <div className="muted">loading…</div>
+      ) : (
+        <section className="card">
+          <SchemaForm node={root} value={value} onChange={setConfig} issues={issues} {...meta} />
+          <div className="row gap end form-actions">
+            <span className={problems ? 'warn small' : 'ok small'} data-testid="form-status">
+              {problems ? `${problems} problem${problems === 1 ? '' : 's'} to fix` : 'ready'}
+            </span>
+            <button type="button" onClick={() => switchMethod(method as Method)}>
+              Reset to {method} defaults
+            </button>
+            <button className="primary" disabled={!parsed?.success || starting} onClick={() => void start()} data-testid="start-run">
+              {starting ? 'Starting…' : 'Start'}
+            </button>
+          </div>
+          <ErrorNote error={error} />
+          <details className="config-preview">
+            <summary>Effective config (after defaults)</summary>
+            <pre data-testid="config-preview">{parsed?.success ? JSON.stringify(parsed.data, null, 2) : JSON.stringify(value, null, 2)}</pre>
+          </details>
+        </section>
+      )}
+    </div>
+  );
+}
