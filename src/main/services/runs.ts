@@ -8,9 +8,9 @@ import type { ImageRow } from '../../shared/api.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { HandlerGroup, ServiceContext } from './context.js';
 import { ApiError } from './types.js';
-import { configDiff } from './config-diff.js';
+import { configDiff } from '../../shared/config-diff.js';
 import { etaSeconds, stepsPerEpochFrom, type StepSample } from './eta.js';
-import { pidAlive, setRunControl } from './run-control.js';
+import { pidAlive } from './run-control.js';
 import type { RunMonitor } from './run-monitor.js';
 import type { JobInfo } from '../../shared/api.js';
 
@@ -86,7 +86,7 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
         else if (info.status === 'cancelled') run = store.runs.setRunStatus(runId, 'cancelled');
         else run = store.runs.setRunStatus(runId, 'failed', 'the trainer exited without finishing the run');
       }
-      setRunControl(store, runId, null);
+      store.runControl.setRunControl(runId, null);
       monitor.poll();
       monitor.unwatch(runId);
       monitor.emitStatusIfChanged(run, true);
@@ -143,7 +143,7 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
     'runs.pause': ({ id }) => {
       const run = requireRun(id);
       if (!ACTIVE.has(run.status)) throw new ApiError(`run "${run.name}" is ${run.status}; only an active run can be paused`, 409);
-      setRunControl(store, run.id, 'pause');
+      store.runControl.setRunControl(run.id, 'pause');
       return store.runs.requireRun(run.id);
     },
 
@@ -152,11 +152,11 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       if (run.status === 'completed') throw new ApiError(`run "${run.name}" is already completed`, 409);
       if (ACTIVE.has(run.status) && trainerAlive(run)) {
         // Paused (or about to pause): the trainer waits on the control column.
-        setRunControl(store, run.id, null);
+        store.runControl.setRunControl(run.id, null);
         return store.runs.requireRun(run.id);
       }
       // Cancelled, failed, or active with no trainer left: continue from the last checkpoint.
-      setRunControl(store, run.id, null);
+      store.runControl.setRunControl(run.id, null);
       store.runs.setRunStatus(run.id, 'queued', null);
       await spawnTrainer(['run', '--resume', String(run.id)], run.id);
       const now = store.runs.requireRun(run.id);
@@ -167,13 +167,13 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
     'runs.cancel': ({ id }) => {
       const run = requireRun(id);
       if (!ACTIVE.has(run.status)) throw new ApiError(`run "${run.name}" is ${run.status}; nothing to cancel`, 409);
-      setRunControl(store, run.id, 'cancel');
+      store.runControl.setRunControl(run.id, 'cancel');
       const job = jobs.jobForRun(run.id);
       // Ours: SIGINT as well, which also reaches a trainer still loading data (the CLI cancels on it).
       if (job) jobs.cancel(job.id);
       else if (!trainerAlive(run)) {
         const cancelled = store.runs.setRunStatus(run.id, 'cancelled');
-        setRunControl(store, run.id, null);
+        store.runControl.setRunControl(run.id, null);
         monitor.emitStatusIfChanged(cancelled);
         return cancelled;
       }
