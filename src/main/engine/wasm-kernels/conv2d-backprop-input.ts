@@ -1,0 +1,57 @@
+// Conv2DBackpropInput for wasm. tfjs 4.22 ships one, but as a scalar C++ loop on one thread;
+// this one is a forward XNNPACK convolution (SIMD, all threads):
+//   dx = conv(dy upsampled with stride−1 zeros, filter flipped in space with in/out swapped)
+// For 1×1 filters the upsampling comes after the (then 1×1, stride-1) convolution, so no work is
+// spent on zeros.
+import * as tf from '@tensorflow/tfjs';
+import { cropNegativePads, explicitPad, transposedConvInput, upsampleZeros } from './geometry.js';
+import { asWasm, scoped, type Scope } from './util.js';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
+
+export function makeConv2DBackpropInput(fallback: tf.KernelFunc | null) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (attrs.dataFormat === 'NCHW') {
+      if (!fallback) throw new Error('wasm Conv2DBackpropInput: NCHW is not supported');
+      return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    }
+    const backend = asWasm(args.backend);
+    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
+    );
+    return scoped(backend, (s) => inputGrad(s, dy, filter, info));
+  };
+}
+
+function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): tf.TensorInfo {
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
+  const wT = s.transpose(flipped, [0, 1, 3, 2]);
+  if (kh === 1 && kw === 1) {
+    const g = s.run('Conv2D', { x: dy, filter: wT }, { strides: [1, 1], dilations: [1, 1], pad: 'valid', dataFormat: 'NHWC' });
+    const up = upsampleZeros(s, g, sh, sw);
+    // up[r] is dx[r − pt]: shift by the padding, then pad/crop to the input size.
+    const top = -info.padInfo.top;
+    const left = -info.padInfo.left;
+    const bottom = info.inHeight - up.shape[1]! - top;
+    const right = info.inWidth - up.shape[2]! - left;
+    const c = cropNegativePads(s, up, { top, bottom, left, right });
+    if (c.top === 0 && c.bottom === 0 && c.left === 0 && c.right === 0) return c.x;
+    return s.run('PadV2', { x: c.x }, { paddings: explicitPad(c.top, c.bottom, c.left, c.right), constantValue: 0 });
+  }
+  const p = transposedConvInput(s, dy, info);
+  return s.run(
+    'Conv2D',
+    { x: p.x, filter: wT },
+    { strides: [1, 1], dilations: [1, 1], pad: explicitPad(p.top, p.bottom, p.left, p.right), dataFormat: 'NHWC' },
+  );
+}

@@ -1,0 +1,41 @@
+// DepthwiseConv2dNativeBackpropInput for wasm (tfjs 4.22 has none): a forward XNNPACK depthwise
+// convolution of the zero-upsampled dy with the spatially flipped filter. With a channel
+// multiplier M > 1, each of the C·M dy channels is convolved with its own flipped tap and the M
+// results of one input channel are summed.
+import * as tf from '@tensorflow/tfjs';
+import { explicitPad, transposedConvInput } from './geometry.js';
+import { depthwiseInputGradJs } from './reference.js';
+import { asWasm, f32, scoped } from './util.js';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
+
+export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const backend = asWasm(args.backend);
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+    // Dilated depthwise convs are not used by the project's models: plain loop, correct but slow.
+    const out = backend.makeOutput(info.inShape, 'float32');
+    depthwiseInputGradJs(f32(backend, dy), f32(backend, filter), f32(backend, out), info);
+    return out;
+  }
+  const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+  return scoped(backend, (s) => {
+    const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
+    const p = transposedConvInput(s, dy, info);
+    const attrsConv = { strides: [1, 1], dilations: [1, 1], pad: explicitPad(p.top, p.bottom, p.left, p.right) };
+    if (m === 1) return s.run('DepthwiseConv2dNative', { x: p.x, filter: flipped }, attrsConv);
+    const perChannel = s.run('DepthwiseConv2dNative', { x: p.x, filter: s.reshape(flipped, [kh, kw, c * m, 1]) }, attrsConv);
+    const [n, h, w] = perChannel.shape as [number, number, number, number];
+    return s.run('Sum', { x: s.reshape(perChannel, [n, h, w, c, m]) }, { axis: [4], keepDims: false });
+  });
+}

@@ -1,0 +1,91 @@
+// Plumbing shared by the wasm gradient kernels: call the backend's own (XNNPACK-backed) kernels on
+// TensorInfos, free intermediates, and view tensors on the WASM heap.
+import * as tf from '@tensorflow/tfjs';
+
+type TensorInfo = tf.TensorInfo;
+type NamedAttrMap = tf.NamedAttrMap;
+
+/** The slice of tfjs-backend-wasm's BackendWasm that these kernels use. */
+export interface WasmBackend {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  wasm: WasmModule;
+}
+interface WasmModule {
+  HEAPU8: Uint8Array;
+  /** Threaded build: the shared memory. */
+  wasmMemory?: WebAssembly.Memory;
+  /** Single-threaded build: the instance's exports, `memory` among them. */
+  asm?: { memory?: WebAssembly.Memory };
+}
+
+export function asWasm(backend: unknown): WasmBackend {
+  return backend as WasmBackend;
+}
+
+/** Runs another wasm kernel directly (not through the engine: no tape, no extra bookkeeping). */
+export function run(backend: WasmBackend, name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
+  const k = tf.getKernel(name, 'wasm');
+  if (!k) throw new Error(`wasm kernel ${name} is missing`);
+  return k.kernelFunc({ inputs, backend: backend as unknown as tf.KernelBackend, attrs: attrs as NamedAttrMap }) as TensorInfo;
+}
+
+/** Owns the intermediates of one kernel call; `done` frees all but the result. */
+export class Scope {
+  private readonly owned: TensorInfo[] = [];
+  constructor(readonly backend: WasmBackend) {}
+  keep<T extends TensorInfo>(t: T): T {
+    this.owned.push(t);
+    return t;
+  }
+  run(name: string, inputs: Record<string, TensorInfo>, attrs: object = {}): TensorInfo {
+    return this.keep(run(this.backend, name, inputs, attrs));
+  }
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    return this.run('Transpose', { x }, { perm });
+  }
+  /** Frees every intermediate except `result` (which may alias one of them, e.g. a reshape). */
+  done(result: TensorInfo): TensorInfo {
+    for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
+    return result;
+  }
+  /** Frees everything: for the error path. */
+  fail(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+  }
+}
+
+/** Runs `body` with a Scope, freeing its intermediates whatever happens. */
+export function scoped(backend: WasmBackend, body: (s: Scope) => TensorInfo): TensorInfo {
+  const s = new Scope(backend);
+  let result: TensorInfo;
+  try {
+    result = body(s);
+  } catch (err) {
+    s.fail();
+    throw err;
+  }
+  return s.done(result);
+}
+
+/**
+ * A Float32Array view of a tensor on the WASM heap. Take views only after the last allocation of
+ * the kernel: allocating may grow the heap, and views made before then no longer see it.
+ */
+export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error('tensor is not on the wasm backend');
+  const mem = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  const buffer = mem ? mem.buffer : backend.wasm.HEAPU8.buffer;
+  return new Float32Array(buffer, d.memoryOffset, sizeOf(t.shape));
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
