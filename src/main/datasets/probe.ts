@@ -53,11 +53,31 @@ export async function probeImage(buf: Buffer, opts: OpenOptions = {}): Promise<P
     // libvips streams the decode in strips, so even a large photo never sits whole in memory here.
     await openImage(buf, opts).resize(64, 64, { fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: false }).raw().toBuffer();
   } catch (e) {
-    const msg = (e as Error).message.replace(/\s+/g, ' ').trim();
-    if (/premature end|truncat|unexpected end/i.test(msg)) return { ok: false, reason: `truncated image data (${msg})` };
+    // libvips sometimes reports only "Warning treated as error…" (its message buffer is per thread),
+    // so truncation is also recognized from the file's structure.
+    const raw = (e as Error).message.replace(/\s+/g, ' ').trim();
+    const msg = /treated as error/i.test(raw) ? 'the decoder reported damaged data' : raw;
+    if (/premature end of (jpeg )?(image|file)|truncated|unexpected end of file/i.test(msg) || endsEarly(buf, format)) return { ok: false, reason: `truncated image data (${msg})` };
     return { ok: false, reason: `corrupt image data (${msg})` };
   }
   // Stored dimensions are as displayed, i.e. after the EXIF orientation is applied.
   const oriented = meta.autoOrient ?? ((meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height });
   return { ok: true, format, width: oriented.width, height: oriented.height };
+}
+
+/** Whether the file stops before its format's end marker (JPEG EOI, PNG IEND, GIF trailer, RIFF size). */
+export function endsEarly(buf: Buffer, format: string): boolean {
+  const tail = buf.subarray(Math.max(0, buf.length - 64));
+  switch (format) {
+    case 'jpeg':
+      return tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0;
+    case 'png':
+      return tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0;
+    case 'gif':
+      return tail.lastIndexOf(0x3b) < 0;
+    case 'webp':
+      return buf.length >= 12 && buf.readUInt32LE(4) + 8 > buf.length;
+    default:
+      return false;
+  }
 }
