@@ -151,10 +151,16 @@ describe('runs through a trainer child', () => {
     expect(got.run.status).toBe('completed');
     expect(got.run.bestValAccuracy).toBe(0.6);
     expect(got.etaSeconds).toBeNull();
+    // The trainer exits just after it marks the run completed.
+    const jobs = async () => (await services.call('jobs.list', {})) as JobInfo[];
+    let job: JobInfo | undefined;
+    for (let i = 0; i < 200 && job?.status !== 'done'; i++) {
+      job = (await jobs()).find((j) => j.kind === 'run');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(job).toMatchObject({ status: 'done', progress: 1, result: { run: run.id, valAccuracy: 0.6 } });
     // The temporary config file is gone.
     expect(fs.readdirSync(path.join(home, 'tmp')).filter((f) => f.startsWith('run-config-'))).toEqual([]);
-    const job = ((await services.call('jobs.list', {})) as JobInfo[]).find((j) => j.kind === 'run')!;
-    expect(job).toMatchObject({ status: 'done', progress: 1 });
   });
 
   it('refuses an unknown dataset, a taken name and an invalid config', async () => {
