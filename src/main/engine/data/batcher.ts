@@ -1,10 +1,11 @@
 // Batches for training and evaluation with prefetch: while the caller trains on batch k, batch k+1
-// (and k+2 with the default depth) is being decoded (sharp, off the JS thread; a no-op once cached)
-// and augmented. Order and views are pure functions of (seed, epoch), so an epoch can be replayed
+// (and k+2 with the default depth) is being decoded (sharp, on libuv's threads; a no-op once cached)
+// and augmented (on a render worker thread where there is a second core). Order and views are pure functions of (seed, epoch), so an epoch can be replayed
 // exactly after a crash. tf-free on purpose: the caller makes tensors (tf.tensor4d(b.x, b.shape)).
 import { centerView, renderView, trainingView, type AugmentOptions, type CropView } from './augment.js';
 import { trainSide } from './decode.js';
 import { sharedImageCache, type ImageCache } from './image-cache.js';
+import { sharedRenderPool, type RenderPool } from './render-pool.js';
 import { Rng, STREAM_SHUFFLE, hashSeed, shuffleInPlace } from './rng.js';
 
 export interface BatchItem {
@@ -51,6 +52,8 @@ export interface BatcherOptions {
   startBatch?: number;
   /** Default: the process-wide sharedImageCache(). */
   cache?: ImageCache;
+  /** Where views are rendered: a worker pool, or null for this thread. Default: sharedRenderPool(). */
+  renderer?: RenderPool | null;
   /** 'throw' (default): a file that cannot be decoded fails the batch, naming the file. 'skip': left out, listed in batch.failed. */
   onDecodeError?: 'throw' | 'skip';
   /** Overrides the view of item `index` in `epoch` (e.g. replaying views whose teacher outputs are cached). */
@@ -84,6 +87,7 @@ export async function* batches(opts: BatcherOptions): AsyncGenerator<Batch> {
   const start = opts.startBatch ?? 0;
   checkInt('startBatch', start, 0);
   const cache = opts.cache ?? sharedImageCache();
+  const pool = opts.renderer === undefined ? sharedRenderPool() : opts.renderer;
   const augment = opts.augment ?? false;
   const skipBad = opts.onDecodeError === 'skip';
   const order = epochOrder(items.length, seed, epoch, opts.shuffle ?? true);
@@ -113,12 +117,19 @@ export async function* batches(opts: BatcherOptions): AsyncGenerator<Batch> {
         failed.push({ index: i, key: items[i]!.key, path: items[i]!.path, error });
       }
     });
-    const x = new Float32Array(rows.length * per);
-    const views = rows.map(({ i, px }, r) => {
-      const v = viewOf(i);
-      renderView(px, side, v, size, x, r * per);
-      return v;
-    });
+    const views = rows.map(({ i }) => viewOf(i));
+    let x: Float32Array;
+    if (pool && rows.length > 0) {
+      x = await pool.render(
+        rows.map((r) => r.px),
+        side,
+        views,
+        size,
+      );
+    } else {
+      x = new Float32Array(rows.length * per);
+      rows.forEach(({ px }, r) => renderView(px, side, views[r]!, size, x, r * per));
+    }
     emit('prepare-end', k);
     return {
       x,
