@@ -1,42 +1,44 @@
 // Media for the renderer (served by `distill serve` under /media and by Electron's distill-media://):
-// thumbnails by image id, original images by id, and files by path — only inside the registered
-// dataset folders or the thumbnail cache, symlinks resolved first.
-import fs from 'node:fs';
-import path from 'node:path';
+// thumbnails and originals by image id, and files by path, every one through the path guard of
+// src/main/datasets: only real files inside the registered dataset folders or the thumbnail cache.
 import type { ServiceContext } from './context.js';
 import { ApiError, type MediaFile, type MediaSource } from './types.js';
 import { imageTypeFor } from './content-type.js';
+import { resolveInsideAsync } from '../datasets/path-guard.js';
+import { ThumbnailCache } from '../datasets/thumbnails.js';
 
 export function createMedia(ctx: ServiceContext, datasetRoots: () => string[]): MediaSource {
-  const roots = () => [...datasetRoots(), ctx.store.thumbsDir];
-  const asImage = (file: string): MediaFile => {
-    const type = imageTypeFor(file);
-    if (!type) throw new ApiError('not an image', 403);
-    return { path: file, contentType: type };
+  const thumbs = new ThumbnailCache(ctx.store.thumbsDir);
+  const allowed = async (roots: string[], requested: string): Promise<MediaFile> => {
+    const real = await resolveInsideAsync(roots, requested);
+    if (!real) throw new ApiError('refused: not a file inside the dataset folders', 403);
+    const type = imageTypeFor(real);
+    if (!type) throw new ApiError('refused: not an image', 403);
+    return { path: real, contentType: type };
+  };
+  const indexed = (imageId: number) => {
+    const img = ctx.store.images.getImage(imageId);
+    if (!img) throw new ApiError(`image ${imageId} not found`, 404);
+    return img;
   };
   return {
     async thumbnail(imageId) {
-      throw new ApiError(`no thumbnail for image ${imageId} yet`, 404);
+      const img = indexed(imageId);
+      const source = await allowed(datasetRoots(), img.path);
+      if (!img.hash) throw new ApiError(`image ${imageId} was never read (${img.error ?? img.status})`, 404);
+      let file: string;
+      try {
+        file = await thumbs.get(source.path, img.hash);
+      } catch (e) {
+        throw new ApiError(`cannot make a thumbnail of image ${imageId}: ${(e as Error).message}`, 404);
+      }
+      return { path: file, contentType: 'image/jpeg' };
     },
     async image(imageId) {
-      const img = ctx.store.images.getImage(imageId);
-      if (!img) throw new ApiError(`image ${imageId} not found`, 404);
-      return asImage(await guard(roots(), img.path));
+      return allowed(datasetRoots(), indexed(imageId).path);
     },
     async file(requested) {
-      return asImage(await guard(roots(), requested));
+      return allowed([...datasetRoots(), ctx.store.thumbsDir], requested);
     },
   };
-}
-
-/** Interim guard (to be replaced by src/main/datasets' resolveInside): realpath inside a realpath'd root. */
-async function guard(roots: string[], requested: string): Promise<string> {
-  if (!path.isAbsolute(requested)) throw new ApiError('path must be absolute', 403);
-  const real = await fs.promises.realpath(requested).catch(() => null);
-  if (!real) throw new ApiError('not found', 404);
-  for (const root of roots) {
-    const r = await fs.promises.realpath(root).catch(() => null);
-    if (r && (real === r || real.startsWith(r + path.sep))) return real;
-  }
-  throw new ApiError('outside the dataset folders', 403);
 }
