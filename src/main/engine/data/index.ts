@@ -17,3 +17,5 @@ export { batches, batchCount, epochOrder, type Batch, type BatchEvent, type Batc
 export { measurePipeline, type MeasureOptions, type PipelineMeasurement } from './measure.js';
 export { itemsFromFolder, type FolderItems } from './folder-items.js';
 export { Rng, hashSeed } from './rng.js';
+export { RenderPool, sharedRenderPool } from './render-pool.js';
+export { makeRenderer, type RenderFn, type RenderView } from './render.js';
