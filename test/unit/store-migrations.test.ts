@@ -19,6 +19,16 @@ const tables = (db: Database.Database) =>
 const indexes = (db: Database.Database) =>
   (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map((r) => r.name);
 
+/** Every table, index and trigger definition, for comparing migrated files with fresh ones. */
+const schema = (db: Database.Database) =>
+  db.prepare(`SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name`).all();
+function freshSchema() {
+  const db = openDb(path.join(dir, `fresh-${Math.random().toString(36).slice(2)}.db`));
+  const s = schema(db);
+  db.close();
+  return s;
+}
+
 describe('migrations', () => {
   it('are numbered 1..n and the schema version is the last one', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
@@ -68,16 +78,35 @@ describe('migrations', () => {
     const file = path.join(dir, 'old.db');
     const old = openDb(file, { targetVersion: SCHEMA_VERSION - 1 });
     expect(userVersion(old)).toBe(SCHEMA_VERSION - 1);
-    expect(indexes(old)).not.toContain('metrics_by_run_step');
     old.prepare(`INSERT INTO datasets (name, created_at, updated_at) VALUES ('kept', 't', 't')`).run();
     old.close();
 
     const db = openDb(file);
     expect(userVersion(db)).toBe(SCHEMA_VERSION);
-    expect(indexes(db)).toContain('metrics_by_run_step');
-    expect(indexes(db)).toContain('teacher_predictions_by_confidence');
+    expect(schema(db)).toEqual(freshSchema());
     expect(db.prepare('SELECT name FROM datasets').all()).toEqual([{ name: 'kept' }]);
     db.close();
+  });
+
+  it('reach the same schema from every earlier version', () => {
+    const fresh = freshSchema();
+    for (let v = 1; v < SCHEMA_VERSION; v++) {
+      const file = path.join(dir, `v${v}.db`);
+      openDb(file, { targetVersion: v }).close();
+      const db = openDb(file);
+      expect(schema(db), `from version ${v}`).toEqual(fresh);
+      db.close();
+    }
+  });
+
+  it('add the browse and resume indexes in migration 2', () => {
+    const file = path.join(dir, 'v1.db');
+    const v1 = openDb(file, { targetVersion: 1 });
+    expect(indexes(v1)).not.toContain('metrics_by_run_step');
+    v1.close();
+    const v2 = openDb(file, { targetVersion: 2 });
+    expect(indexes(v2)).toEqual(expect.arrayContaining(['metrics_by_run_step', 'teacher_predictions_by_confidence', 'mining_selections_by_image']));
+    v2.close();
   });
 
   it('roll back a failing migration and leave the file at the previous version', () => {

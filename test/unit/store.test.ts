@@ -79,6 +79,8 @@ describe('datasets and images', () => {
     expect(store.images.getImageByPath(ds, '/data/unl/0-copy-of-4.jpg')!.status).toBe('ok');
     expect(store.datasets.getDatasetSummary(ds)!.val).toEqual({ dog: 1 });
     expect(store.images.getImage(keeper.id)!.status).toBe('missing');
+    expect(store.images.pruneMissing(ds)).toBe(1);
+    expect(store.images.getImage(keeper.id)).toBeNull();
   });
 
   it('list usable images by role and label, and the ids under a folder', () => {

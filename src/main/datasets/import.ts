@@ -53,6 +53,8 @@ export interface ImportResult {
   duplicates: number;
   /** Non-image files present in the folders. */
   ignored: number;
+  /** Rows written or marked missing in this pass: 0 means nothing changed. */
+  updated: number;
 }
 
 export type ProgressFn = (p: ImportProgress) => void;
@@ -259,6 +261,7 @@ async function sync(
     missing: missing + missingLate,
     duplicates,
     ignored,
+    updated: total + direct.length + missing + missingLate,
   };
 }
 

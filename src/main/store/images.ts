@@ -181,3 +181,8 @@ export function hashesOfRole(db: Db, datasetId: number, role: FolderRole): Set<s
     .all(datasetId, role) as { hash: string }[];
   return new Set(rows.map((r) => r.hash));
 }
+
+/** Deletes rows of files that are gone (status 'missing'), with their predictions; returns how many. */
+export function pruneMissing(db: Db, datasetId: number): number {
+  return writeTx(db, () => db.prepare(`DELETE FROM images WHERE dataset_id = ? AND status = 'missing'`).run(datasetId).changes);
+}
