@@ -1,10 +1,12 @@
 // datasets.*: list/get/remove from the store; import and rescan run in this process but asynchronously
-// (bounded-concurrency reads, small transactions) as tracked jobs with progress.
+// (bounded-concurrency reads, small transactions) as tracked jobs with progress. Every dataset's
+// folders are watched (chokidar): changes are re-imported and pushed as `dataset.changed`.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HandlerGroup, ServiceContext } from './context.js';
 import { ApiError } from './types.js';
 import { importDataset, inspectFolder, rescanDataset, type ImportProgress } from '../datasets/import.js';
+import { watchDataset, type DatasetWatcher } from '../datasets/watcher.js';
 
 type DatasetMethods = 'datasets.list' | 'datasets.get' | 'datasets.inspectFolder' | 'datasets.create' | 'datasets.rescan' | 'datasets.remove';
 
@@ -15,9 +17,33 @@ export interface DatasetService {
   close(): Promise<void>;
 }
 
-export function datasetService(ctx: ServiceContext, _opts: { watch: boolean }): DatasetService {
+export function datasetService(ctx: ServiceContext, opts: { watch: boolean }): DatasetService {
   const { store } = ctx;
-  const afterImport = (datasetId: number) => {
+  const watchers = new Map<number, DatasetWatcher>();
+  const unwatch = async (datasetId: number) => {
+    const w = watchers.get(datasetId);
+    watchers.delete(datasetId);
+    await w?.close().catch(() => {});
+  };
+  /** (Re)starts the watcher of a dataset: its folders may have changed. */
+  const rewatch = async (datasetId: number) => {
+    if (!opts.watch) return;
+    await unwatch(datasetId);
+    try {
+      const w = watchDataset(store, datasetId, (id) => ctx.emit('dataset.changed', { id }), {
+        onError: (e) => process.stderr.write(`distill: watching dataset ${datasetId}: ${e.message}\n`),
+      });
+      watchers.set(datasetId, w);
+      // Files added before the initial scan ends would count as initial (ignored): wait for it,
+      // but never let a slow scan hold an import job for long.
+      await Promise.race([w.ready, new Promise((r) => setTimeout(r, 30_000).unref())]);
+    } catch (e) {
+      process.stderr.write(`distill: cannot watch dataset ${datasetId}: ${(e as Error).message}\n`);
+    }
+  };
+  for (const { id } of store.db.prepare('SELECT id FROM datasets').all() as { id: number }[]) void rewatch(id);
+  const afterImport = async (datasetId: number) => {
+    await rewatch(datasetId);
     ctx.emit('dataset.changed', { id: datasetId });
   };
   const summary = (ref: number | string) => {
@@ -53,7 +79,7 @@ export function datasetService(ctx: ServiceContext, _opts: { watch: boolean }): 
         }
         return ctx.jobs.track('import', async ({ progress, signal }) => {
           const result = await importDataset(store, { name: trimmed, folders }, progressOf(progress), { signal });
-          afterImport(result.dataset.id);
+          await afterImport(result.dataset.id);
           return result;
         });
       },
@@ -62,12 +88,13 @@ export function datasetService(ctx: ServiceContext, _opts: { watch: boolean }): 
         const s = summary(id);
         return ctx.jobs.track('import', async ({ progress, signal }) => {
           const result = await rescanDataset(store, s.id, progressOf(progress), { signal });
-          afterImport(s.id);
+          await afterImport(s.id);
           return result;
         });
       },
-      'datasets.remove': ({ id }) => {
+      'datasets.remove': async ({ id }) => {
         const s = summary(id);
+        await unwatch(s.id);
         store.datasets.removeDataset(s.id);
         ctx.emit('dataset.changed', { id: s.id });
         return { ok: true as const };
@@ -77,6 +104,8 @@ export function datasetService(ctx: ServiceContext, _opts: { watch: boolean }): 
       const rows = store.db.prepare('SELECT DISTINCT path FROM dataset_folders').all() as { path: string }[];
       return rows.map((r) => r.path);
     },
-    close: async () => {},
+    close: async () => {
+      await Promise.all([...watchers.keys()].map(unwatch));
+    },
   };
 }
