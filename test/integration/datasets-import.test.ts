@@ -96,7 +96,9 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
       .toFile(path.join(lab(), 'cat', 'rotated.jpg'));
     await base.clone().toColourspace('b-w').jpeg().toFile(path.join(lab(), 'dog', 'gray.jpg'));
     await base.clone().toColourspace('cmyk').jpeg().toFile(path.join(lab(), 'dog', 'cmyk.jpeg'));
-    await base.clone().gif().toFile(path.join(lab(), 'dog', 'frame.gif'));
+    // A two-frame animated GIF: indexed by its first frame (30×20), not the frames stacked.
+    const frames = await Promise.all(['#ff0000', '#0000ff'].map((c) => sharp({ create: { width: 30, height: 20, channels: 3, background: c } }).png().toBuffer()));
+    await sharp(frames, { join: { animated: true } }).gif().toFile(path.join(lab(), 'dog', 'frames.gif'));
     await base.clone().webp().toFile(path.join(lab(), 'dog', 'img.webp'));
     await base.clone().tiff().toFile(path.join(lab(), 'dog', 'img.tif'));
     fs.writeFileSync(path.join(lab(), 'dog', 'img.BMP'), bmp24(5, 3, (x, y) => [x * 50, y * 100, 7]));
@@ -168,6 +170,8 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
     expect(store.images.getImageByPath(r.dataset.id, path.join(lab(), 'cat', 'rotated.jpg'))).toMatchObject({ width: 20, height: 40, status: 'ok' });
     expect(store.images.getImageByPath(r.dataset.id, path.join(lab(), 'dog', 'img.BMP'))).toMatchObject({ width: 5, height: 3, status: 'ok', label: 'dog' });
     expect((await sharp(path.join(lab(), 'dog', 'cmyk.jpeg')).metadata()).space).toBe('cmyk');
+    expect((await sharp(path.join(lab(), 'dog', 'frames.gif')).metadata()).pages).toBe(2);
+    expect(store.images.getImageByPath(r.dataset.id, path.join(lab(), 'dog', 'frames.gif'))).toMatchObject({ width: 30, height: 20, status: 'ok' });
 
     const reads = progress.filter((p) => p.phase === 'read');
     expect(reads.at(-1)).toEqual({ phase: 'read', done: r.read, total: r.read });
