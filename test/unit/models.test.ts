@@ -6,8 +6,11 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function weightsOf(m: tf.LayersModel): Float32Array[] {
-  return m.getWeights().map((w) => w.dataSync() as Float32Array);
+function weightsOf(m: tf.LayersModel): Buffer[] {
+  return m.getWeights().map((w) => {
+    const a = w.dataSync() as Float32Array;
+    return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  });
 }
 
 describe('model architectures', () => {
@@ -54,6 +57,17 @@ describe('model architectures', () => {
     m.dispose();
   });
 
+  it('optional classifier dropout (torchvision: 0.2) adds no parameters and is identity at inference', () => {
+    const spec = { arch: 'mobilenet_v2', width: 0.35, inputSize: 32, classes: 2, seed: 5 } as const;
+    const a = createModel(spec);
+    const b = createModel({ ...spec, dropout: 0.2 });
+    expect(a.layers.some((l) => l.getClassName() === 'Dropout')).toBe(false);
+    expect(b.layers.some((l) => l.getClassName() === 'Dropout')).toBe(true);
+    expect(countTrainableParams(b)).toBe(countTrainableParams(a));
+    const x = tf.randomUniform([2, 32, 32, 3], 0, 255, 'float32', 3);
+    expect(Array.from((b.predict(x) as tf.Tensor).dataSync())).toEqual(Array.from((a.predict(x) as tf.Tensor).dataSync()));
+  });
+
   it('builds at 224 px', () => {
     const m = createModel({ arch: 'mobilenet_v2', width: 0.35, inputSize: 224, classes: 2, seed: 0 });
     expect(m.outputs[0]!.shape).toEqual([null, 2]);
@@ -73,10 +87,10 @@ describe('model architectures', () => {
     const b = weightsOf(createModel({ ...spec, seed: 7 }));
     const c = weightsOf(createModel({ ...spec, seed: 8 }));
     expect(a.length).toBe(b.length);
-    a.forEach((w, i) => expect(Buffer.from(w.buffer).equals(Buffer.from(b[i]!.buffer))).toBe(true));
+    a.forEach((w, i) => expect(w.equals(b[i]!)).toBe(true));
     const kernels = ma.weights.map((w, i) => (/kernel/.test(w.name) ? i : -1)).filter((i) => i >= 0);
     expect(kernels.length).toBe(1 + 2 + 16 * 3 + 1 + 1); // stem, b0 (dw, project), 16 × (expand, dw, project), head, dense
-    for (const i of kernels) expect(Buffer.from(a[i]!.buffer).equals(Buffer.from(c[i]!.buffer))).toBe(false);
+    for (const i of kernels) expect(a[i]!.equals(c[i]!)).toBe(false);
     // every initializer got its own seed: two equally shaped kernels differ
     const r = createModel({ arch: 'refnet', inputSize: 32, classes: 2, seed: 7 });
     const [k1, k2] = ['s3_pw2', 's3_dw2'].map((n) => r.getLayer(n).getWeights()[0]!.dataSync());
