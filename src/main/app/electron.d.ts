@@ -31,6 +31,7 @@ declare module 'electron' {
     readonly url: string;
     readonly origin: string;
     readonly top: WebFrameMain | null;
+    readonly parent: WebFrameMain | null;
   }
   interface Event {
     preventDefault(): void;

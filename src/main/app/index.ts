@@ -19,7 +19,7 @@ const appRoot = defaultAppRoot();
 const outDir = path.join(appRoot, 'out');
 const rendererDir = path.join(outDir, 'renderer');
 /** electron-vite dev sets this to its dev server; never honoured in a packaged app. */
-const devUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const devUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : undefined;
 
 const CSP = [
   "default-src 'none'",
@@ -65,7 +65,8 @@ function home(): string {
 function trustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
   if (!frame || !win || win.isDestroyed() || event.sender !== win.webContents) return false;
-  if (frame !== win.webContents.mainFrame) return false;
+  // Top-level frame only: no iframe (there should be none) may speak for the app.
+  if (frame.parent !== null) return false;
   return isAppUrl(frame.url);
 }
 

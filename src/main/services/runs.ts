@@ -89,7 +89,7 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       store.runControl.setRunControl(runId, null);
       monitor.poll();
       monitor.unwatch(runId);
-      monitor.emitStatusIfChanged(run, true);
+      monitor.emitStatusIfChanged(run);
     } catch (e) {
       process.stderr.write(`distill: after trainer exit: ${(e as Error).message}\n`);
     }
