@@ -1,14 +1,19 @@
-// Conv2DBackpropFilter for wasm (tfjs 4.22 has none): the filter gradient as XNNPACK work.
+// Conv2DBackpropFilter for wasm (tfjs 4.22 has none): the filter gradient as one XNNPACK matmul.
 //
 //   dW[kh,kw,ci,co] = Σ_{b,oy,ox} x[b, oy·s+kh−pt, ox·s+kw−pl, ci] · dy[b,oy,ox,co]
+//                   = (colsᵀ · dY)[(kh,kw,ci), co]
 //
-// 1×1, stride 1, no padding: dW = Xᵀ·dY, a [Ci×M]·[M×Co] matmul (XNNPACK fully-connected).
-// Otherwise it is itself a convolution: batch ↔ channels swapped, dy as a (huge) filter dilated by
-// the stride. With X' = x as [Ci,H,W,B] and F' = dy as [OH,OW,B,Co], conv(X', F', dilation s)
-// is [Ci,KH,KW,Co] → transpose to [KH,KW,Ci,Co]. XNNPACK runs it on all threads.
+// with cols = im2col(x) as [M = B·OH·OW, K = KH·KW·Ci] (x itself for 1×1 / stride 1 / no pad) and
+// dY = dy as [M, Co]. XNNPACK's matmul takes A row-major, so cols is transposed (SIMD, see
+// transpose.ts); dY is B, which XNNPACK packs per call. Measured alternatives: packing cols as B
+// and transposing dY instead is 1.5–3× slower; expressing dW as a convolution with dy as the
+// filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
-import { cropNegativePads, explicitPad } from './geometry.js';
-import { asWasm, scoped, type Scope } from './util.js';
+import { explicitPad } from './geometry.js';
+import { transposeFast } from './transpose.js';
+import { asWasm, ptr, scoped, simd, type Scope } from './util.js';
+
+type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
 export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = asWasm(args.backend);
@@ -33,39 +38,64 @@ export function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; back
   });
 }
 
-export function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): tf.TensorInfo {
+function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw } = info;
+  const m = n * oh * ow;
+  const k = kh * kw * ci;
+  const direct = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && oh === h && ow === w;
+  const cols = direct ? s.reshape(x, [m, ci]) : im2col(s, x, info);
+  const dY = s.reshape(dy, [m, co]);
+  const colsT = transposeFast(s, cols, [1, 0]);
+  const prod = s.run('BatchMatMul', { a: s.reshape(colsT, [1, k, m]), b: s.reshape(dY, [1, m, co]) }, { transposeA: false, transposeB: false });
+  return s.reshape(prod, [kh, kw, ci, co]);
+}
+
+/** [B,H,W,C] → [B·OH·OW, KH·KW·C]: each output pixel's receptive field as one row. */
+function im2col(s: Scope, x: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h && ow === w) {
-    const m = n * h * w;
-    const xT = s.transpose(s.reshape(x, [m, ci]), [1, 0]);
-    const prod = s.run(
-      'BatchMatMul',
-      { a: s.reshape(xT, [1, ci, m]), b: s.reshape(dy, [1, m, co]) },
-      { transposeA: false, transposeB: false },
-    );
-    return s.reshape(prod, [1, 1, ci, co]);
+  const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
+  const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
+  const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
+  const hp = h + pt + pb;
+  const wp = w + pl + pr;
+  const kk = kh * kw * c;
+  const cols = s.keep(s.backend.makeOutput([n * oh * ow, kk], 'float32'));
+  const simdK = simd(s.backend);
+  const src = ptr(s.backend, xp);
+  const dst = ptr(s.backend, cols);
+  const copy = simdK ? simdK.copyBlocks.bind(simdK) : copyBlocksJs(s);
+  for (let b = 0; b < n; b++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        copy(
+          src + ((b * hp + ky) * wp + kx) * c * 4,
+          dst + (b * oh * ow * kk + (ky * kw + kx) * c) * 4,
+          oh, ow, c,
+          sh * wp * c, sw * c,
+          ow * kk, kk,
+        );
+      }
+    }
   }
-  // Rows of x past the last window's end play no part: negative bottom padding = cropping.
-  const pads = cropNegativePads(s, x, {
-    top: pt,
-    bottom: kh + sh * (oh - 1) - h - pt,
-    left: pl,
-    right: kw + sw * (ow - 1) - w - pl,
-  });
-  const xT = s.transpose(pads.x, [3, 1, 2, 0]);
-  const dyT = s.transpose(dy, [1, 2, 0, 3]);
-  const out = s.run(
-    'Conv2D',
-    { x: xT, filter: dyT },
-    {
-      strides: [1, 1],
-      dilations: [sh, sw],
-      pad: explicitPad(pads.top, pads.bottom, pads.left, pads.right),
-      dataFormat: 'NHWC',
-    },
-  );
-  return s.transpose(out, [1, 2, 0, 3]);
+  return cols;
+}
+
+/** copyBlocks over a Float32Array view, for runtimes without WASM SIMD. */
+function copyBlocksJs(s: Scope) {
+  return (src: number, dst: number, nOuter: number, nInner: number, chunk: number, sOut: number, sIn: number, dOut: number, dIn: number) => {
+    const mem = s.backend.wasm.wasmMemory ?? s.backend.wasm.asm?.memory;
+    const heap = new Float32Array(mem ? mem.buffer : s.backend.wasm.HEAPU8.buffer);
+    const s0 = src >> 2;
+    const d0 = dst >> 2;
+    for (let o = 0; o < nOuter; o++) {
+      for (let i = 0; i < nInner; i++) {
+        const from = s0 + o * sOut + i * sIn;
+        heap.copyWithin(d0 + o * dOut + i * dIn, from, from + chunk);
+      }
+    }
+  };
 }

@@ -5,6 +5,8 @@ import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
+import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
+import { makeReduce } from './reduce.js';
 
 let registered = false;
 
@@ -12,16 +14,34 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  const kernels: Array<[string, tf.KernelFunc]> = [
+  const orig = (name: string): tf.KernelConfig => {
+    const k = tf.getKernel(name, 'wasm');
+    if (!k) throw new Error(`tfjs-backend-wasm is not loaded (no ${name} kernel)`);
+    return k;
+  };
+  const [sum, mean, identity, cast, slice, pad] = ['Sum', 'Mean', 'Identity', 'Cast', 'Slice', 'PadV2'].map(orig) as [
+    tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig,
+  ];
+  // A replaced kernel keeps the original's setupFunc: if the backend initialises after this call,
+  // the original (our fallback) still gets its WASM exports bound.
+  const kernels: Array<[string, tf.KernelFunc, tf.KernelSetupFunc?]> = [
     ['Conv2DBackpropFilter', conv2DBackpropFilter as tf.KernelFunc],
     // Replaces tfjs's scalar C++ loop; keeps it for NCHW.
-    ['Conv2DBackpropInput', makeConv2DBackpropInput(original?.kernelFunc ?? null) as tf.KernelFunc],
+    ['Conv2DBackpropInput', makeConv2DBackpropInput(original?.kernelFunc ?? null) as tf.KernelFunc, original?.setupFunc],
     ['DepthwiseConv2dNativeBackpropInput', depthwiseConv2dNativeBackpropInput as tf.KernelFunc],
     ['DepthwiseConv2dNativeBackpropFilter', depthwiseConv2dNativeBackpropFilter as tf.KernelFunc],
+    // Reductions over contiguous axes without tfjs's transpose-first copy; others go to tfjs's.
+    ['Sum', makeReduce('Sum', sum.kernelFunc) as tf.KernelFunc, sum.setupFunc],
+    ['Mean', makeReduce('Mean', mean.kernelFunc) as tf.KernelFunc, mean.setupFunc],
+    // Copies: aliasing or bulk moves instead of element loops.
+    ['Identity', makeIdentity(identity.kernelFunc) as tf.KernelFunc, identity.setupFunc],
+    ['Cast', makeCast(cast.kernelFunc) as tf.KernelFunc, cast.setupFunc],
+    ['Slice', makeSlice(slice.kernelFunc) as tf.KernelFunc, slice.setupFunc],
+    ['PadV2', makePad(pad.kernelFunc) as tf.KernelFunc, pad.setupFunc],
   ];
-  for (const [kernelName, kernelFunc] of kernels) {
+  for (const [kernelName, kernelFunc, setupFunc] of kernels) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
   }
 }
 
@@ -31,4 +51,10 @@ export const WASM_GRADIENT_KERNELS = [
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
+  'Sum',
+  'Mean',
+  'Identity',
+  'Cast',
+  'Slice',
+  'PadV2',
 ] as const;

@@ -1,6 +1,7 @@
 // Plumbing shared by the wasm gradient kernels: call the backend's own (XNNPACK-backed) kernels on
 // TensorInfos, free intermediates, and view tensors on the WASM heap.
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from './simd-module.js';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
@@ -77,11 +78,35 @@ export function scoped(backend: WasmBackend, body: (s: Scope) => TensorInfo): Te
  * the kernel: allocating may grow the heap, and views made before then no longer see it.
  */
 export function f32(backend: WasmBackend, t: TensorInfo): Float32Array {
-  const d = backend.dataIdMap.get(t.dataId);
-  if (!d) throw new Error('tensor is not on the wasm backend');
   const mem = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   const buffer = mem ? mem.buffer : backend.wasm.HEAPU8.buffer;
-  return new Float32Array(buffer, d.memoryOffset, sizeOf(t.shape));
+  return new Float32Array(buffer, ptr(backend, t), sizeOf(t.shape));
+}
+
+/** Byte address of a tensor's data on the WASM heap. */
+export function ptr(backend: WasmBackend, t: TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error('tensor is not on the wasm backend');
+  return d.memoryOffset;
+}
+
+let simdOff = false;
+/** The run-time assembled SIMD kernels on this backend's heap; null where SIMD is unavailable. */
+export function simd(backend: WasmBackend): SimdKernels | null {
+  if (simdOff) return null;
+  const mem = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!mem) return null;
+  try {
+    return simdKernels(mem);
+  } catch {
+    simdOff = true; // no WASM SIMD in this runtime: callers use their plain paths
+    return null;
+  }
+}
+
+/** For tests: force the non-SIMD paths. */
+export function setSimdEnabled(on: boolean): void {
+  simdOff = !on;
 }
 
 export function sizeOf(shape: readonly number[]): number {

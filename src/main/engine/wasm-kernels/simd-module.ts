@@ -1,0 +1,203 @@
+// SIMD kernels that tfjs's wasm build lacks or does slowly, assembled at run time (asm.ts) into a
+// module that imports tfjs's own WebAssembly.Memory, so they read and write tensors in place.
+// All pointers are byte addresses on that heap; sizes and strides count floats.
+import { assemble, Fn, type Local } from './asm.js';
+
+export interface SimdKernels {
+  /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols. */
+  transpose2d(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
+  /** For o < nOuter, i < nInner: copy `chunk` floats from src[o·sOut + i·sIn] to dst[o·dOut + i·dIn]. */
+  copyBlocks(src: number, dst: number, nOuter: number, nInner: number, chunk: number, sOut: number, sIn: number, dOut: number, dIn: number): void;
+  /** Zeroes `bytes` bytes at dst. */
+  zero(dst: number, bytes: number): void;
+  /** dst[c] = Σ_r src[r·cols + c]. */
+  colSum(src: number, dst: number, rows: number, cols: number): void;
+  /**
+   * Depthwise filter gradient, multiplier 1, C % 4 = 0, x already padded to [B,Hp,Wp,C]:
+   * out[ky,kx,c] = Σ_{b,oy,ox} xp[b, oy·sh+ky, ox·sw+kx, c] · dy[b,oy,ox,c].
+   */
+  dwFilterGrad(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+}
+
+function transpose2d(): Fn {
+  const f = new Fn('transpose2d', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const [src, dst, rows, cols, ss, ds] = f.params as [Local, Local, Local, Local, Local, Local];
+  const r = f.local('i32');
+  const r0 = f.local('i32');
+  const rEnd = f.local('i32');
+  const c = f.local('i32');
+  const k = f.local('i32');
+  const rows4 = f.local('i32');
+  const cols4 = f.local('i32');
+  const p = f.local('i32'); // src address of (r, c)
+  const q = f.local('i32'); // dst address of (c, r)
+  const ssB = f.local('i32'); // src row stride in bytes
+  const dsB = f.local('i32');
+  const [a, b, cc, d, t0, t1, t2, t3] = Array.from({ length: 8 }, () => f.local('v128'));
+  f.get(rows).i32(-4).and().set(rows4);
+  f.get(cols).i32(-4).and().set(cols4);
+  f.get(ss).i32(2).shl().set(ssB);
+  f.get(ds).i32(2).shl().set(dsB);
+  // Rows in chunks of 64: within a chunk, each 4-column block writes 4 contiguous runs of dst
+  // (walking 4 far-apart dst rows one vector at a time thrashes the cache when the row stride is a
+  // multiple of 4 KiB), and the chunk's src rows stay in L1 across the column blocks.
+  f.loop(r0, 0, rows4, 64, () => {
+    f.get(r0).i32(64).add().get(rows4).get(r0).i32(64).add().get(rows4).ltS().select().set(rEnd);
+    f.loop(c, 0, cols4, 4, () => {
+      f.loop(r, r0, rEnd, 4, () => {
+        f.get(src).get(r).get(ss).mul().get(c).add().i32(2).shl().add().set(p);
+        f.get(p).v128Load().set(a);
+        f.get(p).get(ssB).add().tee(p).v128Load().set(b);
+        f.get(p).get(ssB).add().tee(p).v128Load().set(cc);
+        f.get(p).get(ssB).add().v128Load().set(d);
+        f.get(a).get(b).shuffle32([0, 4, 1, 5]).set(t0);
+        f.get(a).get(b).shuffle32([2, 6, 3, 7]).set(t1);
+        f.get(cc).get(d).shuffle32([0, 4, 1, 5]).set(t2);
+        f.get(cc).get(d).shuffle32([2, 6, 3, 7]).set(t3);
+        f.get(dst).get(c).get(ds).mul().get(r).add().i32(2).shl().add().set(q);
+        f.get(q).get(t0).get(t2).shuffle32([0, 1, 4, 5]).v128Store();
+        f.get(q).get(dsB).add().tee(q).get(t0).get(t2).shuffle32([2, 3, 6, 7]).v128Store();
+        f.get(q).get(dsB).add().tee(q).get(t1).get(t3).shuffle32([0, 1, 4, 5]).v128Store();
+        f.get(q).get(dsB).add().get(t1).get(t3).shuffle32([2, 3, 6, 7]).v128Store();
+      });
+    });
+  });
+  f.loop(r, 0, rows4, 4, () => {
+    // Leftover columns of these 4 rows.
+    f.loop(c, cols4, cols, 1, () => {
+      f.loop(k, 0, 4, 1, () => {
+        f.get(dst).get(c).get(ds).mul().get(r).add().get(k).add().i32(2).shl().add();
+        f.get(src).get(r).get(k).add().get(ss).mul().get(c).add().i32(2).shl().add().f32Load();
+        f.f32Store();
+      });
+    });
+  });
+  // Leftover rows.
+  f.loop(r, rows4, rows, 1, () => {
+    f.loop(c, 0, cols, 1, () => {
+      f.get(dst).get(c).get(ds).mul().get(r).add().i32(2).shl().add();
+      f.get(src).get(r).get(ss).mul().get(c).add().i32(2).shl().add().f32Load();
+      f.f32Store();
+    });
+  });
+  return f;
+}
+
+function copyBlocks(): Fn {
+  const f = new Fn('copyBlocks', ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const [src, dst, nOuter, nInner, chunk, sOut, sIn, dOut, dIn] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const o = f.local('i32');
+  const i = f.local('i32');
+  const bytes = f.local('i32');
+  f.get(chunk).i32(2).shl().set(bytes);
+  f.loop(o, 0, nOuter, 1, () => {
+    f.loop(i, 0, nInner, 1, () => {
+      f.get(dst).get(o).get(dOut).mul().get(i).get(dIn).mul().add().i32(2).shl().add();
+      f.get(src).get(o).get(sOut).mul().get(i).get(sIn).mul().add().i32(2).shl().add();
+      f.get(bytes).memoryCopy();
+    });
+  });
+  return f;
+}
+
+function zero(): Fn {
+  const f = new Fn('zero', ['i32', 'i32']);
+  const [dst, bytes] = f.params as [Local, Local];
+  f.get(dst).i32(0).get(bytes).memoryFill();
+  return f;
+}
+
+function colSum(): Fn {
+  const f = new Fn('colSum', ['i32', 'i32', 'i32', 'i32']);
+  const [src, dst, rows, cols] = f.params as [Local, Local, Local, Local];
+  const r = f.local('i32');
+  const o = f.local('i32');
+  const row = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  f.get(cols).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  f.loop(o, 0, bytes4, 16, () => {
+    f.get(dst).get(o).add().v128Zero().v128Store();
+  });
+  f.loop(o, bytes4, bytes, 4, () => {
+    f.get(dst).get(o).add().f32(0).f32Store();
+  });
+  f.get(src).set(row);
+  f.loop(r, 0, rows, 1, () => {
+    f.loop(o, 0, bytes4, 16, () => {
+      f.get(dst).get(o).add();
+      f.get(dst).get(o).add().v128Load();
+      f.get(row).get(o).add().v128Load();
+      f.f32x4Add().v128Store();
+    });
+    f.loop(o, bytes4, bytes, 4, () => {
+      f.get(dst).get(o).add();
+      f.get(dst).get(o).add().f32Load();
+      f.get(row).get(o).add().f32Load();
+      f.f32Add().f32Store();
+    });
+    f.get(row).get(bytes).add().set(row);
+  });
+  return f;
+}
+
+function dwFilterGrad(): Fn {
+  const f = new Fn('dwFilterGrad', Array(13).fill('i32') as 'i32'[]);
+  const [xp, dy, out, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
+  const [b, oy, ox, ky, kx, o] = Array.from({ length: 6 }, () => f.local('i32'));
+  const cB = f.local('i32'); // channel row in bytes
+  const dyp = f.local('i32');
+  const xPix = f.local('i32'); // xp address of the window's top-left for this output pixel
+  const xq = f.local('i32');
+  const aq = f.local('i32');
+  const total = f.local('i32');
+  f.get(c!).i32(2).shl().set(cB);
+  // Zero the accumulators (out is [kh,kw,c]).
+  f.get(kh!).get(kw!).mul().get(cB).mul().set(total);
+  f.loop(o, 0, total, 16, () => {
+    f.get(out!).get(o).add().v128Zero().v128Store();
+  });
+  f.get(dy!).set(dyp);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(oy, 0, oh!, 1, () => {
+      f.loop(ox, 0, ow!, 1, () => {
+        // xPix = xp + ((b·hp + oy·sh)·wp + ox·sw)·cB
+        f.get(xp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
+        f.get(out!).set(aq);
+        f.loop(ky, 0, kh!, 1, () => {
+          f.loop(kx, 0, kw!, 1, () => {
+            f.get(xPix).get(ky).get(wp!).mul().get(kx).add().get(cB).mul().add().set(xq);
+            f.loop(o, 0, cB, 16, () => {
+              f.get(aq).get(o).add();
+              f.get(aq).get(o).add().v128Load();
+              f.get(xq).get(o).add().v128Load();
+              f.get(dyp).get(o).add().v128Load();
+              f.f32x4Mul().f32x4Add().v128Store();
+            });
+            f.get(aq).get(cB).add().set(aq);
+          });
+        });
+        f.get(dyp).get(cB).add().set(dyp);
+      });
+    });
+  });
+  return f;
+}
+
+const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
+
+/** The kernels bound to `memory` (compiled once per memory). */
+export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
+  let k = cache.get(memory);
+  if (k) return k;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad()], {
+    shared,
+    minPages: 1,
+  });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  k = instance.exports as unknown as SimdKernels;
+  cache.set(memory, k);
+  return k;
+}
