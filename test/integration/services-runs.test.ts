@@ -190,9 +190,9 @@ describe('runs through a trainer child', () => {
     const run = RunRecord.parse(await services.call('runs.start', { config: config('slow-1') }));
     await until('some steps', () => metricEvents(run.id).length >= 16);
     const running = (await services.call('runs.get', { id: run.id })) as { etaSeconds: number | null };
-    // ~60 ms a step, 200 steps: between a few and ~30 seconds left.
+    // ~60 ms a step, 200 steps, 8 done: about 11 s left on an idle machine.
     expect(running.etaSeconds).toBeGreaterThan(2);
-    expect(running.etaSeconds).toBeLessThan(40);
+    expect(running.etaSeconds).toBeLessThan(120); // generous: a loaded machine runs the fake slower
 
     await services.call('runs.pause', { id: run.id });
     await until('paused', () => lastStatus(run.id) === 'paused');
