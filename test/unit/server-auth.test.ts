@@ -110,6 +110,12 @@ describe('distill serve: token', () => {
     }
   });
 
+  it('says which port is taken', async () => {
+    await expect(startServer({ home: dir, rendererDir, services: fake.services, port: server.port })).rejects.toThrow(
+      `port ${server.port} is already in use`,
+    );
+  });
+
   it('refuses HTTP without a token or with a wrong one (401)', async () => {
     expect((await get(server.url)).status).toBe(401);
     expect((await get(`${server.url}assets/app.js`)).status).toBe(401);

@@ -200,13 +200,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ws.on('error', off);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    if (ownServices) await services.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EADDRINUSE' ? `port ${opts.port} is already in use: pick another with --port` : (e as Error).message);
+  }
   port = (server.address() as { port: number }).port;
   const url = `http://127.0.0.1:${port}/`;
 
