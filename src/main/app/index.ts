@@ -3,17 +3,13 @@
 // services host, a plain Node child (see services-host.ts); this process only routes messages.
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { api, type MethodName } from '../../shared/api.js';
 import { HostClient, MediaError, defaultAppRoot } from './host-client.js';
 import { errorMessage } from '../services/wire.js';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.js';
-
-const APP_SCHEME = 'distill-app';
-const APP_HOST = 'renderer';
-const MEDIA_SCHEME = 'distill-media';
+import { APP_HOST, APP_SCHEME, MEDIA_SCHEME, appFileFor, isAppUrl, mediaAskFor, requestAllowed } from './security.js';
 
 const appRoot = defaultAppRoot();
 const outDir = path.join(appRoot, 'out');
@@ -67,22 +63,7 @@ function trustedSender(event: IpcMainInvokeEvent): boolean {
   if (!frame || !win || win.isDestroyed() || event.sender !== win.webContents) return false;
   // Top-level frame only: no iframe (there should be none) may speak for the app.
   if (frame.parent !== null) return false;
-  return isAppUrl(frame.url);
-}
-
-function isAppUrl(raw: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return false;
-  }
-  if (u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST) return true;
-  if (devUrl) {
-    const dev = new URL(devUrl);
-    return u.protocol === dev.protocol && u.host === dev.host;
-  }
-  return false;
+  return isAppUrl(frame.url, devUrl);
 }
 
 function registerIpc(): void {
@@ -103,17 +84,8 @@ function registerIpc(): void {
 
 function registerProtocols(): void {
   protocol.handle(APP_SCHEME, async (request) => {
-    const u = new URL(request.url);
-    if (u.host !== APP_HOST) return new Response('not found', { status: 404 });
-    let rel: string;
-    try {
-      rel = decodeURIComponent(u.pathname);
-    } catch {
-      return new Response('bad path', { status: 400 });
-    }
-    const target = path.resolve(rendererDir, '.' + path.posix.normalize('/' + rel));
-    if (!target.startsWith(rendererDir + path.sep)) return new Response('forbidden', { status: 403 });
-    const file = fs.existsSync(target) && fs.statSync(target).isFile() ? target : path.join(rendererDir, 'index.html');
+    const file = appFileFor(rendererDir, request.url);
+    if (!file) return new Response('not found', { status: 404 });
     const res = await net.fetch(pathToFileURL(file).toString(), { bypassCustomProtocolHandlers: true });
     const headers = new Headers(res.headers);
     if (file.endsWith('.html')) headers.set('Content-Security-Policy', CSP);
@@ -124,17 +96,11 @@ function registerProtocols(): void {
   // distill-media://thumb/<id>, distill-media://image/<id>, distill-media://file/?path=… — the host
   // resolves each through the same path guard as `distill serve` (dataset folders + thumbnail cache).
   protocol.handle(MEDIA_SCHEME, async (request) => {
-    const u = new URL(request.url);
-    const id = u.pathname.replace(/^\/+/, '');
+    const ask = mediaAskFor(request.url);
+    if (!ask) return new Response('not found', { status: 404 });
     try {
       if (!host) throw new MediaError('the services process is not running', 503);
-      const media =
-        u.host === 'thumb' || u.host === 'image'
-          ? await host.media(u.host, id)
-          : u.host === 'file'
-            ? await host.media('file', u.searchParams.get('path') ?? '')
-            : null;
-      if (!media) return new Response('not found', { status: 404 });
+      const media = await host.media(ask.kind, ask.arg);
       const res = await net.fetch(pathToFileURL(media.path).toString(), { bypassCustomProtocolHandlers: true });
       return new Response(res.body, {
         status: res.status,
@@ -152,17 +118,7 @@ function lockDownSessions(): void {
   s.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   s.setPermissionCheckHandler(() => false);
   // No remote content: only our schemes, inline data, and the dev server in development.
-  s.webRequest.onBeforeRequest((details, cb) => {
-    const u = details.url;
-    const ok =
-      u.startsWith(`${APP_SCHEME}:`) ||
-      u.startsWith(`${MEDIA_SCHEME}:`) ||
-      u.startsWith('data:') ||
-      u.startsWith('blob:') ||
-      u.startsWith('devtools:') ||
-      (devUrl !== undefined && (u.startsWith(new URL(devUrl).origin) || u.startsWith(new URL(devUrl).origin.replace(/^http/, 'ws'))));
-    cb({ cancel: !ok });
-  });
+  s.webRequest.onBeforeRequest((details, cb) => cb({ cancel: !requestAllowed(details.url, devUrl) }));
   app.on('web-contents-created', (_e, contents) => {
     contents.on('will-navigate', (event) => event.preventDefault());
     contents.on('will-redirect', (event) => event.preventDefault());
