@@ -143,6 +143,13 @@ export class Fn {
     uleb(offset, this.code);
     return this;
   }
+  /** v128.load32_splat: one float from the byte address on the stack, in all 4 lanes. */
+  v128Load32Splat(offset = 0): this {
+    this.simd(0x09);
+    this.code.push(2);
+    uleb(offset, this.code);
+    return this;
+  }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Mul(): this { return this.simd(0xe6); }
@@ -164,6 +171,17 @@ export class Fn {
     if (idx instanceof Local) this.get(idx);
     else idx();
     return this.i32(2).shl().add();
+  }
+
+  /** if (cond on stack) then() [else otherwise()]. */
+  ifElse(then: () => void, otherwise?: () => void): this {
+    this.op(0x04, 0x40);
+    then();
+    if (otherwise) {
+      this.op(0x05);
+      otherwise();
+    }
+    return this.op(0x0b);
   }
 
   /** for (i = from; i < to; i += step) body — from/to are locals or constants. */

@@ -4,13 +4,12 @@
 //                   = (colsᵀ · dY)[(kh,kw,ci), co]
 //
 // with cols = im2col(x) as [M = B·OH·OW, K = KH·KW·Ci] (x itself for 1×1 / stride 1 / no pad) and
-// dY = dy as [M, Co]. XNNPACK's matmul takes A row-major, so cols is transposed (SIMD, see
-// transpose.ts); dY is B, which XNNPACK packs per call. Measured alternatives: packing cols as B
-// and transposing dY instead is 1.5–3× slower; expressing dW as a convolution with dy as the
-// filter is 10× slower when Ci is small, as in a stem conv.
+// dY = dy as [M, Co]: a SIMD Aᵀ·B matmul that reads both row-major (simd-module.ts gemmTN).
+// Measured alternatives, all slower: XNNPACK's matmul needs A transposed and packs B afresh on
+// every call (dy is new each step), costing 2–3× the product itself; expressing dW as a
+// convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
-import { transposeFast } from './transpose.js';
 import { asWasm, ptr, scoped, simd, type Scope } from './util.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
@@ -44,10 +43,15 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const m = n * oh * ow;
   const k = kh * kw * ci;
   const direct = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && oh === h && ow === w;
-  const cols = direct ? s.reshape(x, [m, ci]) : im2col(s, x, info);
-  const dY = s.reshape(dy, [m, co]);
-  const colsT = transposeFast(s, cols, [1, 0]);
-  const prod = s.run('BatchMatMul', { a: s.reshape(colsT, [1, k, m]), b: s.reshape(dY, [1, m, co]) }, { transposeA: false, transposeB: false });
+  const cols = direct ? x : im2col(s, x, info);
+  const simdK = simd(s.backend);
+  if (simdK) {
+    const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
+    simdK.gemmTN(ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, k, co, co, 0);
+    return out;
+  }
+  const colsT = s.transpose(s.reshape(cols, [m, k]), [1, 0]);
+  const prod = s.run('BatchMatMul', { a: s.reshape(colsT, [1, k, m]), b: s.reshape(dy, [1, m, co]) }, { transposeA: false, transposeB: false });
   return s.reshape(prod, [kh, kw, ci, co]);
 }
 

@@ -6,6 +6,7 @@ import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
+import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
 
 let registered = false;
@@ -38,6 +39,8 @@ export function registerWasmKernels(): void {
     ['Cast', makeCast(cast.kernelFunc) as tf.KernelFunc, cast.setupFunc],
     ['Slice', makeSlice(slice.kernelFunc) as tf.KernelFunc, slice.setupFunc],
     ['PadV2', makePad(pad.kernelFunc) as tf.KernelFunc, pad.setupFunc],
+    // tfjs's routes gradients wrongly (see max-pool-grad.ts).
+    ['MaxPoolGrad', maxPoolGrad as tf.KernelFunc],
   ];
   for (const [kernelName, kernelFunc, setupFunc] of kernels) {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
@@ -57,4 +60,5 @@ export const WASM_GRADIENT_KERNELS = [
   'Cast',
   'Slice',
   'PadV2',
+  'MaxPoolGrad',
 ] as const;

@@ -8,6 +8,11 @@ export interface SimdKernels {
   transpose2d(src: number, dst: number, rows: number, cols: number, srcStride: number, dstStride: number): void;
   /** For o < nOuter, i < nInner: copy `chunk` floats from src[o·sOut + i·sIn] to dst[o·dOut + i·dIn]. */
   copyBlocks(src: number, dst: number, nOuter: number, nInner: number, chunk: number, sOut: number, sIn: number, dOut: number, dIn: number): void;
+  /**
+   * C[i·ldc + j] (= or, with accumulate, +=) Σ_{p<P} A[p·lda + i] · B[p·ldb + j] for i < I, j < J:
+   * Aᵀ·B with both operands row-major, as in filter gradients (cols/x and dy share the row p).
+   */
+  gemmTN(a: number, b: number, c: number, p: number, i: number, j: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -95,6 +100,90 @@ function copyBlocks(): Fn {
       f.get(dst).get(o).get(dOut).mul().get(i).get(dIn).mul().add().i32(2).shl().add();
       f.get(src).get(o).get(sOut).mul().get(i).get(sIn).mul().add().i32(2).shl().add();
       f.get(bytes).memoryCopy();
+    });
+  });
+  return f;
+}
+
+/** Rows of A·B kept hot in cache while all tiles of C pass over them. */
+const GEMM_P_BLOCK = 256;
+
+/**
+ * gemmTN: C = Aᵀ·B in register tiles of MR rows × NR columns of C (NR a multiple of 4); the p loop
+ * runs in blocks of GEMM_P_BLOCK so a block of A and B stays in cache for every tile. Tiles: 4×8
+ * over the bulk, 1×8 for leftover rows, 4×4 / 1×4 for a leftover 4 columns, scalar for the rest.
+ */
+function gemmTN(): Fn {
+  const f = new Fn('gemmTN', Array(10).fill('i32') as 'i32'[]);
+  const [A, B, C, P, I, J, lda, ldb, ldc, accumulate] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  const [p0, pEnd, p, i, j, i4, j8, j4] = Array.from({ length: 8 }, () => f.local('i32'));
+  const [pa, pb, pc, ldaB, ldbB, ldcB] = Array.from({ length: 6 }, () => f.local('i32'));
+  const load = f.local('i32'); // 1 when the tile starts from C's current contents
+  const sa = f.local('f32');
+  const vb = [f.local('v128'), f.local('v128')];
+  const va = f.local('v128');
+  const acc = Array.from({ length: 4 }, () => [f.local('v128'), f.local('v128')]);
+
+  const tile = (mr: number, nr: number) => {
+    const nv = nr / 4;
+    // pc = C + (i·ldc + j)·4
+    f.get(C).get(i).get(ldc).mul().get(j).add().i32(2).shl().add().set(pc);
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++) {
+        f.get(load).ifElse(
+          () => { f.get(pc).get(ldcB).i32(r).mul().add().v128Load(v * 16).set(acc[r]![v]!); },
+          () => { f.v128Zero().set(acc[r]![v]!); },
+        );
+      }
+    }
+    // pa = A + (p0·lda + i)·4, pb = B + (p0·ldb + j)·4
+    f.get(A).get(p0).get(lda).mul().get(i).add().i32(2).shl().add().set(pa);
+    f.get(B).get(p0).get(ldb).mul().get(j).add().i32(2).shl().add().set(pb);
+    f.loop(p, p0, pEnd, 1, () => {
+      for (let v = 0; v < nv; v++) f.get(pb).v128Load(v * 16).set(vb[v]!);
+      for (let r = 0; r < mr; r++) {
+        f.get(pa).v128Load32Splat(r * 4).set(va);
+        for (let v = 0; v < nv; v++) f.get(acc[r]![v]!).get(va).get(vb[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+      }
+      f.get(pa).get(ldaB).add().set(pa);
+      f.get(pb).get(ldbB).add().set(pb);
+    });
+    for (let r = 0; r < mr; r++) {
+      for (let v = 0; v < nv; v++) f.get(pc).get(ldcB).i32(r).mul().add().get(acc[r]![v]!).v128Store(v * 16);
+    }
+  };
+
+  f.get(lda).i32(2).shl().set(ldaB);
+  f.get(ldb).i32(2).shl().set(ldbB);
+  f.get(ldc).i32(2).shl().set(ldcB);
+  f.get(I).i32(-4).and().set(i4);
+  f.get(J).i32(-8).and().set(j8);
+  f.get(J).i32(-4).and().set(j4);
+  f.loop(p0, 0, P, GEMM_P_BLOCK, () => {
+    f.get(p0).i32(GEMM_P_BLOCK).add().get(P).get(p0).i32(GEMM_P_BLOCK).add().get(P).ltS().select().set(pEnd);
+    f.get(p0).eqz().get(accumulate).eqz().and().eqz().set(load); // load unless (first block and not accumulating)
+    f.loop(i, 0, i4, 4, () => {
+      f.loop(j, 0, j8, 8, () => tile(4, 8));
+      f.loop(j, j8, j4, 4, () => tile(4, 4));
+    });
+    f.loop(i, i4, I, 1, () => {
+      f.loop(j, 0, j8, 8, () => tile(1, 8));
+      f.loop(j, j8, j4, 4, () => tile(1, 4));
+    });
+    // Columns past the last multiple of 4: scalar dot products.
+    f.loop(i, 0, I, 1, () => {
+      f.loop(j, j4, J, 1, () => {
+        f.get(C).get(i).get(ldc).mul().get(j).add().i32(2).shl().add().set(pc);
+        f.get(load).ifElse(() => { f.get(pc).f32Load().set(sa); }, () => { f.f32(0).set(sa); });
+        f.get(A).get(p0).get(lda).mul().get(i).add().i32(2).shl().add().set(pa);
+        f.get(B).get(p0).get(ldb).mul().get(j).add().i32(2).shl().add().set(pb);
+        f.loop(p, p0, pEnd, 1, () => {
+          f.get(sa).get(pa).f32Load().get(pb).f32Load().f32Mul().f32Add().set(sa);
+          f.get(pa).get(ldaB).add().set(pa);
+          f.get(pb).get(ldbB).add().set(pb);
+        });
+        f.get(pc).get(sa).f32Store();
+      });
     });
   });
   return f;
@@ -192,7 +281,7 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   let k = cache.get(memory);
   if (k) return k;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad()], {
+  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemmTN()], {
     shared,
     minPages: 1,
   });

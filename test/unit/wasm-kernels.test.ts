@@ -1,0 +1,236 @@
+// The wasm gradient kernels against tfjs's pure-JS cpu backend on the same inputs.
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/main/engine/backend/select.js';
+import { setSimdEnabled } from '../../src/main/engine/wasm-kernels/util.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
+
+beforeAll(async () => {
+  const r = await initBackend({ force: 'wasm', threads: 1 });
+  expect(r.active).toBe('wasm');
+});
+afterAll(() => setSimdEnabled(true));
+
+let seed = 1;
+const rnd = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed++);
+
+/** max |wasm − cpu| / max |cpu| for the same computation on both backends. */
+async function relErr(fn: () => tf.Tensor): Promise<number> {
+  await tf.setBackend('wasm');
+  const a = tf.tidy(fn);
+  const av = await a.data();
+  const shape = a.shape;
+  a.dispose();
+  await tf.setBackend('cpu');
+  const b = tf.tidy(fn);
+  const bv = await b.data();
+  expect(b.shape).toEqual(shape);
+  b.dispose();
+  await tf.setBackend('wasm');
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < bv.length; i++) {
+    d = Math.max(d, Math.abs(av[i]! - bv[i]!));
+    m = Math.max(m, Math.abs(bv[i]!));
+  }
+  expect(m).toBeGreaterThan(0);
+  return d / m;
+}
+
+const convCases: Array<{ x: number[]; f: number[]; s: number; pad: Pad }> = [];
+for (const s of [1, 2]) {
+  for (const pad of ['same', 'valid', EXPLICIT] as Pad[]) {
+    convCases.push({ x: [2, 7, 9, 3], f: [3, 3, 3, 5], s, pad }); // odd sizes, scalar tails
+    convCases.push({ x: [2, 8, 8, 8], f: [1, 1, 8, 12], s, pad }); // 1×1, SIMD tiles + a 4-column tile
+    convCases.push({ x: [3, 6, 5, 16], f: [3, 3, 16, 32], s, pad });
+  }
+}
+convCases.push({ x: [1, 11, 11, 3], f: [7, 7, 3, 8], s: 2, pad: 'same' }); // resnet-style stem
+convCases.push({ x: [2, 5, 5, 4], f: [1, 1, 4, 4], s: 2, pad: 'valid' });
+
+const dwCases: Array<{ x: number[]; f: number[]; s: number; pad: Pad }> = [];
+for (const s of [1, 2]) {
+  for (const pad of ['same', 'valid', EXPLICIT] as Pad[]) {
+    dwCases.push({ x: [2, 7, 9, 3], f: [3, 3, 3, 1], s, pad }); // C % 4 ≠ 0: plain loop
+    dwCases.push({ x: [2, 9, 8, 8], f: [3, 3, 8, 1], s, pad }); // SIMD
+    dwCases.push({ x: [2, 6, 7, 4], f: [3, 3, 4, 2], s, pad }); // channel multiplier 2
+    dwCases.push({ x: [2, 8, 8, 8], f: [1, 1, 8, 1], s, pad }); // 1×1
+  }
+}
+dwCases.push({ x: [2, 10, 10, 8], f: [5, 5, 8, 1], s: 2, pad: 'same' });
+
+function runGrads(simdOn: boolean) {
+  it.each(convCases)(`Conv2D gradients match cpu (simd ${simdOn}): x $x f $f stride $s pad $pad`, async ({ x, f, s, pad }) => {
+    setSimdEnabled(simdOn);
+    const xs = rnd(x);
+    const w = rnd(f);
+    const dy = rnd(tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad).shape);
+    const attrs = { strides: [s, s], pad, dataFormat: 'NHWC' };
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: f }) as tf.Tensor)).toBeLessThan(1e-4);
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x }) as tf.Tensor)).toBeLessThan(1e-4);
+    tf.dispose([xs, w, dy]);
+  });
+
+  it.each(dwCases)(`depthwise gradients match cpu (simd ${simdOn}): x $x f $f stride $s pad $pad`, async ({ x, f, s, pad }) => {
+    setSimdEnabled(simdOn);
+    const xs = rnd(x);
+    const w = rnd(f);
+    const dy = rnd(tf.depthwiseConv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad).shape);
+    const attrs = { strides: [s, s], pad, dilations: [1, 1] };
+    expect(await relErr(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: f }) as tf.Tensor)).toBeLessThan(1e-4);
+    expect(await relErr(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x }) as tf.Tensor)).toBeLessThan(1e-4);
+    tf.dispose([xs, w, dy]);
+  });
+}
+
+describe('gradient kernels', () => {
+  runGrads(true);
+  runGrads(false);
+
+  it('dilated depthwise gradients (plain loops) pass the adjoint test', async () => {
+    // tfjs's cpu kernels ignore dilation in these two gradients, so the check is the identity
+    // <dy, conv(x, W)> = <dW, W> = <dx, x> (the gradients of a bilinear form), with fresh probes.
+    setSimdEnabled(true);
+    await tf.setBackend('wasm');
+    const xs = rnd([2, 9, 9, 4]);
+    const w = rnd([3, 3, 4, 2]);
+    const conv = (a: tf.Tensor, f: tf.Tensor) => tf.depthwiseConv2d(a as tf.Tensor4D, f as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+    const dy = rnd(conv(xs, w).shape);
+    const attrs = { strides: [1, 1], pad: 'same', dilations: [2, 2] };
+    const dW = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor;
+    const dx = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { ...attrs, inputShape: xs.shape }) as tf.Tensor;
+    for (let probe = 0; probe < 3; probe++) {
+      const w2 = rnd(w.shape);
+      const x2 = rnd(xs.shape);
+      const lhsW = tf.sum(tf.mul(dy, conv(xs, w2))).dataSync()[0]!;
+      const rhsW = tf.sum(tf.mul(dW, w2)).dataSync()[0]!;
+      expect(Math.abs(lhsW - rhsW)).toBeLessThan(1e-4 * Math.abs(lhsW) + 1e-3);
+      const lhsX = tf.sum(tf.mul(dy, conv(x2, w))).dataSync()[0]!;
+      const rhsX = tf.sum(tf.mul(dx, x2)).dataSync()[0]!;
+      expect(Math.abs(lhsX - rhsX)).toBeLessThan(1e-4 * Math.abs(lhsX) + 1e-3);
+    }
+  });
+});
+
+describe('replaced data-movement and reduction kernels', () => {
+  for (const simdOn of [true, false]) {
+    it(`Sum, Mean, Slice, PadV2, Identity, Cast match cpu (simd ${simdOn})`, async () => {
+      setSimdEnabled(simdOn);
+      const x = rnd([3, 7, 6, 5]);
+      for (const axis of [[0, 1, 2], [1, 2], [2, 3], [0], [0, 2], 3]) {
+        expect(await relErr(() => tf.sum(x, axis))).toBeLessThan(1e-5);
+        expect(await relErr(() => tf.mean(x, axis, true))).toBeLessThan(1e-5);
+      }
+      for (const [b, s] of [[[0, 1, 1, 0], [3, 5, 4, 5]], [[1, 0, 0, 0], [2, 7, 6, 5]], [[0, 0, 0, 1], [3, 7, 6, 3]], [[2, 6, 5, 4], [1, 1, 1, 1]]]) {
+        expect(await relErr(() => tf.slice(x, b, s))).toBe(0);
+      }
+      expect(await relErr(() => tf.slice(x.reshape([21, 30]), [2, 3], [10, 20]))).toBe(0);
+      for (const p of [[[0, 0], [1, 1], [1, 1], [0, 0]], [[1, 0], [0, 2], [2, 0], [0, 3]]] as Array<Array<[number, number]>>) {
+        expect(await relErr(() => tf.pad(x, p))).toBe(0);
+      }
+      expect(await relErr(() => tf.clone(x))).toBe(0);
+      // MaxPoolGrad (tfjs's wasm one is wrong with overlapping windows or padding); random
+      // inputs, so no ties.
+      for (const [k, st, pad] of [[3, 2, 'same'], [3, 1, 'same'], [3, 2, 'valid'], [3, 1, 'valid'], [2, 2, 'same']] as Array<[number, number, 'same' | 'valid']>) {
+        const dyPool = rnd(tf.maxPool(x as tf.Tensor4D, k, st, pad).shape);
+        expect(await relErr(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, st, pad), dyPool)))(x))).toBeLessThan(1e-6);
+        dyPool.dispose();
+      }
+      expect(await relErr(() => tf.cast(x, 'float32'))).toBe(0);
+      expect(await relErr(() => tf.cast(tf.cast(x.mul(3), 'int32'), 'float32'))).toBe(0);
+      expect(await relErr(() => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -2))).toBe(0);
+      x.dispose();
+    });
+  }
+});
+
+/**
+ * Conv, BatchNorm, max pool, depthwise (ReLU6), residual add, GAP, dense: the layers of the
+ * project's nets. The max pool reads BatchNorm output, not clamped activations: with ties (a window
+ * of zeros after a ReLU) backends may route the gradient to different, equally valid, positions.
+ */
+function smallNet(): tf.LayersModel {
+  const input = tf.input({ shape: [12, 12, 3] });
+  const ap = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]) => l.apply(x) as tf.SymbolicTensor;
+  let x = ap(tf.layers.zeroPadding2d({ padding: 1 }), input);
+  x = ap(tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false }), x);
+  x = ap(tf.layers.batchNormalization({}), x);
+  x = ap(tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x);
+  x = ap(tf.layers.reLU({ maxValue: 6 }), x);
+  const skip = x;
+  let y = ap(tf.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', activation: 'relu6' }), x);
+  y = ap(tf.layers.conv2d({ filters: 8, kernelSize: 1, activation: 'relu' }), y);
+  y = ap(tf.layers.batchNormalization({}), y);
+  x = ap(tf.layers.add(), [skip, y]);
+  x = ap(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2, padding: 'same', depthMultiplier: 2 }), x);
+  x = ap(tf.layers.globalAveragePooling2d({}), x);
+  const out = ap(tf.layers.dense({ units: 3 }), x);
+  return tf.model({ inputs: input, outputs: out });
+}
+
+describe('a training step', () => {
+  it('gives the same gradients on wasm and cpu', async () => {
+    setSimdEnabled(true);
+    await tf.setBackend('wasm');
+    const model = smallNet();
+    const x = rnd([4, 12, 12, 3]);
+    const t = tf.softmax(rnd([4, 3]));
+    const loss = () => tf.neg(tf.mean(tf.sum(tf.mul(t, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar;
+    const grads = async () => {
+      const { value, grads } = tf.variableGrads(loss);
+      const out = { loss: (await value.data())[0]!, g: {} as Record<string, Float32Array> };
+      for (const [k, v] of Object.entries(grads)) out.g[k] = (await v.data()) as Float32Array;
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const onWasm = await grads();
+    await tf.setBackend('cpu');
+    const onCpu = await grads();
+    await tf.setBackend('wasm');
+    expect(Object.keys(onWasm.g).sort()).toEqual(Object.keys(onCpu.g).sort());
+    expect(Object.keys(onWasm.g).length).toBe(model.trainableWeights.length);
+    expect(Math.abs(onWasm.loss - onCpu.loss)).toBeLessThan(1e-4 * Math.abs(onCpu.loss));
+    const errs: Record<string, number> = {};
+    for (const [k, want] of Object.entries(onCpu.g)) {
+      const got = onWasm.g[k]!;
+      let d = 0;
+      let m = 0;
+      for (let i = 0; i < want.length; i++) {
+        d = Math.max(d, Math.abs(got[i]! - want[i]!));
+        m = Math.max(m, Math.abs(want[i]!));
+      }
+      errs[k] = d / Math.max(m, 1e-6);
+    }
+    for (const [k, e] of Object.entries(errs)) expect(e, k).toBeLessThanOrEqual(1e-4);
+    tf.dispose([x, t]);
+    model.dispose();
+  });
+
+  it('keeps the tensor count flat across Adam steps', async () => {
+    await tf.setBackend('wasm');
+    const model = smallNet();
+    const x = rnd([4, 12, 12, 3]).mul(50).add(100);
+    const t = tf.softmax(rnd([4, 3]));
+    const opt = tf.train.adam(1e-3);
+    const step = () => {
+      const l = opt.minimize(() => tf.neg(tf.mean(tf.sum(tf.mul(t, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar, true);
+      const v = l!.dataSync()[0]!;
+      l!.dispose();
+      return v;
+    };
+    const first = step();
+    step();
+    const tensors = tf.memory().numTensors;
+    const bytes = tf.memory().numBytes;
+    let last = first;
+    for (let i = 0; i < 5; i++) last = step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(tf.memory().numBytes).toBe(bytes);
+    expect(last).toBeLessThan(first); // it learns (fixed batch, 7 Adam steps)
+    opt.dispose();
+    model.dispose();
+    tf.dispose([x, t]);
+  });
+});
