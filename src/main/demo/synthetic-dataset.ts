@@ -29,22 +29,28 @@ function color(rand: () => number): string {
   return `rgb(${c()},${c()},${c()})`;
 }
 
+/** Each class has its own hue range as well as its shape, so a small net learns it in a few epochs. */
+function classColor(cls: (typeof SYNTHETIC_CLASSES)[number], rand: () => number): string {
+  const hue = cls === 'circle' ? 330 + rand() * 60 : 180 + rand() * 60;
+  return `hsl(${hue % 360},${60 + rand() * 30}%,${40 + rand() * 20}%)`;
+}
+
 function svgFor(cls: (typeof SYNTHETIC_CLASSES)[number], size: number, rand: () => number): string {
   const clutter: string[] = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 3; i++) {
     // Thin lines as distractors: they are in both classes, so only the shape tells the class.
     const x1 = rand() * size, y1 = rand() * size, x2 = rand() * size, y2 = rand() * size;
     clutter.push(`<line x1="${x1}" y1="${y1}" x2="${x2}" y2="${y2}" stroke="${color(rand)}" stroke-width="${1 + rand() * 2}"/>`);
   }
-  const r = size * (0.18 + rand() * 0.14);
+  const r = size * (0.22 + rand() * 0.12);
   const cx = r + rand() * (size - 2 * r);
   const cy = r + rand() * (size - 2 * r);
-  const fill = color(rand);
+  const fill = classColor(cls, rand);
   const shape =
     cls === 'circle'
       ? `<circle cx="${cx}" cy="${cy}" r="${r}" fill="${fill}"/>`
       : `<rect x="${cx - r}" y="${cy - r}" width="${2 * r}" height="${2 * r}" fill="${fill}" transform="rotate(${(rand() - 0.5) * 30} ${cx} ${cy})"/>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="${color(rand)}"/>${clutter.join('')}${shape}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}"><rect width="100%" height="100%" fill="hsl(${Math.floor(rand() * 360)},15%,${70 + rand() * 20}%)"/>${clutter.join('')}${shape}</svg>`;
 }
 
 async function render(file: string, svg: string): Promise<void> {

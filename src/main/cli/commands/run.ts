@@ -6,7 +6,6 @@ import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
 import { RunConfig, ARCHS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
-import { executeRun } from '../../engine/train/run-job.js';
 import type { Store } from '../../store/index.js';
 
 const Flags = z.object({
@@ -91,6 +90,8 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
   try {
+    // Loaded here, after the run row exists and its id is printed: tfjs takes seconds to import.
+    const { executeRun } = await import('../../engine/train/run-job.js');
     const outcome = await executeRun(store, runRef, {
       resume,
       signal: ac.signal,
