@@ -1,0 +1,83 @@
+// Training and inference throughput of the project's nets on the active tfjs backend, doing the
+// same work as ../shared/bench/torch_ref.py: random input, soft-target cross-entropy, Adam (1e-3),
+// one warm-up step, then `iters` timed steps; inference in eval mode.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/select.js';
+import { countTrainableParams, createModel, parseNetName } from '../models/index.js';
+import { BenchLine, type BenchOptions } from './types.js';
+
+export async function* runBench(opts: BenchOptions): AsyncIterable<BenchLine> {
+  const report = await initBackend();
+  const repeats = opts.repeats ?? 1;
+  if (!Number.isInteger(opts.iters) || opts.iters < 1) throw new Error(`iters must be a positive integer (got ${opts.iters})`);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`repeats must be a positive integer (got ${repeats})`);
+  for (const net of opts.nets) {
+    const spec = parseNetName(net); // throws on an unknown name, before any work
+    const { params, infer, train } = measureNet(spec, opts, repeats);
+    yield BenchLine.parse({
+      net,
+      size: opts.size,
+      batch: opts.batch,
+      params,
+      infer_img_s: round1(median(infer)),
+      train_img_s: round1(median(train)),
+      backend: report.active,
+      threads: report.threads,
+    });
+    // Let the caller print the line before the next net's (long, synchronous) work starts.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function measureNet(spec: ReturnType<typeof parseNetName>, opts: BenchOptions, repeats: number) {
+  const { size, batch, iters } = opts;
+  const classes = opts.classes ?? 2;
+  const model = createModel({ ...spec, inputSize: size, classes, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batch, size, size, 3], 0, 255, 'float32', 1);
+  const target = tf.tidy(() => tf.softmax(tf.randomNormal([batch, classes], 0, 1, 'float32', 2)));
+  try {
+    const forward = () => {
+      const y = model.predict(x) as tf.Tensor;
+      y.dataSync(); // wait for the result on asynchronous backends
+      y.dispose();
+    };
+    const step = () => {
+      const loss = optimizer.minimize(
+        () => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar,
+        true,
+      );
+      loss?.dataSync();
+      loss?.dispose();
+    };
+    const infer = timeRepeats(forward, iters, repeats, batch);
+    const train = timeRepeats(step, iters, repeats, batch);
+    return { params: countTrainableParams(model), infer, train };
+  } finally {
+    tf.dispose([x, target]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** img/s of `repeats` measurements, each one warm-up call then `iters` timed calls. */
+function timeRepeats(fn: () => void, iters: number, repeats: number, batch: number): number[] {
+  const rates: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    fn();
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) fn();
+    rates.push((batch * iters) / ((performance.now() - t0) / 1000));
+  }
+  return rates;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
