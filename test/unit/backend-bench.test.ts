@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLine } from '../../src/main/engine/bench/index.js';
+import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLine, type TorchLine } from '../../src/main/engine/bench/index.js';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 
 describe('runBench', () => {
@@ -45,7 +45,7 @@ describe('runTorchRef', () => {
   );
 
   it('runs the script with our settings and reports the median of the repeats', async () => {
-    const got = [];
+    const got: TorchLine[] = [];
     for await (const l of runTorchRef({ nets: ['refnet', 'resnet18'], size: 64, batch: 8, iters: 3, repeats: 3, threads: 2, python: process.execPath, script })) got.push(l);
     expect(got).toEqual([
       { net: 'refnet', size: 64, batch: 8, params: 7, infer_img_s: 200, train_img_s: 40, engine: 'pytorch fake' },
