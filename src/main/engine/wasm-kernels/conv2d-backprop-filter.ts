@@ -4,7 +4,7 @@
 //                   = (colsᵀ · dY)[(kh,kw,ci), co]
 //
 // with cols = im2col(x) as [M = B·OH·OW, K = KH·KW·Ci] (x itself for 1×1 / stride 1 / no pad) and
-// dY = dy as [M, Co]: a SIMD Aᵀ·B matmul that reads both row-major (simd-module.ts gemmTN).
+// dY = dy as [M, Co]: a SIMD Aᵀ·B matmul that reads both row-major (simd-module.ts gemm).
 // Measured alternatives, all slower: XNNPACK's matmul needs A transposed and packs B afresh on
 // every call (dy is new each step), costing 2–3× the product itself; expressing dW as a
 // convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
@@ -47,7 +47,7 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const simdK = simd(s.backend);
   if (simdK) {
     const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
-    simdK.gemmTN(ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, k, co, co, 0);
+    simdK.gemm(ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, 1, k, co, co, 0);
     return out;
   }
   const colsT = s.transpose(s.reshape(cols, [m, k]), [1, 0]);

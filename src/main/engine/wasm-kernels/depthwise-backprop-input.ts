@@ -1,11 +1,12 @@
-// DepthwiseConv2dNativeBackpropInput for wasm (tfjs 4.22 has none): a forward XNNPACK depthwise
-// convolution of the zero-upsampled dy with the spatially flipped filter. With a channel
-// multiplier M > 1, each of the C·M dy channels is convolved with its own flipped tap and the M
-// results of one input channel are summed.
+// DepthwiseConv2dNativeBackpropInput for wasm (tfjs 4.22 has none). Multiplier 1 and C % 4 = 0
+// (every depthwise layer of the project's nets): a SIMD scatter (simd-module.ts dwInputGrad).
+// Otherwise a forward XNNPACK depthwise convolution of the zero-upsampled dy with the spatially
+// flipped filter; with a channel multiplier M > 1, each of the C·M dy channels is convolved with
+// its own flipped tap and the M results of one input channel are summed.
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad, transposedConvInput } from './geometry.js';
 import { depthwiseInputGradJs } from './reference.js';
-import { asWasm, f32, scoped } from './util.js';
+import { asWasm, f32, ptr, scoped, simd } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -29,6 +30,22 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
     return out;
   }
   const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+  const k = simd(backend);
+  if (k && m === 1 && c % 4 === 0) {
+    // Scatter form on SIMD: each dy pixel adds its KH×KW window into a padded dx, then crop.
+    // (The convolution form below upsamples dy with zeros first: 4× the work at stride 2.)
+    const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+    const pt = info.padInfo.top;
+    const pl = info.padInfo.left;
+    const hp = Math.max(h + pt, (oh - 1) * sh + kh);
+    const wp = Math.max(w + pl, (ow - 1) * sw + kw);
+    return scoped(backend, (s) => {
+      const dxp = s.keep(backend.makeOutput([n, hp, wp, c], 'float32'));
+      k.dwInputGrad(ptr(backend, dy), ptr(backend, filter), ptr(backend, dxp), n, hp, wp, c, oh, ow, kh, kw, sh, sw);
+      if (hp === h && wp === w) return dxp;
+      return s.run('Slice', { x: dxp }, { begin: [0, pt, pl, 0], size: [n, h, w, c] });
+    });
+  }
   return scoped(backend, (s) => {
     const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
     const p = transposedConvInput(s, dy, info);

@@ -9,10 +9,16 @@ export interface SimdKernels {
   /** For o < nOuter, i < nInner: copy `chunk` floats from src[o·sOut + i·sIn] to dst[o·dOut + i·dIn]. */
   copyBlocks(src: number, dst: number, nOuter: number, nInner: number, chunk: number, sOut: number, sIn: number, dOut: number, dIn: number): void;
   /**
-   * C[i·ldc + j] (= or, with accumulate, +=) Σ_{p<P} A[p·lda + i] · B[p·ldb + j] for i < I, j < J:
-   * Aᵀ·B with both operands row-major, as in filter gradients (cols/x and dy share the row p).
+   * C[i·ldc + j] (= or, with accumulate, +=) Σ_{p<P} A[i·aI + p·aP] · B[p·ldb + j] for i < I, j < J.
+   * Aᵀ·B of row-major operands (filter gradients: cols/x and dy share the row p) is aI = 1,
+   * aP = lda; a plain A·B is aI = lda, aP = 1.
    */
-  gemmTN(a: number, b: number, c: number, p: number, i: number, j: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
+  gemm(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number): void;
+  /**
+   * Depthwise input gradient, multiplier 1, C % 4 = 0, scattered into a zeroed padded buffer
+   * dxp [B,Hp,Wp,C]: dxp[b, oy·sh+ky, ox·sw+kx, c] += dy[b,oy,ox,c] · w[ky,kx,c].
+   */
+  dwInputGrad(dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -93,13 +99,26 @@ function copyBlocks(): Fn {
   const [src, dst, nOuter, nInner, chunk, sOut, sIn, dOut, dIn] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local];
   const o = f.local('i32');
   const i = f.local('i32');
+  const k = f.local('i32');
   const bytes = f.local('i32');
+  const d = f.local('i32');
+  const sp = f.local('i32');
   f.get(chunk).i32(2).shl().set(bytes);
   f.loop(o, 0, nOuter, 1, () => {
     f.loop(i, 0, nInner, 1, () => {
-      f.get(dst).get(o).get(dOut).mul().get(i).get(dIn).mul().add().i32(2).shl().add();
-      f.get(src).get(o).get(sOut).mul().get(i).get(sIn).mul().add().i32(2).shl().add();
-      f.get(bytes).memoryCopy();
+      f.get(dst).get(o).get(dOut).mul().get(i).get(dIn).mul().add().i32(2).shl().add().set(d);
+      f.get(src).get(o).get(sOut).mul().get(i).get(sIn).mul().add().i32(2).shl().add().set(sp);
+      // A few floats (an RGB pixel) move faster one by one than through memory.copy.
+      f.get(chunk).i32(8).ltS().ifElse(
+        () => {
+          f.loop(k, 0, bytes, 4, () => {
+            f.get(d).get(k).add().get(sp).get(k).add().f32Load().f32Store();
+          });
+        },
+        () => {
+          f.get(d).get(sp).get(bytes).memoryCopy();
+        },
+      );
     });
   });
   return f;
@@ -109,15 +128,17 @@ function copyBlocks(): Fn {
 const GEMM_P_BLOCK = 256;
 
 /**
- * gemmTN: C = Aᵀ·B in register tiles of MR rows × NR columns of C (NR a multiple of 4); the p loop
+ * gemm: C = A·B in register tiles of MR rows × NR columns of C (NR a multiple of 4); the p loop
  * runs in blocks of GEMM_P_BLOCK so a block of A and B stays in cache for every tile. Tiles: 4×8
  * over the bulk, 1×8 for leftover rows, 4×4 / 1×4 for a leftover 4 columns, scalar for the rest.
+ * A is read one element at a time (load-splat) through strides, so any layout of A works.
  */
-function gemmTN(): Fn {
-  const f = new Fn('gemmTN', Array(10).fill('i32') as 'i32'[]);
-  const [A, B, C, P, I, J, lda, ldb, ldc, accumulate] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+function gemm(): Fn {
+  const f = new Fn('gemm', Array(11).fill('i32') as 'i32'[]);
+  const [A, B, C, P, I, J, aI, aP, ldb, ldc, accumulate] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
   const [p0, pEnd, p, i, j, i4, j8, j4] = Array.from({ length: 8 }, () => f.local('i32'));
-  const [pa, pb, pc, ldaB, ldbB, ldcB] = Array.from({ length: 6 }, () => f.local('i32'));
+  const [pb, pc, aIB, aPB, ldbB, ldcB] = Array.from({ length: 6 }, () => f.local('i32'));
+  const pa = Array.from({ length: 4 }, () => f.local('i32')); // A row pointers of the tile
   const load = f.local('i32'); // 1 when the tile starts from C's current contents
   const sa = f.local('f32');
   const vb = [f.local('v128'), f.local('v128')];
@@ -126,7 +147,6 @@ function gemmTN(): Fn {
 
   const tile = (mr: number, nr: number) => {
     const nv = nr / 4;
-    // pc = C + (i·ldc + j)·4
     f.get(C).get(i).get(ldc).mul().get(j).add().i32(2).shl().add().set(pc);
     for (let r = 0; r < mr; r++) {
       for (let v = 0; v < nv; v++) {
@@ -136,16 +156,16 @@ function gemmTN(): Fn {
         );
       }
     }
-    // pa = A + (p0·lda + i)·4, pb = B + (p0·ldb + j)·4
-    f.get(A).get(p0).get(lda).mul().get(i).add().i32(2).shl().add().set(pa);
+    // pa[r] = A + ((i + r)·aI + p0·aP)·4, pb = B + (p0·ldb + j)·4
+    for (let r = 0; r < mr; r++) f.get(A).get(i).i32(r).add().get(aI).mul().get(p0).get(aP).mul().add().i32(2).shl().add().set(pa[r]!);
     f.get(B).get(p0).get(ldb).mul().get(j).add().i32(2).shl().add().set(pb);
     f.loop(p, p0, pEnd, 1, () => {
       for (let v = 0; v < nv; v++) f.get(pb).v128Load(v * 16).set(vb[v]!);
       for (let r = 0; r < mr; r++) {
-        f.get(pa).v128Load32Splat(r * 4).set(va);
+        f.get(pa[r]!).v128Load32Splat().set(va);
         for (let v = 0; v < nv; v++) f.get(acc[r]![v]!).get(va).get(vb[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+        f.get(pa[r]!).get(aPB).add().set(pa[r]!);
       }
-      f.get(pa).get(ldaB).add().set(pa);
       f.get(pb).get(ldbB).add().set(pb);
     });
     for (let r = 0; r < mr; r++) {
@@ -153,7 +173,8 @@ function gemmTN(): Fn {
     }
   };
 
-  f.get(lda).i32(2).shl().set(ldaB);
+  f.get(aI).i32(2).shl().set(aIB);
+  f.get(aP).i32(2).shl().set(aPB);
   f.get(ldb).i32(2).shl().set(ldbB);
   f.get(ldc).i32(2).shl().set(ldcB);
   f.get(I).i32(-4).and().set(i4);
@@ -175,11 +196,11 @@ function gemmTN(): Fn {
       f.loop(j, j4, J, 1, () => {
         f.get(C).get(i).get(ldc).mul().get(j).add().i32(2).shl().add().set(pc);
         f.get(load).ifElse(() => { f.get(pc).f32Load().set(sa); }, () => { f.f32(0).set(sa); });
-        f.get(A).get(p0).get(lda).mul().get(i).add().i32(2).shl().add().set(pa);
+        f.get(A).get(i).get(aI).mul().get(p0).get(aP).mul().add().i32(2).shl().add().set(pa[0]!);
         f.get(B).get(p0).get(ldb).mul().get(j).add().i32(2).shl().add().set(pb);
         f.loop(p, p0, pEnd, 1, () => {
-          f.get(sa).get(pa).f32Load().get(pb).f32Load().f32Mul().f32Add().set(sa);
-          f.get(pa).get(ldaB).add().set(pa);
+          f.get(sa).get(pa[0]!).f32Load().get(pb).f32Load().f32Mul().f32Add().set(sa);
+          f.get(pa[0]!).get(aPB).add().set(pa[0]!);
           f.get(pb).get(ldbB).add().set(pb);
         });
         f.get(pc).get(sa).f32Store();
@@ -274,6 +295,45 @@ function dwFilterGrad(): Fn {
   return f;
 }
 
+function dwInputGrad(): Fn {
+  const f = new Fn('dwInputGrad', Array(13).fill('i32') as 'i32'[]);
+  const [dy, w, dxp, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
+  const [b, oy, ox, ky, kx, o] = Array.from({ length: 6 }, () => f.local('i32'));
+  const cB = f.local('i32');
+  const dyp = f.local('i32');
+  const xPix = f.local('i32');
+  const xq = f.local('i32');
+  const wq = f.local('i32');
+  const total = f.local('i32');
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(nb!).get(hp!).mul().get(wp!).mul().get(cB).mul().set(total);
+  f.get(dxp!).i32(0).get(total).memoryFill();
+  f.get(dy!).set(dyp);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(oy, 0, oh!, 1, () => {
+      f.loop(ox, 0, ow!, 1, () => {
+        f.get(dxp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
+        f.get(w!).set(wq);
+        f.loop(ky, 0, kh!, 1, () => {
+          f.loop(kx, 0, kw!, 1, () => {
+            f.get(xPix).get(ky).get(wp!).mul().get(kx).add().get(cB).mul().add().set(xq);
+            f.loop(o, 0, cB, 16, () => {
+              f.get(xq).get(o).add();
+              f.get(xq).get(o).add().v128Load();
+              f.get(wq).get(o).add().v128Load();
+              f.get(dyp).get(o).add().v128Load();
+              f.f32x4Mul().f32x4Add().v128Store();
+            });
+            f.get(wq).get(cB).add().set(wq);
+          });
+        });
+        f.get(dyp).get(cB).add().set(dyp);
+      });
+    });
+  });
+  return f;
+}
+
 const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
 
 /** The kernels bound to `memory` (compiled once per memory). */
@@ -281,7 +341,7 @@ export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
   let k = cache.get(memory);
   if (k) return k;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemmTN()], {
+  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemm(), dwInputGrad()], {
     shared,
     minPages: 1,
   });
