@@ -23,6 +23,8 @@ export interface ClientApi extends DistillApi {
   /** Electron only: the filesystem path of a dropped File (null in a browser, which never reveals it). */
   pathForFile(file: File): string | null;
   thumbUrl(imageId: number): string;
+  /** The full-size image of an indexed image. */
+  imageUrl(imageId: number): string;
   fileUrl(path: string): string;
 }
 
@@ -31,6 +33,7 @@ interface PreloadBridge extends DistillApi {
   pathForFile?: (file: File) => string;
   /** Override the default distill-media:// URLs (the dev mock serves images over http). */
   thumbUrl?: (imageId: number) => string;
+  imageUrl?: (imageId: number) => string;
   fileUrl?: (path: string) => string;
 }
 
@@ -92,6 +95,9 @@ class IpcClient implements ClientApi {
   }
   thumbUrl(imageId: number): string {
     return this.bridge.thumbUrl ? this.bridge.thumbUrl(imageId) : `distill-media://thumb/${imageId}`;
+  }
+  imageUrl(imageId: number): string {
+    return this.bridge.imageUrl ? this.bridge.imageUrl(imageId) : `distill-media://image/${imageId}`;
   }
   fileUrl(path: string): string {
     return this.bridge.fileUrl ? this.bridge.fileUrl(path) : `distill-media://file/?path=${encodeURIComponent(path)}`;
@@ -247,6 +253,9 @@ class WebSocketClient implements ClientApi {
   }
   thumbUrl(imageId: number): string {
     return `/media/thumb/${imageId}`;
+  }
+  imageUrl(imageId: number): string {
+    return `/media/image/${imageId}`;
   }
   fileUrl(path: string): string {
     return `/media/file?path=${encodeURIComponent(path)}`;

@@ -90,6 +90,15 @@ export function useEvent<E extends EventName>(event: E, handler: (payload: Event
   useEffect(() => client.on(event, (p) => ref.current(p)), [client, event]);
 }
 
+/** Reloads a list when something may have added to it: a job finished, a dataset or a run changed. */
+export function useRefreshOnChange(reload: () => void): void {
+  useEvent('job.progress', (j) => {
+    if (j.status !== 'running') reload();
+  });
+  useEvent('dataset.changed', () => reload());
+  useEvent('run.status', () => reload());
+}
+
 /** Runs `fn` every `ms` while `active`. */
 export function useInterval(fn: () => void, ms: number, active = true): void {
   const ref = useRef(fn);

@@ -31,6 +31,7 @@ export function ConfusionMatrix({ confusion, onCell, testId }: { confusion: Conf
                       data-testid="confusion-cell"
                       data-true={confusion.classes[i]}
                       data-pred={confusion.classes[j]}
+                      data-count={n}
                       onClick={() => onCell?.(confusion.classes[i]!, confusion.classes[j]!)}
                       title={`${n} images: true ${confusion.classes[i]}, predicted ${confusion.classes[j]}`}
                     >

@@ -14,7 +14,7 @@ export function ImageDetail({ imageId, onOpen }: { imageId: number; onOpen?: () 
       {img && (
         <>
           <button className="detail-image" onClick={onOpen} title="Open large (Enter)">
-            <img src={client.fileUrl(img.path)} alt={baseName(img.path)} />
+            <img src={client.imageUrl(img.id)} alt={baseName(img.path)} />
           </button>
           <div className="detail-name" title={img.path}>
             {baseName(img.path)}

@@ -1,6 +1,6 @@
 // Selects for the things pages refer to by id: datasets, teachers, runs.
 import type { RunRecord } from '../../shared/domain.js';
-import { useCall } from '../api-context.js';
+import { useCall, useRefreshOnChange } from '../api-context.js';
 
 interface PickerProps {
   value: number | null;
@@ -10,7 +10,8 @@ interface PickerProps {
 }
 
 export function DatasetPicker({ value, onChange, testId, allowNone }: PickerProps) {
-  const { data } = useCall('datasets.list', {});
+  const { data, reload } = useCall('datasets.list', {});
+  useRefreshOnChange(reload);
   return (
     <select value={value ?? ''} data-testid={testId ?? 'dataset-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>
       {(allowNone || value === null) && <option value="">{allowNone ?? 'choose a dataset…'}</option>}
@@ -24,7 +25,8 @@ export function DatasetPicker({ value, onChange, testId, allowNone }: PickerProp
 }
 
 export function TeacherPicker({ value, onChange, testId, allowNone }: PickerProps) {
-  const { data } = useCall('teachers.list', {});
+  const { data, reload } = useCall('teachers.list', {});
+  useRefreshOnChange(reload);
   return (
     <select value={value ?? ''} data-testid={testId ?? 'teacher-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>
       {(allowNone || value === null) && <option value="">{allowNone ?? 'choose a teacher…'}</option>}
@@ -38,7 +40,8 @@ export function TeacherPicker({ value, onChange, testId, allowNone }: PickerProp
 }
 
 export function RunPicker({ value, onChange, testId, allowNone, filter }: PickerProps & { filter?: (r: RunRecord) => boolean }) {
-  const { data } = useCall('runs.list', {});
+  const { data, reload } = useCall('runs.list', {});
+  useRefreshOnChange(reload);
   const runs = (data ?? []).filter((r) => !filter || filter(r));
   return (
     <select value={value ?? ''} data-testid={testId ?? 'run-picker'} onChange={(e) => onChange(e.target.value === '' ? null : Number(e.target.value))}>

@@ -422,9 +422,10 @@ export async function installMockApi(): Promise<void> {
     return run;
   }
 
-  const mock: DistillApi & { thumbUrl(id: number): string; fileUrl(path: string): string } = {
+  const mock: DistillApi & { thumbUrl(id: number): string; imageUrl(id: number): string; fileUrl(path: string): string } = {
     // Served by the dev plugin in vite.renderer.config.ts.
     thumbUrl: (id) => `/media/thumb/${id}`,
+    imageUrl: (id) => `/media/thumb/${id}`,
     fileUrl: (path) => `/media/file?path=${encodeURIComponent(path.slice(ROOT.length + 1).replace(/#\d+$/, ''))}`,
     async call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>> {
       await new Promise((r) => setTimeout(r, 30));

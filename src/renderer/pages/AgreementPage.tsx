@@ -34,11 +34,18 @@ export function AgreementPage({ params }: { params: URLSearchParams }) {
         </EmptyState>
       )}
       <ErrorNote error={agreement.error} />
+      {a && (a.val.n === 0 || a.unlabeled.n === 0) && (
+        <div className="note warn" data-testid="agreement-empty">
+          {a.val.n === 0 && a.unlabeled.n === 0 ? 'No image has' : `No ${a.val.n === 0 ? 'validation' : 'unlabeled'} image has`} both a teacher and a student
+          prediction yet. The student predicts the validation images at the end of each epoch; the teacher predicts the dataset when you mine it (
+          <a href="#/teachers">Teachers</a> → Mine).
+        </div>
+      )}
       {a && (
         <>
           <div className="summary-strip" data-testid="agreement-stats">
             <div className="stat big">
-              <div className="stat-v" data-testid="agree-val">
+              <div className="stat-v" data-testid="agree-val" data-n={a.val.n}>
                 {pct(a.val.n ? a.val.agree / a.val.n : null)}
               </div>
               <div className="stat-l">
@@ -46,7 +53,7 @@ export function AgreementPage({ params }: { params: URLSearchParams }) {
               </div>
             </div>
             <div className="stat big">
-              <div className="stat-v" data-testid="agree-unlabeled">
+              <div className="stat-v" data-testid="agree-unlabeled" data-n={a.unlabeled.n}>
                 {pct(a.unlabeled.n ? a.unlabeled.agree / a.unlabeled.n : null)}
               </div>
               <div className="stat-l">

@@ -230,7 +230,7 @@ export function BrowserPage({ params }: { params: URLSearchParams }) {
             }
           }}
         >
-          <img src={client.fileUrl(selectedRow.path)} alt={baseName(selectedRow.path)} />
+          <img src={client.imageUrl(selectedRow.id)} alt={baseName(selectedRow.path)} />
           <div className="lightbox-cap">{selectedRow.path} — Esc to close</div>
         </div>
       )}

@@ -259,18 +259,30 @@ function MiningCard() {
         </label>
         <label className="form-field">
           <span className="form-label">per class</span>
-          <input type="number" min={1} value={perClass} onChange={(e) => setPerClass(Number(e.target.value))} />
+          <input type="number" min={1} value={perClass} onChange={(e) => setPerClass(Number(e.target.value))} data-testid="mining-per-class" />
         </label>
         <label className="form-field">
           <span className="form-label">min confidence</span>
-          <input type="number" min={0} max={1} step={0.05} value={minConfidence} onChange={(e) => setMinConfidence(Number(e.target.value))} />
+          <input type="number" min={0} max={1} step={0.05} value={minConfidence} onChange={(e) => setMinConfidence(Number(e.target.value))} data-testid="mining-min-confidence" />
         </label>
         <div className="form-field end">
-          <button type="submit">Mine</button>
+          <button type="submit" data-testid="mine">
+            Mine
+          </button>
         </div>
       </form>
       <ErrorNote error={error ?? minings.error} />
-      {jobId && <JobProgress key={jobId} jobId={jobId} onFinish={() => minings.reload()} />}
+      {jobId && (
+        <JobProgress
+          key={jobId}
+          jobId={jobId}
+          testId="mining-progress"
+          onFinish={(j) => {
+            if (j.status === 'failed') setError(j.message);
+            minings.reload();
+          }}
+        />
+      )}
       {minings.data && minings.data.length > 0 && (
         <table className="table" data-testid="mining-list">
           <thead>
@@ -288,7 +300,7 @@ function MiningCard() {
           </thead>
           <tbody>
             {minings.data.map((m) => (
-              <tr key={m.id}>
+              <tr key={m.id} data-testid="mining-row" data-selected={m.selected}>
                 <td>{m.id}</td>
                 <td>{m.teacherId}</td>
                 <td className="num">{m.perClass}</td>
@@ -298,7 +310,7 @@ function MiningCard() {
                 <td>{Object.entries(m.shortfall).filter(([, n]) => n > 0).map(([c, n]) => `${c} −${n}`).join(' · ') || '—'}</td>
                 <td className="small muted">{when(m.createdAt)}</td>
                 <td>
-                  <button className="link" onClick={() => navigate('browser', { dataset: m.datasetId, mined: 'yes', sort: 'confidence-desc' })}>
+                  <button className="link" data-testid="browse-mined" onClick={() => navigate('browser', { dataset: m.datasetId, mined: 'yes', sort: 'confidence-desc' })}>
                     browse
                   </button>
                 </td>
