@@ -10,7 +10,8 @@
 // convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
-import { asWasm, ptr, scoped, simd, type Scope } from './util.js';
+import { gemmPar, im2colPar } from './parallel.js';
+import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
@@ -44,10 +45,10 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const k = kh * kw * ci;
   const direct = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && oh === h && ow === w;
   const cols = direct ? x : im2col(s, x, info);
-  const simdK = simd(s.backend);
-  if (simdK) {
+  const ctx = simdCtx(s.backend);
+  if (ctx) {
     const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
-    simdK.gemm(ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, 1, k, co, co, 0);
+    gemmPar(ctx, ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, 1, k, co, co, 0);
     return out;
   }
   const colsT = s.transpose(s.reshape(cols, [m, k]), [1, 0]);
@@ -68,10 +69,14 @@ function im2col(s: Scope, x: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
   const wp = w + pl + pr;
   const kk = kh * kw * c;
   const cols = s.keep(s.backend.makeOutput([n * oh * ow, kk], 'float32'));
-  const simdK = simd(s.backend);
+  const ctx = simdCtx(s.backend);
   const src = ptr(s.backend, xp);
   const dst = ptr(s.backend, cols);
-  const copy = simdK ? simdK.copyBlocks.bind(simdK) : copyBlocksJs(s);
+  if (ctx) {
+    im2colPar(ctx, src, dst, n, hp, wp, c, oh, ow, kh, kw, sh, sw);
+    return cols;
+  }
+  const copy = copyBlocksJs(s);
   for (let b = 0; b < n; b++) {
     for (let ky = 0; ky < kh; ky++) {
       for (let kx = 0; kx < kw; kx++) {

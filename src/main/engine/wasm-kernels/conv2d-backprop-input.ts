@@ -5,7 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { cropNegativePads, explicitPad, transposedConvInput, upsampleZeros } from './geometry.js';
 import { transposeFast } from './transpose.js';
-import { asWasm, ptr, scoped, simd, type Scope } from './util.js';
+import { gemmPar } from './parallel.js';
+import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -34,14 +35,14 @@ export function makeConv2DBackpropInput(fallback: tf.KernelFunc | null) {
 
 function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: ReturnType<typeof tf.backend_util.computeConv2DInfo>): tf.TensorInfo {
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const k = simd(s.backend);
-  if (k && kh === 1 && kw === 1) {
+  const ctx = simdCtx(s.backend);
+  if (ctx && kh === 1 && kw === 1) {
     // dx (before upsampling) = dY·Wᵀ: SIMD gemm on W transposed to [Co, Ci] (small).
     const [n, oh, ow, co] = dy.shape as [number, number, number, number];
     const ci = info.inChannels;
     const wT = transposeFast(s, s.reshape(filter, [ci, co]), [1, 0]);
     const g = s.keep(s.backend.makeOutput([n, oh, ow, ci], 'float32'));
-    k.gemm(ptr(s.backend, dy), ptr(s.backend, wT), ptr(s.backend, g), co, n * oh * ow, ci, co, 1, ci, ci, 0);
+    gemmPar(ctx, ptr(s.backend, dy), ptr(s.backend, wT), ptr(s.backend, g), co, n * oh * ow, ci, co, 1, ci, ci, 0);
     return placeStrided(s, g, info);
   }
   const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;

@@ -10,7 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
 import { depthwiseFilterGradJs } from './reference.js';
-import { asWasm, f32, ptr, scoped, simd } from './util.js';
+import { dwFilterGradPar } from './parallel.js';
+import { asWasm, f32, ptr, scoped, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -29,8 +30,8 @@ export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.Tensor
   );
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const k = simd(backend);
-  const plain = !k || attrs.filterShape[3] !== 1 || c % 4 !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1;
+  const ctx = simdCtx(backend);
+  const plain = !ctx || attrs.filterShape[3] !== 1 || c % 4 !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1;
   if (plain) {
     const out = backend.makeOutput(attrs.filterShape, 'float32');
     depthwiseFilterGradJs(f32(backend, x), f32(backend, dy), f32(backend, out), info);
@@ -44,7 +45,7 @@ export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.Tensor
     const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
     const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
     const out = s.keep(backend.makeOutput(attrs.filterShape, 'float32'));
-    k.dwFilterGrad(ptr(backend, xp), ptr(backend, dy), ptr(backend, out), n, h + pt + pb, w + pl + pr, c, oh, ow, kh, kw, sh, sw);
+    dwFilterGradPar(ctx, ptr(backend, xp), ptr(backend, dy), ptr(backend, out), n, h + pt + pb, w + pl + pr, c, oh, ow, kh, kw, sh, sw);
     return out;
   });
 }

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad, transposedConvInput } from './geometry.js';
 import { depthwiseInputGradJs } from './reference.js';
-import { asWasm, f32, ptr, scoped, simd } from './util.js';
+import { dwInputGradPar } from './parallel.js';
+import { asWasm, f32, ptr, scoped, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -30,8 +31,8 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
     return out;
   }
   const [kh, kw, c, m] = filter.shape as [number, number, number, number];
-  const k = simd(backend);
-  if (k && m === 1 && c % 4 === 0) {
+  const ctx = simdCtx(backend);
+  if (ctx && m === 1 && c % 4 === 0) {
     // Scatter form on SIMD: each dy pixel adds its KH×KW window into a padded dx, then crop.
     // (The convolution form below upsamples dy with zeros first: 4× the work at stride 2.)
     const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
@@ -41,7 +42,7 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
     const wp = Math.max(w + pl, (ow - 1) * sw + kw);
     return scoped(backend, (s) => {
       const dxp = s.keep(backend.makeOutput([n, hp, wp, c], 'float32'));
-      k.dwInputGrad(ptr(backend, dy), ptr(backend, filter), ptr(backend, dxp), n, hp, wp, c, oh, ow, kh, kw, sh, sw);
+      dwInputGradPar(ctx, ptr(backend, dy), ptr(backend, filter), ptr(backend, dxp), n, hp, wp, c, oh, ow, kh, kw, sh, sw);
       if (hp === h && wp === w) return dxp;
       return s.run('Slice', { x: dxp }, { begin: [0, pt, pl, 0], size: [n, h, w, c] });
     });

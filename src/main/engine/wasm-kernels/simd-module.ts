@@ -2,6 +2,7 @@
 // module that imports tfjs's own WebAssembly.Memory, so they read and write tensors in place.
 // All pointers are byte addresses on that heap; sizes and strides count floats.
 import { assemble, Fn, type Local } from './asm.js';
+import { type KernelName, SimdPool } from './simd-pool.js';
 
 export interface SimdKernels {
   /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols. */
@@ -24,10 +25,13 @@ export interface SimdKernels {
   /** dst[c] = Σ_r src[r·cols + c]. */
   colSum(src: number, dst: number, rows: number, cols: number): void;
   /**
-   * Depthwise filter gradient, multiplier 1, C % 4 = 0, x already padded to [B,Hp,Wp,C]:
-   * out[ky,kx,c] = Σ_{b,oy,ox} xp[b, oy·sh+ky, ox·sw+kx, c] · dy[b,oy,ox,c].
+   * Depthwise filter gradient, multiplier 1, x already padded to [B,Hp,Wp,CS]:
+   * out[ky,kx,c] = Σ_{b,oy,ox} xp[b, oy·sh+ky, ox·sw+kx, c] · dy[b,oy,ox,c] for the first c
+   * channels (c % 4 = 0) of rows cs channels long (out too is [kh,kw,cs]).
    */
-  dwFilterGrad(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  dwFilterGrad(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, cs: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  /** im2col of a padded [B,Hp,Wp,C] into [B·OH·OW, KH·KW·C]. */
+  im2col(xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
 }
 
 function transpose2d(): Fn {
@@ -253,31 +257,35 @@ function colSum(): Fn {
 }
 
 function dwFilterGrad(): Fn {
-  const f = new Fn('dwFilterGrad', Array(13).fill('i32') as 'i32'[]);
-  const [xp, dy, out, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
+  const f = new Fn('dwFilterGrad', Array(14).fill('i32') as 'i32'[]);
+  const [xp, dy, out, nb, hp, wp, c, cs, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
   const [b, oy, ox, ky, kx, o] = Array.from({ length: 6 }, () => f.local('i32'));
-  const cB = f.local('i32'); // channel row in bytes
+  const cB = f.local('i32'); // bytes of the channels processed
+  const csB = f.local('i32'); // bytes of a pixel
   const dyp = f.local('i32');
   const xPix = f.local('i32'); // xp address of the window's top-left for this output pixel
   const xq = f.local('i32');
   const aq = f.local('i32');
-  const total = f.local('i32');
   f.get(c!).i32(2).shl().set(cB);
-  // Zero the accumulators (out is [kh,kw,c]).
-  f.get(kh!).get(kw!).mul().get(cB).mul().set(total);
-  f.loop(o, 0, total, 16, () => {
-    f.get(out!).get(o).add().v128Zero().v128Store();
+  f.get(cs!).i32(2).shl().set(csB);
+  // Zero the accumulators (out is [kh,kw,cs]; only our channels).
+  f.get(out!).set(aq);
+  f.loop(ky, 0, kh!, 1, () => {
+    f.loop(kx, 0, kw!, 1, () => {
+      f.get(aq).i32(0).get(cB).memoryFill();
+      f.get(aq).get(csB).add().set(aq);
+    });
   });
   f.get(dy!).set(dyp);
   f.loop(b, 0, nb!, 1, () => {
     f.loop(oy, 0, oh!, 1, () => {
       f.loop(ox, 0, ow!, 1, () => {
-        // xPix = xp + ((b·hp + oy·sh)·wp + ox·sw)·cB
-        f.get(xp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
+        // xPix = xp + ((b·hp + oy·sh)·wp + ox·sw)·csB
+        f.get(xp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(csB).mul().add().set(xPix);
         f.get(out!).set(aq);
         f.loop(ky, 0, kh!, 1, () => {
           f.loop(kx, 0, kw!, 1, () => {
-            f.get(xPix).get(ky).get(wp!).mul().get(kx).add().get(cB).mul().add().set(xq);
+            f.get(xPix).get(ky).get(wp!).mul().get(kx).add().get(csB).mul().add().set(xq);
             f.loop(o, 0, cB, 16, () => {
               f.get(aq).get(o).add();
               f.get(aq).get(o).add().v128Load();
@@ -285,10 +293,46 @@ function dwFilterGrad(): Fn {
               f.get(dyp).get(o).add().v128Load();
               f.f32x4Mul().f32x4Add().v128Store();
             });
-            f.get(aq).get(cB).add().set(aq);
+            f.get(aq).get(csB).add().set(aq);
           });
         });
-        f.get(dyp).get(cB).add().set(dyp);
+        f.get(dyp).get(csB).add().set(dyp);
+      });
+    });
+  });
+  return f;
+}
+
+function im2col(): Fn {
+  const f = new Fn('im2col', Array(12).fill('i32') as 'i32'[]);
+  const [xp, dst, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
+  const [b, oy, ox, ky, k] = Array.from({ length: 5 }, () => f.local('i32'));
+  const cB = f.local('i32');
+  const rowB = f.local('i32'); // bytes of one window row: kw·c floats, contiguous in xp
+  const d = f.local('i32');
+  const xPix = f.local('i32');
+  const sp = f.local('i32');
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(kw!).get(cB).mul().set(rowB);
+  f.get(dst!).set(d);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(oy, 0, oh!, 1, () => {
+      f.loop(ox, 0, ow!, 1, () => {
+        f.get(xp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
+        f.loop(ky, 0, kh!, 1, () => {
+          f.get(xPix).get(ky).get(wp!).mul().get(cB).mul().add().set(sp);
+          f.get(rowB).i32(32).ltS().ifElse(
+            () => {
+              f.loop(k, 0, rowB, 4, () => {
+                f.get(d).get(k).add().get(sp).get(k).add().f32Load().f32Store();
+              });
+            },
+            () => {
+              f.get(d).get(sp).get(rowB).memoryCopy();
+            },
+          );
+          f.get(d).get(rowB).add().set(d);
+        });
       });
     });
   });
@@ -334,19 +378,34 @@ function dwInputGrad(): Fn {
   return f;
 }
 
-const cache = new WeakMap<WebAssembly.Memory, SimdKernels>();
+const NAMES: KernelName[] = ['transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col'];
 
-/** The kernels bound to `memory` (compiled once per memory). */
-export function simdKernels(memory: WebAssembly.Memory): SimdKernels {
-  let k = cache.get(memory);
-  if (k) return k;
+export interface Simd {
+  /** The kernels on this thread. */
+  k: SimdKernels;
+  /** Threads the parallel helpers split work over (1: no pool). */
+  threads: number;
+  /** Workers sharing the memory; null for one thread or an unshared heap. */
+  pool: SimdPool | null;
+}
+
+const cache = new WeakMap<WebAssembly.Memory, Simd>();
+
+/**
+ * The kernels bound to `memory` (compiled once per memory), with `threads` − 1 workers when the
+ * memory is shared (tfjs's threaded build).
+ */
+export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
+  let s = cache.get(memory);
+  if (s) return s;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = assemble([transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemm(), dwInputGrad()], {
-    shared,
-    minPages: 1,
-  });
+  const fns = [transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemm(), dwInputGrad(), im2col()];
+  if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
+  const bytes = assemble(fns, { shared, minPages: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  k = instance.exports as unknown as SimdKernels;
-  cache.set(memory, k);
-  return k;
+  const k = instance.exports as unknown as SimdKernels;
+  const pool = shared && threads > 1 ? new SimdPool(bytes, memory, NAMES, threads) : null;
+  s = { k, threads: pool ? threads : 1, pool };
+  cache.set(memory, s);
+  return s;
 }

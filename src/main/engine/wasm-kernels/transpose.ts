@@ -2,10 +2,12 @@
 // a scalar loop (a [18432,64] 2-D transpose costs more than the matmul that follows it); these use
 // 4×4 SIMD blocks or bulk row copies. Other permutations go to tfjs's kernel.
 import type * as tf from '@tensorflow/tfjs';
-import { ptr, simd, type Scope } from './util.js';
+import { transpose2dPar } from './parallel.js';
+import { ptr, simdCtx, type Scope } from './util.js';
 
 export function transposeFast(s: Scope, x: tf.TensorInfo, perm: number[]): tf.TensorInfo {
-  const k = simd(s.backend);
+  const ctx = simdCtx(s.backend);
+  const k = ctx?.k;
   const key = perm.join(',');
   if (!k || x.dtype !== 'float32' || (key !== '1,0' && key !== '1,2,0,3' && key !== '3,1,2,0')) return s.transpose(x, perm);
   const shape = perm.map((p) => x.shape[p]!);
@@ -15,7 +17,7 @@ export function transposeFast(s: Scope, x: tf.TensorInfo, perm: number[]): tf.Te
   const dst = ptr(s.backend, out);
   if (key === '1,0') {
     const [rows, cols] = x.shape as [number, number];
-    k.transpose2d(src, dst, rows, cols, cols, rows);
+    transpose2dPar(ctx!, src, dst, rows, cols, cols, rows);
   } else if (key === '1,2,0,3') {
     // [B,H,W,C] → [H,W,B,C]: move whole C-rows.
     const [b, h, w, c] = x.shape as [number, number, number, number];

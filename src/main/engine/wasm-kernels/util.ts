@@ -1,7 +1,8 @@
 // Plumbing shared by the wasm gradient kernels: call the backend's own (XNNPACK-backed) kernels on
 // TensorInfos, free intermediates, and view tensors on the WASM heap.
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels, type SimdKernels } from './simd-module.js';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernels, type Simd, type SimdKernels } from './simd-module.js';
 
 type TensorInfo = tf.TensorInfo;
 type NamedAttrMap = tf.NamedAttrMap;
@@ -91,17 +92,35 @@ export function ptr(backend: WasmBackend, t: TensorInfo): number {
 }
 
 let simdOff = false;
+let maxThreads = Infinity;
+
 /** The run-time assembled SIMD kernels on this backend's heap; null where SIMD is unavailable. */
 export function simd(backend: WasmBackend): SimdKernels | null {
+  return simdCtx(backend)?.k ?? null;
+}
+
+/** The kernels plus the worker pool that shares the heap (threaded build). */
+export function simdCtx(backend: WasmBackend): Simd | null {
   if (simdOff) return null;
   const mem = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!mem) return null;
   try {
-    return simdKernels(mem);
+    let threads = 1;
+    try {
+      threads = Math.min(getThreadsCount(), maxThreads);
+    } catch {
+      // backend not initialised through tfjs's init: one thread
+    }
+    return simdKernels(mem, threads);
   } catch {
     simdOff = true; // no WASM SIMD in this runtime: callers use their plain paths
     return null;
   }
+}
+
+/** For tests and benchmarks: cap the SIMD kernels' threads (before their first use). */
+export function setSimdMaxThreads(n: number): void {
+  maxThreads = n;
 }
 
 /** For tests: force the non-SIMD paths. */

@@ -1,0 +1,52 @@
+// The SIMD kernels split over the pool's threads. Each split gives every thread a disjoint part
+// of the output; below a size where handing over costs more than it saves, one thread does all.
+import type { Simd } from './simd-module.js';
+import { splitRange } from './simd-pool.js';
+
+/** Output floats under which a kernel stays on one thread (a hand-over costs ~10–50 µs). */
+const MIN_PARALLEL_WORK = 1 << 15;
+
+function worthIt(s: Simd, work: number): boolean {
+  return s.pool !== null && s.threads > 1 && work >= MIN_PARALLEL_WORK;
+}
+
+/** C = A·B (see SimdKernels.gemm), split over columns of C when wide enough, else over rows. */
+export function gemmPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, acc: number): void {
+  if (!worthIt(s, p * i * j / 16)) return s.k.gemm(a, b, c, p, i, j, aI, aP, ldb, ldc, acc);
+  let parts: number[][];
+  if (j >= 16 * s.threads) {
+    parts = splitRange(j, s.threads, 8).map(([j0, j1]) => [a, b + j0 * 4, c + j0 * 4, p, i, j1 - j0, aI, aP, ldb, ldc, acc]);
+  } else {
+    parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc]);
+  }
+  s.pool!.run(s.k.gemm, 'gemm', parts);
+}
+
+/** Depthwise filter gradient split over channels (multiples of 4). */
+export function dwFilterGradPar(s: Simd, xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
+  if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || c < 8) return s.k.dwFilterGrad(xp, dy, out, b, hp, wp, c, c, oh, ow, kh, kw, sh, sw);
+  const parts = splitRange(c, s.threads, 4).map(([c0, c1]) => [xp + c0 * 4, dy + c0 * 4, out + c0 * 4, b, hp, wp, c1 - c0, c, oh, ow, kh, kw, sh, sw]);
+  s.pool!.run(s.k.dwFilterGrad, 'dwFilterGrad', parts);
+}
+
+/** Depthwise input gradient split over the batch. */
+export function dwInputGradPar(s: Simd, dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
+  if (!worthIt(s, b * hp * wp * c) || b < 2) return s.k.dwInputGrad(dy, w, dxp, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [dy + b0 * oh * ow * c * 4, w, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  s.pool!.run(s.k.dwInputGrad, 'dwInputGrad', parts);
+}
+
+/** im2col split over the batch. */
+export function im2colPar(s: Simd, xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
+  const rowFloats = oh * ow * kh * kw * c;
+  if (!worthIt(s, b * rowFloats) || b < 2) return s.k.im2col(xp, dst, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [xp + b0 * hp * wp * c * 4, dst + b0 * rowFloats * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  s.pool!.run(s.k.im2col, 'im2col', parts);
+}
+
+/** 2-D transpose split over source rows (multiples of 64, the kernel's row chunk). */
+export function transpose2dPar(s: Simd, src: number, dst: number, rows: number, cols: number, ss: number, ds: number): void {
+  if (!worthIt(s, rows * cols) || rows < 128) return s.k.transpose2d(src, dst, rows, cols, ss, ds);
+  const parts = splitRange(rows, s.threads, 64).map(([r0, r1]) => [src + r0 * ss * 4, dst + r0 * 4, r1 - r0, cols, ss, ds]);
+  s.pool!.run(s.k.transpose2d, 'transpose2d', parts);
+}

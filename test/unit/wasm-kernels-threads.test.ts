@@ -1,0 +1,64 @@
+// The SIMD kernels split over two threads (threaded wasm build, shared heap) give the cpu
+// backend's results; shapes are big enough to pass the parallel threshold.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/main/engine/backend/select.js';
+import { simdCtx, asWasm } from '../../src/main/engine/wasm-kernels/util.js';
+
+beforeAll(async () => {
+  const r = await initBackend({ force: 'wasm', threads: 2 });
+  expect(r.threads).toBe(2);
+});
+
+let seed = 100;
+const rnd = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed++);
+
+async function relErr(fn: () => tf.Tensor): Promise<number> {
+  await tf.setBackend('wasm');
+  const av = await tf.tidy(fn).data();
+  await tf.setBackend('cpu');
+  const bv = await tf.tidy(fn).data();
+  await tf.setBackend('wasm');
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < bv.length; i++) {
+    d = Math.max(d, Math.abs(av[i]! - bv[i]!));
+    m = Math.max(m, Math.abs(bv[i]!));
+  }
+  return d / m;
+}
+
+describe('SIMD kernels on two threads', () => {
+  it('has a worker pool on the shared heap', () => {
+    const ctx = simdCtx(asWasm(tf.backend()));
+    expect(ctx?.threads).toBe(2);
+    expect(ctx?.pool).not.toBeNull();
+  });
+
+  it.each([
+    { x: [4, 20, 20, 16], f: [3, 3, 16, 24], s: 1, pad: 'same' as const },
+    { x: [4, 21, 21, 16], f: [3, 3, 16, 8], s: 2, pad: 'valid' as const },
+    { x: [6, 16, 16, 64], f: [1, 1, 64, 64], s: 1, pad: 'valid' as const },
+    { x: [6, 16, 16, 48], f: [1, 1, 48, 96], s: 2, pad: 'same' as const },
+  ])('conv gradients: x $x f $f stride $s', async ({ x, f, s, pad }) => {
+    const xs = rnd(x);
+    const w = rnd(f);
+    const dy = rnd(tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad).shape);
+    const attrs = { strides: [s, s], pad, dataFormat: 'NHWC' };
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: f }) as tf.Tensor)).toBeLessThan(1e-4);
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x }) as tf.Tensor)).toBeLessThan(1e-4);
+    expect(await relErr(() => tf.transpose(xs.reshape([-1, x[3]!])))).toBe(0);
+  });
+
+  it.each([
+    { x: [4, 20, 20, 32], s: 1, pad: 'same' as const },
+    { x: [4, 25, 25, 24], s: 2, pad: 'valid' as const },
+  ])('depthwise gradients: x $x stride $s', async ({ x, s, pad }) => {
+    const xs = rnd(x);
+    const w = rnd([3, 3, x[3]!, 1]);
+    const dy = rnd(tf.depthwiseConv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad).shape);
+    const attrs = { strides: [s, s], pad, dilations: [1, 1] };
+    expect(await relErr(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor)).toBeLessThan(1e-4);
+    expect(await relErr(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x }) as tf.Tensor)).toBeLessThan(1e-4);
+  });
+});
