@@ -1,5 +1,110 @@
-// Temporary until the engine's bench lands: says so instead of failing at import time.
+// `distill bench`: the engine's throughput per net (src/main/engine/bench), optionally beside the
+// PyTorch yardstick run in the same invocation (ratios), and --pipeline: end-to-end training img/s on a
+// real image folder, JPEG decoding included, against the same net on synthetic input.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { Output } from '../output.js';
-export async function runBenchCommand(_o: unknown, _out: Output): Promise<number> {
-  throw new Error('bench is not wired yet');
+import { initBackend } from '../../engine/backend/select.js';
+import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLine, type TorchLine } from '../../engine/bench/index.js';
+import { batches, ImageCache, type BatchItem } from '../../engine/data/index.js';
+import { createModel, parseNetName } from '../../engine/models/index.js';
+import { IMAGE_EXTENSIONS } from '../../engine/evaluate.js';
+
+export interface BenchArgs {
+  nets: string[];
+  size: number;
+  batch: number;
+  iters: number;
+  repeats: number;
+  pipeline?: string;
+  torch?: boolean;
+}
+
+function walkImages(dir: string, out: BatchItem[] = []): BatchItem[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() && !e.name.startsWith('.')) walkImages(p, out);
+    else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push({ key: p, path: p, label: null });
+  }
+  return out;
+}
+
+/** Training steps fed by the real pipeline (cold cache: every image decoded on the way). */
+async function pipelineTrainImgPerSec(net: string, items: BatchItem[], size: number, batch: number, steps: number): Promise<{ imgPerSec: number; images: number }> {
+  const model = createModel({ ...parseNetName(net), inputSize: size, classes: 2, seed: 1 });
+  const optimizer = tf.train.adam(1e-3);
+  const cache = new ImageCache({ memoryBytes: 2 * 1024 ** 3 });
+  const step = (x: Float32Array, shape: [number, number, number, number]) =>
+    tf.tidy(() => {
+      const input = tf.tensor4d(x, shape);
+      const target = tf.softmax(tf.randomNormal([shape[0], 2], 0, 1, 'float32', 2));
+      const loss = optimizer.minimize(() => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(model.apply(input, { training: true }) as tf.Tensor)), 1))) as tf.Scalar, true);
+      loss?.dataSync();
+    });
+  let images = 0;
+  let t0 = 0;
+  let done = 0;
+  try {
+    for (let epoch = 0; done < steps + 1; epoch++) {
+      for await (const b of batches({ items, size, batchSize: batch, seed: 1, epoch, augment: { flip: true, cropScaleMin: 0.35 }, cache, dropLast: true, onDecodeError: 'skip' })) {
+        step(b.x, b.shape);
+        if (done === 0) t0 = performance.now(); // the first step compiles kernels: not timed
+        else images += b.indices.length;
+        if (++done > steps) break;
+      }
+    }
+    return { imgPerSec: images / ((performance.now() - t0) / 1000), images };
+  } finally {
+    model.dispose();
+    await cache.close();
+  }
+}
+
+export async function runBenchCommand(a: BenchArgs, out: Output): Promise<number> {
+  const backend = await initBackend();
+  out.info(`backend ${backend.active}, ${backend.threads} thread(s); ${a.nets.join(', ')} at ${a.size}px, batch ${a.batch}, median of ${a.repeats}`);
+  const torchWhy = a.torch ? torchUnavailable() : 'not asked (--torch)';
+  let torchLines: TorchLine[] = [];
+  if (a.torch && !torchWhy) {
+    for await (const t of runTorchRef({ nets: a.nets, size: a.size, batch: a.batch, iters: a.iters, repeats: a.repeats, threads: backend.threads })) torchLines.push(t);
+  } else if (a.torch) out.event({ type: 'info', message: `PyTorch yardstick unavailable: ${torchWhy}` }, `PyTorch yardstick unavailable: ${torchWhy}`);
+  const lines: BenchLine[] = [];
+  for await (const line of runBench({ nets: a.nets, size: a.size, batch: a.batch, iters: a.iters, repeats: a.repeats })) {
+    lines.push(line);
+    const t = torchLines.find((x) => x.net === line.net);
+    const row = t ? compareWithTorch(line, t) : line;
+    out.event(
+      { type: 'bench', ...row },
+      `${line.net.padEnd(18)} params ${String(line.params).padStart(9)}  train ${line.train_img_s.toFixed(1).padStart(7)} img/s  infer ${line.infer_img_s.toFixed(1).padStart(7)} img/s` +
+        (t ? `  (PyTorch ${t.train_img_s} / ${t.infer_img_s}: ×${(line.train_img_s / t.train_img_s).toFixed(2)} / ×${(line.infer_img_s / t.infer_img_s).toFixed(2)})` : ''),
+    );
+  }
+  let pipeline: Record<string, unknown> | null = null;
+  if (a.pipeline) {
+    const dir = path.resolve(a.pipeline);
+    if (!fs.existsSync(dir)) throw new Error(`--pipeline ${a.pipeline}: no such folder`);
+    const items = walkImages(dir);
+    if (items.length < a.batch * 2) throw new Error(`--pipeline ${a.pipeline}: needs at least ${a.batch * 2} images, found ${items.length}`);
+    const net = a.nets[0]!;
+    const steps = Math.min(40, Math.floor(items.length / a.batch) - 1);
+    const real = await pipelineTrainImgPerSec(net, items, a.size, a.batch, steps);
+    const synthetic = lines.find((l) => l.net === net)?.train_img_s ?? null;
+    pipeline = {
+      type: 'pipeline',
+      net,
+      size: a.size,
+      batch: a.batch,
+      folder: dir,
+      images: real.images,
+      pipeline_train_img_s: Math.round(real.imgPerSec * 10) / 10,
+      synthetic_train_img_s: synthetic,
+      ratio: synthetic ? Math.round((real.imgPerSec / synthetic) * 100) / 100 : null,
+      backend: backend.active,
+      threads: backend.threads,
+    };
+    out.event(pipeline, `pipeline ${net}: ${real.imgPerSec.toFixed(1)} img/s on ${real.images} real images (cold cache) vs ${synthetic ?? '—'} synthetic`);
+  }
+  out.result({ lines: lines.length, backend: backend.active, threads: backend.threads, torch: torchLines.length > 0, pipeline }, 'done');
+  return 0;
 }
