@@ -209,7 +209,7 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       }
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
       const out = path.join(ctx.home, 'exports', `${safeName(run.name)}-${format}-${quantize}-${stamp}`);
-      return jobs.spawnCli('export', [String(run.id), '--format', format, '--quantize', quantize, '--out', out]);
+      return jobs.spawnCli('export', ['export', String(run.id), '--format', format, '--quantize', quantize, '--out', out]);
     },
   };
 }
