@@ -50,6 +50,17 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.transpose(xs.reshape([-1, x[3]!])))).toBe(0);
   });
 
+  it('elementwise kernels split over threads', async () => {
+    const a = rnd([4, 33, 33, 32]);
+    const b = rnd([4, 33, 33, 32]);
+    const bias = rnd([32]);
+    expect(await relErr(() => tf.mul(a, b))).toBe(0);
+    expect(await relErr(() => tf.sub(a, b))).toBe(0);
+    expect(await relErr(() => tf.add(a, bias))).toBe(0);
+    expect(await relErr(() => tf.step(a))).toBe(0);
+    expect(await relErr(() => tf.relu6(a.mul(5)))).toBe(0);
+  });
+
   it.each([
     { x: [4, 20, 20, 32], s: 1, pad: 'same' as const },
     { x: [4, 25, 25, 24], s: 2, pad: 'valid' as const },

@@ -114,6 +114,43 @@ describe('gradient kernels', () => {
   });
 });
 
+describe('elementwise kernels', () => {
+  for (const simdOn of [true, false]) {
+    it(`Add, Sub, Multiply, bias Add, Relu, Relu6, Step match cpu (simd ${simdOn})`, async () => {
+      setSimdEnabled(simdOn);
+      for (const shape of [[3, 7, 6, 5], [2, 4, 4, 8], [7]]) {
+        const a = rnd(shape).mul(4);
+        const b = rnd(shape);
+        const c = shape[shape.length - 1]!;
+        const bias = rnd([c]);
+        expect(await relErr(() => tf.add(a, b))).toBe(0);
+        expect(await relErr(() => tf.sub(a, b))).toBe(0);
+        expect(await relErr(() => tf.mul(a, b))).toBe(0);
+        expect(await relErr(() => tf.add(a, bias))).toBe(0);
+        expect(await relErr(() => tf.add(bias, a))).toBe(0);
+        expect(await relErr(() => tf.add(a, bias.reshape([1, c])))).toBe(0);
+        expect(await relErr(() => tf.sub(a, bias))).toBe(0); // falls back (not Add)
+        expect(await relErr(() => tf.mul(a, tf.scalar(3)))).toBe(0);
+        expect(await relErr(() => tf.sub(tf.scalar(3), a))).toBe(0);
+        expect(await relErr(() => tf.sub(a, tf.tensor([[0.5]])))).toBe(0);
+        expect(await relErr(() => tf.add(tf.tensor([[[[0.5]]]]), tf.scalar(2)))).toBe(0);
+        expect(await relErr(() => tf.mul(a, tf.tensor([2, 3]).reshape([1, 2]).slice([0, 1], [1, 1])))).toBe(0);
+        for (const f of [tf.relu, tf.relu6, (x: tf.Tensor) => tf.step(x), (x: tf.Tensor) => tf.step(x, 0.5)]) {
+          expect(await relErr(() => f(a))).toBe(0);
+        }
+        tf.dispose([a, b, bias]);
+      }
+      if (!simdOn) return; // tfjs's own wasm Relu6 maps NaN to 0; ours keeps NaN, as the cpu backend does
+      await tf.setBackend('wasm');
+      const withNaN = tf.tensor1d([NaN, -1, 0, 2, 7, NaN, -3, 0.5, 6.5]);
+      expect(Array.from(tf.relu(withNaN).dataSync())).toEqual([NaN, 0, 0, 2, 7, NaN, 0, 0.5, 6.5]);
+      expect(Array.from(tf.relu6(withNaN).dataSync())).toEqual([NaN, 0, 0, 2, 6, NaN, 0, 0.5, 6]);
+      expect(Array.from(tf.step(withNaN).dataSync())).toEqual([NaN, 0, 0, 1, 1, NaN, 0, 1, 1]);
+      withNaN.dispose();
+    });
+  }
+});
+
 describe('replaced data-movement and reduction kernels', () => {
   for (const simdOn of [true, false]) {
     it(`Sum, Mean, Slice, PadV2, Identity, Cast match cpu (simd ${simdOn})`, async () => {

@@ -99,6 +99,7 @@ export class Fn {
   ltS(): this { return this.op(0x48); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
+  eq(): this { return this.op(0x46); }
   and(): this { return this.op(0x71); }
   /** select: stack [a, b, cond] → cond ? a : b. */
   select(): this { return this.op(0x1b); }
@@ -152,6 +153,19 @@ export class Fn {
   }
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
+  f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Eq(): this { return this.simd(0x41); }
+  f32x4Gt(): this { return this.simd(0x44); }
+  /** pmin/pmax: b < a ? b : a / a < b ? b : a — a NaN in `a` passes through. */
+  f32x4Pmin(): this { return this.simd(0xea); }
+  f32x4Pmax(): this { return this.simd(0xeb); }
+  /** v128.bitselect: stack [v1, v2, mask] → mask ? v1 : v2 bitwise. */
+  bitselect(): this { return this.simd(0x52); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Gt(): this { return this.op(0x5e); }
+  f32Eq(): this { return this.op(0x5b); }
+  f32Max(): this { return this.op(0x97); }
+  f32Min(): this { return this.op(0x96); }
   f32x4Mul(): this { return this.simd(0xe6); }
   /** i8x16.shuffle with 4 float lanes picked from a (0–3) and b (4–7). */
   shuffle32(lanes: [number, number, number, number]): this {

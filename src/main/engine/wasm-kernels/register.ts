@@ -6,6 +6,7 @@ import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
+import { makeBinary, makeUnary } from './elementwise.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
 
@@ -21,6 +22,9 @@ export function registerWasmKernels(): void {
     return k;
   };
   const [sum, mean, identity, cast, slice, pad] = ['Sum', 'Mean', 'Identity', 'Cast', 'Slice', 'PadV2'].map(orig) as [
+    tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig,
+  ];
+  const [add, sub, mul, relu, relu6, step] = ['Add', 'Sub', 'Multiply', 'Relu', 'Relu6', 'Step'].map(orig) as [
     tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig,
   ];
   // A replaced kernel keeps the original's setupFunc: if the backend initialises after this call,
@@ -39,6 +43,13 @@ export function registerWasmKernels(): void {
     ['Cast', makeCast(cast.kernelFunc) as tf.KernelFunc, cast.setupFunc],
     ['Slice', makeSlice(slice.kernelFunc) as tf.KernelFunc, slice.setupFunc],
     ['PadV2', makePad(pad.kernelFunc) as tf.KernelFunc, pad.setupFunc],
+    // Elementwise on SIMD and all threads; other cases go to tfjs's.
+    ['Add', makeBinary('add', add.kernelFunc) as tf.KernelFunc, add.setupFunc],
+    ['Sub', makeBinary('sub', sub.kernelFunc) as tf.KernelFunc, sub.setupFunc],
+    ['Multiply', makeBinary('mul', mul.kernelFunc) as tf.KernelFunc, mul.setupFunc],
+    ['Relu', makeUnary('relu', relu.kernelFunc) as tf.KernelFunc, relu.setupFunc],
+    ['Relu6', makeUnary('relu6', relu6.kernelFunc) as tf.KernelFunc, relu6.setupFunc],
+    ['Step', makeUnary('step', step.kernelFunc) as tf.KernelFunc, step.setupFunc],
     // tfjs's routes gradients wrongly (see max-pool-grad.ts).
     ['MaxPoolGrad', maxPoolGrad as tf.KernelFunc],
   ];
@@ -61,4 +72,10 @@ export const WASM_GRADIENT_KERNELS = [
   'Slice',
   'PadV2',
   'MaxPoolGrad',
+  'Add',
+  'Sub',
+  'Multiply',
+  'Relu',
+  'Relu6',
+  'Step',
 ] as const;

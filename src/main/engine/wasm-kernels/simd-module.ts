@@ -20,6 +20,18 @@ export interface SimdKernels {
    * dxp [B,Hp,Wp,C]: dxp[b, oy·sh+ky, ox·sw+kx, c] += dy[b,oy,ox,c] · w[ky,kx,c].
    */
   dwInputGrad(dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  /**
+   * out[i] = a[i] ∘ b[i] for i < n (∘: +, −, ×); mode 1: b is one scalar (b[0]), mode 2: a is.
+   */
+  add(a: number, b: number, out: number, n: number, mode: number): void;
+  sub(a: number, b: number, out: number, n: number, mode: number): void;
+  mul(a: number, b: number, out: number, n: number, mode: number): void;
+  /** out[r·cols + c] = a[r·cols + c] + bias[c]. */
+  addBias(a: number, bias: number, out: number, rows: number, cols: number): void;
+  /** out = max(x, 0), min(max(x, 0), 6), x > 0 ? 1 : 0 (NaN stays NaN), for n floats. */
+  relu(x: number, out: number, n: number): void;
+  relu6(x: number, out: number, n: number): void;
+  step(x: number, out: number, n: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -214,6 +226,115 @@ function gemm(): Fn {
   return f;
 }
 
+/**
+ * out[i] = a[i] ∘ b[i], 4 lanes at a time, then the tail. Mode 0: both full; 1: b is a scalar;
+ * 2: a is a scalar (one loop per mode, so the inner loop has no branch).
+ */
+function binary(name: string, vec: (f: Fn) => void, scalar: (f: Fn) => void): Fn {
+  const f = new Fn(name, ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [a, b, out, n, mode] = f.params as [Local, Local, Local, Local, Local];
+  const o = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  const sv = f.local('v128');
+  const ss = f.local('f32');
+  f.get(n).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  const loops = (lhs: (vector: boolean) => void, rhs: (vector: boolean) => void) => {
+    f.loop(o, 0, bytes4, 16, () => {
+      f.get(out).get(o).add();
+      lhs(true);
+      rhs(true);
+      vec(f);
+      f.v128Store();
+    });
+    f.loop(o, bytes4, bytes, 4, () => {
+      f.get(out).get(o).add();
+      lhs(false);
+      rhs(false);
+      scalar(f);
+      f.f32Store();
+    });
+  };
+  const full = (p: Local) => (vector: boolean) => (vector ? f.get(p).get(o).add().v128Load() : f.get(p).get(o).add().f32Load());
+  const splat = (vector: boolean) => (vector ? f.get(sv) : f.get(ss));
+  f.get(mode).eqz().ifElse(
+    () => loops(full(a), full(b)),
+    () => {
+      f.get(mode).i32(1).eq().ifElse(
+        () => {
+          f.get(b).f32Load().tee(ss).f32x4Splat().set(sv);
+          loops(full(a), splat);
+        },
+        () => {
+          f.get(a).f32Load().tee(ss).f32x4Splat().set(sv);
+          loops(splat, full(b));
+        },
+      );
+    },
+  );
+  return f;
+}
+
+function addBias(): Fn {
+  const f = new Fn('addBias', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [a, bias, out, rows, cols] = f.params as [Local, Local, Local, Local, Local];
+  const r = f.local('i32');
+  const o = f.local('i32');
+  const row = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  f.get(cols).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  f.i32(0).set(row);
+  f.loop(r, 0, rows, 1, () => {
+    f.loop(o, 0, bytes4, 16, () => {
+      f.get(out).get(row).add().get(o).add();
+      f.get(a).get(row).add().get(o).add().v128Load();
+      f.get(bias).get(o).add().v128Load();
+      f.f32x4Add().v128Store();
+    });
+    f.loop(o, bytes4, bytes, 4, () => {
+      f.get(out).get(row).add().get(o).add();
+      f.get(a).get(row).add().get(o).add().f32Load();
+      f.get(bias).get(o).add().f32Load();
+      f.f32Add().f32Store();
+    });
+    f.get(row).get(bytes).add().set(row);
+  });
+  return f;
+}
+
+/** out[i] = g(x[i]); `vec` gets the v128 local x and constants six, one; `scalar` the f32 local. */
+function unary(name: string, vec: (f: Fn, x: Local, six: Local, one: Local) => void, scalar: (f: Fn, x: Local) => void): Fn {
+  const f = new Fn(name, ['i32', 'i32', 'i32']);
+  const [x, out, n] = f.params as [Local, Local, Local];
+  const o = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  const v = f.local('v128');
+  const six = f.local('v128');
+  const one = f.local('v128');
+  const sv = f.local('f32');
+  f.f32(6).f32x4Splat().set(six);
+  f.f32(1).f32x4Splat().set(one);
+  f.get(n).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  f.loop(o, 0, bytes4, 16, () => {
+    f.get(out).get(o).add();
+    f.get(x).get(o).add().v128Load().set(v);
+    vec(f, v, six, one);
+    f.v128Store();
+  });
+  f.loop(o, bytes4, bytes, 4, () => {
+    f.get(out).get(o).add();
+    f.get(x).get(o).add().f32Load().set(sv);
+    scalar(f, sv);
+    f.f32Store();
+  });
+  return f;
+}
+
 function zero(): Fn {
   const f = new Fn('zero', ['i32', 'i32']);
   const [dst, bytes] = f.params as [Local, Local];
@@ -378,7 +499,10 @@ function dwInputGrad(): Fn {
   return f;
 }
 
-const NAMES: KernelName[] = ['transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col'];
+const NAMES: KernelName[] = [
+  'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
+  'add', 'sub', 'mul', 'addBias', 'relu', 'relu6', 'step',
+];
 
 export interface Simd {
   /** The kernels on this thread. */
@@ -399,7 +523,25 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
   let s = cache.get(memory);
   if (s) return s;
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const fns = [transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemm(), dwInputGrad(), im2col()];
+  const fns = [
+    transpose2d(), copyBlocks(), zero(), colSum(), dwFilterGrad(), gemm(), dwInputGrad(), im2col(),
+    binary('add', (f) => f.f32x4Add(), (f) => f.f32Add()),
+    binary('sub', (f) => f.f32x4Sub(), (f) => f.f32Sub()),
+    binary('mul', (f) => f.f32x4Mul(), (f) => f.f32Mul()),
+    addBias(),
+    unary('relu', (f, x) => f.get(x).v128Zero().f32x4Pmax(), (f, x) => f.get(x).f32(0).f32Max()),
+    unary(
+      'relu6',
+      (f, x, six) => f.get(x).v128Zero().f32x4Pmax().get(six).f32x4Pmin(),
+      (f, x) => f.get(x).f32(0).f32Max().f32(6).f32Min(),
+    ),
+    unary(
+      'step',
+      // x > 0 ? 1 : 0, then x itself where x ≠ x (NaN)
+      (f, x, _six, one) => f.get(one).v128Zero().get(x).v128Zero().f32x4Gt().bitselect().get(x).get(x).get(x).f32x4Eq().bitselect(),
+      (f, x) => f.f32(1).f32(0).get(x).f32(0).f32Gt().select().get(x).get(x).get(x).f32Eq().select(),
+    ),
+  ];
   if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
