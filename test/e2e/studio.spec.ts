@@ -190,7 +190,7 @@ test('teachers: empty state, train a tiny teacher, see its accuracy', async () =
 
   // Mine the unlabeled pool with it: class-balanced, then browsable as "mined".
   await page.getByTestId('mining-dataset').selectOption({ label: 'catdog-e2e' });
-  await page.getByTestId('mining-teacher').selectOption({ index: 1 });
+  await page.getByTestId('mining-teacher').selectOption({ label: 'tiny-teacher (refnet, 32px)' });
   await page.getByTestId('mining-per-class').fill('15');
   await page.getByTestId('mine').click();
   await expect(page.getByTestId('mining-progress')).toHaveAttribute('data-status', 'done', { timeout: 240_000 });
@@ -351,6 +351,7 @@ test('teacher vs student: agreement on val and unlabeled', async () => {
   expect(Number(await page.getByTestId('agree-val').getAttribute('data-n'))).toBe(40);
   // Unlabeled: needs the student's predictions on the pool, which runs do not store yet. Visible as fixme.
   const unlabeledN = Number(await page.getByTestId('agree-unlabeled').getAttribute('data-n'));
+  if (unlabeledN === 0) console.log('FIXME (skipped): runs.agreement has no unlabeled image with a student prediction; runs store predictions for val only');
   test.fixme(unlabeledN === 0, 'runs.agreement: no unlabeled image has a student prediction (runs store predictions for val only)');
   await expect(page.getByTestId('agree-unlabeled')).toHaveText(/\d+\.\d%/);
 });

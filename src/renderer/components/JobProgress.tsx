@@ -6,7 +6,8 @@ import { ProgressBar } from './ProgressBar.js';
 export function JobProgress({ jobId, onFinish, testId }: { jobId: string; onFinish?: (job: JobInfo) => void; testId?: string }) {
   const job = useJob(jobId, onFinish);
   const status = job?.status ?? 'running';
-  const label = job ? `${job.status === 'running' ? `${Math.round(job.progress * 100)}%` : job.status} · ${job.message}` : 'starting…';
+  const head = job ? (job.status === 'running' ? `${Math.round(job.progress * 100)}%` : job.status) : '';
+  const label = job ? (job.message && job.message !== head ? `${head} · ${job.message}` : head) : 'starting…';
   return (
     <div className="job" data-testid={testId ?? 'job-progress'} data-status={status}>
       <ProgressBar value={job?.progress ?? 0} label={label} status={status} />

@@ -22,6 +22,19 @@ interface Props {
   legend?: Array<{ label: string; color: string }>;
 }
 
+/** As many decimals as the tick spacing needs (uPlot's default rounds 0.0015 and 0.002 alike). */
+export function tickLabels(splits: number[], incr: number, percent: boolean): string[] {
+  const scale = percent ? 100 : 1;
+  const step = Math.abs(incr * scale) || 1;
+  const decimals = Math.min(8, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+  return splits.map((v) => {
+    if (v === null || v === undefined) return '';
+    const x = v * scale;
+    if (!percent && Math.abs(x) >= 10_000) return `${+(x / 1000).toFixed(1)}k`;
+    return `${x.toFixed(decimals)}${percent ? '%' : ''}`;
+  });
+}
+
 export function TimeChart({ title, labels, data, xLabel = 'step', height = 200, percent, logY, colors, faint, testId, empty, legend }: Props) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -31,7 +44,6 @@ export function TimeChart({ title, labels, data, xLabel = 'step', height = 200, 
   useEffect(() => {
     const el = box.current;
     if (!el) return;
-    const fmtY = (v: number) => (percent ? `${(v * 100).toFixed(0)}%` : Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : String(+v.toPrecision(3)));
     const opts: uPlot.Options = {
       width: Math.max(200, el.clientWidth),
       height,
@@ -43,7 +55,8 @@ export function TimeChart({ title, labels, data, xLabel = 'step', height = 200, 
         {
           // Wide enough for the longest tick label ("0.0015"), so nothing is clipped.
           size: (_u, values) => 20 + 8 * Math.max(3, ...(values ?? []).map((v) => String(v).length)),
-          stroke: '#64748b', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e2e8f0' }, values: (_u, vals) => vals.map((v) => (v === null ? '' : fmtY(v))) },
+          values: (_u: uPlot, splits: number[], _axis: number, _space: number, incr: number) => tickLabels(splits, incr, !!percent),
+          stroke: '#64748b', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e2e8f0' } },
       ],
       series: [
         { label: xLabel },

@@ -13,7 +13,7 @@ interface Base {
 
 export type FieldNode =
   | (Base & { kind: 'object'; fields: FieldNode[] })
-  | (Base & { kind: 'number'; int: boolean; min: number | null; max: number | null })
+  | (Base & { kind: 'number'; int: boolean; min: number | null; max: number | null; minExclusive: boolean })
   | (Base & { kind: 'string'; minLength: number | null; maxLength: number | null })
   | (Base & { kind: 'boolean' })
   | (Base & { kind: 'enum'; options: string[] })
@@ -51,7 +51,14 @@ export function describe(schema: z.ZodType, path: string[] = []): FieldNode {
     const shape = s.shape as Record<string, z.ZodType>;
     return { ...base, kind: 'object', fields: Object.entries(shape).map(([k, v]) => describe(v, [...path, k])) };
   }
-  if (s instanceof z.ZodNumber) return { ...base, kind: 'number', int: s.isInt, min: finite(s.minValue), max: finite(s.maxValue) };
+  if (s instanceof z.ZodNumber) {
+    // .positive() is "greater than 0": the bound itself is not allowed.
+    const minExclusive = (s.def.checks ?? []).some((c) => {
+      const d = c._zod.def as { check?: string; inclusive?: boolean; value?: unknown };
+      return d.check === 'greater_than' && d.inclusive === false && d.value === s.minValue;
+    });
+    return { ...base, kind: 'number', int: s.isInt, min: finite(s.minValue), max: finite(s.maxValue), minExclusive };
+  }
   if (s instanceof z.ZodString) return { ...base, kind: 'string', minLength: finite(s.minLength), maxLength: finite(s.maxLength) };
   if (s instanceof z.ZodBoolean) return { ...base, kind: 'boolean' };
   if (s instanceof z.ZodEnum) return { ...base, kind: 'enum', options: s.options.map(String) };
@@ -75,8 +82,11 @@ export function initialValue(node: FieldNode): unknown {
       for (const f of node.fields) if (!f.optional) out[f.key] = initialValue(f);
       return out;
     }
-    case 'number':
-      return node.min ?? 0;
+    case 'number': {
+      const min = node.min ?? 0;
+      if (!node.minExclusive) return min;
+      return node.int ? Math.floor(min) + 1 : min + (node.max !== null ? (node.max - min) / 2 : 1);
+    }
     case 'string':
       return '';
     case 'boolean':

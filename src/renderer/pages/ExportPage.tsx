@@ -34,7 +34,7 @@ export function ExportPage({ params }: { params: URLSearchParams }) {
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<JobInfo | null>(null);
 
-  const past = (jobs.data ?? []).filter((j) => j.kind === 'export' && j.status === 'done');
+  const past = (jobs.data ?? []).filter((j) => j.kind === 'export' && j.status === 'done' && j.id !== result?.id).reverse();
 
   return (
     <div className="page">
@@ -124,7 +124,7 @@ function ExportFiles({ job }: { job: JobInfo }) {
     <div className="export-result" data-testid="export-result">
       <div className="small">
         {job.message} · total {bytes(r.bytes)} · max |Δ| vs original{' '}
-        <b data-testid="export-diff">{r.maxAbsDiff === null || r.maxAbsDiff === undefined ? '—' : r.maxAbsDiff.toExponential(2)}</b>
+        <b data-testid="export-diff">{r.maxAbsDiff === null || r.maxAbsDiff === undefined ? '—' : r.maxAbsDiff === 0 ? '0 (identical)' : r.maxAbsDiff.toExponential(2)}</b>
       </div>
       <table className="table small">
         <tbody>

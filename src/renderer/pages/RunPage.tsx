@@ -80,6 +80,7 @@ function RunView({ id }: { id: number }) {
   if (!run || !got.data) return <div className="page muted">loading…</div>;
 
   const lastStep = book?.maxStep ?? 0;
+  const hasReference = !!run.config.teacher || (run.config.peers?.length ?? 0) > 0;
   const done = Math.max(run.epochsDone, book?.maxEpoch ?? 0);
   const progress = run.config.epochs ? Math.min(1, Math.max(done / run.config.epochs, 0)) : 0;
   const eta = got.data.etaSeconds;
@@ -152,18 +153,10 @@ function RunView({ id }: { id: number }) {
         </div>
       </div>
       {live && <ProgressBar value={progress} label={`epoch ${run.epochsDone} of ${run.config.epochs} · step ${lastStep}`} testId="run-progress" />}
-      {run.flags.length > 0 && (
-        <div className="chips">
-          {run.flags.map((f) => (
-            <span key={f} className="chip static" data-testid="run-flag">
-              {f}
-            </span>
-          ))}
-        </div>
-      )}
+      {run.flags.length > 0 && <Flags flags={run.flags} />}
 
       <div className="charts" data-testid="run-charts">
-        {charts.filter((c) => live || c.kind !== 'divergence' || c.labels.length > 0).map((c) => (
+        {charts.filter((c) => c.kind !== 'divergence' || c.labels.length > 0 || hasReference).map((c) => (
           <TimeChart
             key={c.kind}
             title={CHART_TITLES[c.kind]}
@@ -189,7 +182,7 @@ function RunView({ id }: { id: number }) {
             <table className="table" data-testid="checkpoints">
               <thead>
                 <tr>
-                  <th className="num">epoch</th>
+                  <th className="num">after epoch</th>
                   <th className="num">step</th>
                   <th className="num">val acc</th>
                   <th>folder</th>
@@ -199,7 +192,8 @@ function RunView({ id }: { id: number }) {
               <tbody>
                 {got.data.checkpoints.map((c) => (
                   <tr key={c.id}>
-                    <td className="num">{c.epoch}</td>
+                    {/* stored 0-based (the folder is ckpt-epoch-<epoch+1>) */}
+                    <td className="num">{c.epoch + 1}</td>
                     <td className="num">{c.step}</td>
                     <td className="num">{pct(c.valAccuracy)}</td>
                     <td className="mono small" title={c.dir}>
@@ -223,5 +217,27 @@ function RunView({ id }: { id: number }) {
         <EmptyState title="No metrics were logged">This run stopped before its first step{run.error ? `: ${run.error}` : ''}.</EmptyState>
       )}
     </div>
+  );
+}
+
+/** Warnings the trainer raised (e.g. a loss stuck at ln C); repeats of one kind fold into one line. */
+function Flags({ flags }: { flags: string[] }) {
+  const [open, setOpen] = useState(false);
+  const shown = open ? flags : flags.slice(0, 3);
+  return (
+    <ul className="flags" data-testid="run-flags">
+      {shown.map((f, i) => (
+        <li key={i} data-testid="run-flag">
+          ⚠ {f}
+        </li>
+      ))}
+      {flags.length > 3 && (
+        <li>
+          <button className="link" onClick={() => setOpen((o) => !o)}>
+            {open ? 'show fewer' : `${flags.length - 3} more…`}
+          </button>
+        </li>
+      )}
+    </ul>
   );
 }
