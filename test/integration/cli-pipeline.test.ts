@@ -92,7 +92,7 @@ describe('distill CLI pipeline', () => {
 
     const ls = cli(['runs', 'ls']);
     expect(ls.lines.filter((l) => l.type === 'run').map((l) => l.name)).toEqual(expect.arrayContaining(['ssld-a']));
-  });
+  }, 900_000);
 
   it('an SSLD run with useLabels=false is identical when the labels are scrambled', () => {
     const db = new Database(path.join(home, 'distill.db'));
@@ -110,7 +110,7 @@ describe('distill CLI pipeline', () => {
     db.close();
     expect(after.length).toBe(before.length);
     after.forEach((v, i) => expect(v).toBeCloseTo(before[i]!, 5));
-  });
+  }, 600_000);
 
   it('a run killed with SIGKILL resumes from its last checkpoint, no epoch lost or counted twice', async () => {
     const child = spawn(process.execPath, [BIN, 'run', '--name', 'killed', '--method', 'ce', '--epochs', '3', ...RUN_FLAGS, '--json', '--home', home], {
@@ -162,5 +162,5 @@ describe('distill CLI pipeline', () => {
     expect(stepRows.every((s) => s.n === 1)).toBe(true);
     expect(steps).toEqual(Array.from({ length: steps.length }, (_, i) => i + 1));
     expect(steps.length % 3).toBe(0);
-  });
+  }, 900_000);
 });
