@@ -59,6 +59,10 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.add(a, bias))).toBe(0);
     expect(await relErr(() => tf.step(a))).toBe(0);
     expect(await relErr(() => tf.relu6(a.mul(5)))).toBe(0);
+    expect(await relErr(() => tf.minimum(6, tf.relu(a.mul(5))))).toBe(0);
+    expect(await relErr(() => tf.mul(bias, a))).toBe(0);
+    expect(await relErr(() => tf.cast(tf.greater(tf.scalar(0.1), a), 'float32').add(1))).toBe(0);
+    expect(await relErr(() => tf.cast(tf.lessEqual(a, b), 'float32').add(1))).toBe(0);
   });
 
   it.each([

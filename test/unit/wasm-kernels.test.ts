@@ -129,7 +129,21 @@ describe('elementwise kernels', () => {
         expect(await relErr(() => tf.add(a, bias))).toBe(0);
         expect(await relErr(() => tf.add(bias, a))).toBe(0);
         expect(await relErr(() => tf.add(a, bias.reshape([1, c])))).toBe(0);
-        expect(await relErr(() => tf.sub(a, bias))).toBe(0); // falls back (not Add)
+        expect(await relErr(() => tf.sub(a, bias))).toBe(0);
+        expect(await relErr(() => tf.sub(bias, a))).toBe(0);
+        expect(await relErr(() => tf.mul(bias.reshape([1, 1, 1, c].slice(-shape.length)), a))).toBe(0);
+        expect(await relErr(() => tf.minimum(6, tf.relu(a)))).toBe(0);
+        expect(await relErr(() => tf.maximum(a, b))).toBe(0);
+        expect(await relErr(() => tf.maximum(a, bias))).toBe(0);
+        for (const cmp of [tf.greater, tf.greaterEqual, tf.less, tf.lessEqual]) {
+          expect(await relErr(() => tf.cast(cmp(a, b), 'float32').add(0.5))).toBe(0);
+          expect(await relErr(() => tf.cast(cmp(tf.scalar(0.3), a), 'float32').add(0.5))).toBe(0);
+          expect(await relErr(() => tf.cast(cmp(a, bias), 'float32').add(0.5))).toBe(0);
+        }
+        expect(await relErr(() => tf.tile(bias.reshape([1, 1, c]), [3, 5, 1]))).toBe(0);
+        expect(await relErr(() => tf.tile(tf.scalar(2).reshape([1, 1]), [4, 1]))).toBe(0);
+        expect(await relErr(() => tf.tile(a, [1, 2, 1, 1].slice(-shape.length)))).toBe(0); // falls back
+        expect(await relErr(() => tf.add(a.reshape([-1, 1]), bias.reshape([1, -1])))).toBe(0); // falls back
         expect(await relErr(() => tf.mul(a, tf.scalar(3)))).toBe(0);
         expect(await relErr(() => tf.sub(tf.scalar(3), a))).toBe(0);
         expect(await relErr(() => tf.sub(a, tf.tensor([[0.5]])))).toBe(0);

@@ -164,6 +164,19 @@ export class Fn {
   f32Sub(): this { return this.op(0x93); }
   f32Gt(): this { return this.op(0x5e); }
   f32Eq(): this { return this.op(0x5b); }
+  f32Lt(): this { return this.op(0x5d); }
+  f32Le(): this { return this.op(0x5f); }
+  f32Ge(): this { return this.op(0x60); }
+  shrU(): this { return this.op(0x76); }
+  divS(): this { return this.op(0x6d); }
+  /** i32.store8: stack [address, value]. */
+  i32Store8(offset = 0): this {
+    this.op(0x3a, 0);
+    uleb(offset, this.code);
+    return this;
+  }
+  f32x4Min(): this { return this.simd(0xe8); }
+  f32x4Max(): this { return this.simd(0xe9); }
   f32Max(): this { return this.op(0x97); }
   f32Min(): this { return this.op(0x96); }
   f32x4Mul(): this { return this.simd(0xe6); }
@@ -185,6 +198,28 @@ export class Fn {
     if (idx instanceof Local) this.get(idx);
     else idx();
     return this.i32(2).shl().add();
+  }
+
+  /** block … end: `br`/`brIf` with depth d leave the d-th enclosing block (or restart a loop). */
+  block(body: () => void): this {
+    this.op(0x02, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+  loopBlock(body: () => void): this {
+    this.op(0x03, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+  br(depth: number): this {
+    this.op(0x0c);
+    uleb(depth, this.code);
+    return this;
+  }
+  brIf(depth: number): this {
+    this.op(0x0d);
+    uleb(depth, this.code);
+    return this;
   }
 
   /** if (cond on stack) then() [else otherwise()]. */

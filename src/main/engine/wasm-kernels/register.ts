@@ -6,7 +6,7 @@ import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
-import { makeBinary, makeUnary } from './elementwise.js';
+import { type BinaryOp, makeBinary, makeTile, makeUnary } from './elementwise.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
 
@@ -24,8 +24,10 @@ export function registerWasmKernels(): void {
   const [sum, mean, identity, cast, slice, pad] = ['Sum', 'Mean', 'Identity', 'Cast', 'Slice', 'PadV2'].map(orig) as [
     tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig,
   ];
-  const [add, sub, mul, relu, relu6, step] = ['Add', 'Sub', 'Multiply', 'Relu', 'Relu6', 'Step'].map(orig) as [
-    tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig,
+  const [relu, relu6, step, tile] = ['Relu', 'Relu6', 'Step', 'Tile'].map(orig) as [tf.KernelConfig, tf.KernelConfig, tf.KernelConfig, tf.KernelConfig];
+  const binaries: Array<[string, BinaryOp]> = [
+    ['Add', 'add'], ['Sub', 'sub'], ['Multiply', 'mul'], ['Minimum', 'min'], ['Maximum', 'max'],
+    ['Greater', 'greater'], ['GreaterEqual', 'greaterEqual'], ['Less', 'less'], ['LessEqual', 'lessEqual'],
   ];
   // A replaced kernel keeps the original's setupFunc: if the backend initialises after this call,
   // the original (our fallback) still gets its WASM exports bound.
@@ -44,9 +46,11 @@ export function registerWasmKernels(): void {
     ['Slice', makeSlice(slice.kernelFunc) as tf.KernelFunc, slice.setupFunc],
     ['PadV2', makePad(pad.kernelFunc) as tf.KernelFunc, pad.setupFunc],
     // Elementwise on SIMD and all threads; other cases go to tfjs's.
-    ['Add', makeBinary('add', add.kernelFunc) as tf.KernelFunc, add.setupFunc],
-    ['Sub', makeBinary('sub', sub.kernelFunc) as tf.KernelFunc, sub.setupFunc],
-    ['Multiply', makeBinary('mul', mul.kernelFunc) as tf.KernelFunc, mul.setupFunc],
+    ...binaries.map(([name, op]): [string, tf.KernelFunc, tf.KernelSetupFunc?] => {
+      const o = orig(name);
+      return [name, makeBinary(op, o.kernelFunc) as tf.KernelFunc, o.setupFunc];
+    }),
+    ['Tile', makeTile(tile.kernelFunc) as tf.KernelFunc, tile.setupFunc],
     ['Relu', makeUnary('relu', relu.kernelFunc) as tf.KernelFunc, relu.setupFunc],
     ['Relu6', makeUnary('relu6', relu6.kernelFunc) as tf.KernelFunc, relu6.setupFunc],
     ['Step', makeUnary('step', step.kernelFunc) as tf.KernelFunc, step.setupFunc],
@@ -75,6 +79,13 @@ export const WASM_GRADIENT_KERNELS = [
   'Add',
   'Sub',
   'Multiply',
+  'Minimum',
+  'Maximum',
+  'Greater',
+  'GreaterEqual',
+  'Less',
+  'LessEqual',
+  'Tile',
   'Relu',
   'Relu6',
   'Step',

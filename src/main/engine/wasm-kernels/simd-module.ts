@@ -21,13 +21,20 @@ export interface SimdKernels {
    */
   dwInputGrad(dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   /**
-   * out[i] = a[i] ∘ b[i] for i < n (∘: +, −, ×); mode 1: b is one scalar (b[0]), mode 2: a is.
+   * out[i] = a[i] ∘ b[i] for i < n. Mode 0: both full; 1: b is one scalar (b[0]); 2: a is; 3: b is
+   * a row of `cols` floats broadcast over n / cols rows; 4: a is. Comparisons write bools (bytes).
    */
-  add(a: number, b: number, out: number, n: number, mode: number): void;
-  sub(a: number, b: number, out: number, n: number, mode: number): void;
-  mul(a: number, b: number, out: number, n: number, mode: number): void;
-  /** out[r·cols + c] = a[r·cols + c] + bias[c]. */
-  addBias(a: number, bias: number, out: number, rows: number, cols: number): void;
+  add(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  sub(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  mul(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  min(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  max(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  greater(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  greaterEqual(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  less(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  lessEqual(a: number, b: number, out: number, n: number, mode: number, cols: number): void;
+  /** dst = the `bytes` bytes at src repeated `times` times (doubling copies). */
+  tileRows(src: number, dst: number, bytes: number, times: number): void;
   /** out = max(x, 0), min(max(x, 0), 6), x > 0 ? 1 : 0 (NaN stays NaN), for n floats. */
   relu(x: number, out: number, n: number): void;
   relu6(x: number, out: number, n: number): void;
@@ -227,81 +234,73 @@ function gemm(): Fn {
 }
 
 /**
- * out[i] = a[i] ∘ b[i], 4 lanes at a time, then the tail. Mode 0: both full; 1: b is a scalar;
- * 2: a is a scalar (one loop per mode, so the inner loop has no branch).
+ * out[i] = a[i] ∘ b[i] for i < n. Mode 0: both full; 1: b is a scalar; 2: a is; 3: b is a row of
+ * `cols` floats repeated over n / cols rows (a bias); 4: a is. One loop per mode, so inner loops
+ * have no branch. Float outputs go 4 lanes at a time (when `vec` is given), bool outputs (one
+ * byte per element, tfjs's layout) one by one.
  */
-function binary(name: string, vec: (f: Fn) => void, scalar: (f: Fn) => void): Fn {
-  const f = new Fn(name, ['i32', 'i32', 'i32', 'i32', 'i32']);
-  const [a, b, out, n, mode] = f.params as [Local, Local, Local, Local, Local];
-  const o = f.local('i32');
+function binary(name: string, vec: ((f: Fn) => void) | null, scalar: (f: Fn) => void, boolOut = false): Fn {
+  const f = new Fn(name, ['i32', 'i32', 'i32', 'i32', 'i32', 'i32']);
+  const [a, b, out, n, mode, cols] = f.params as [Local, Local, Local, Local, Local, Local];
+  const o = f.local('i32'); // byte offset of the element (float units) within the row / array
+  const row = f.local('i32'); // byte offset of the row's first element
+  const r = f.local('i32');
+  const rows = f.local('i32');
   const bytes = f.local('i32');
   const bytes4 = f.local('i32');
   const sv = f.local('v128');
   const ss = f.local('f32');
-  f.get(n).i32(2).shl().set(bytes);
-  f.get(bytes).i32(-16).and().set(bytes4);
-  const loops = (lhs: (vector: boolean) => void, rhs: (vector: boolean) => void) => {
-    f.loop(o, 0, bytes4, 16, () => {
-      f.get(out).get(o).add();
-      lhs(true);
-      rhs(true);
-      vec(f);
-      f.v128Store();
-    });
-    f.loop(o, bytes4, bytes, 4, () => {
-      f.get(out).get(o).add();
+  type Side = (vector: boolean) => void;
+  const body = (lhs: Side, rhs: Side) => {
+    if (vec && !boolOut) {
+      f.loop(o, 0, bytes4, 16, () => {
+        f.get(out).get(row).add().get(o).add();
+        lhs(true);
+        rhs(true);
+        vec(f);
+        f.v128Store();
+      });
+    }
+    f.loop(o, vec && !boolOut ? bytes4 : 0, bytes, 4, () => {
+      if (boolOut) f.get(out).get(row).get(o).add().i32(2).shrU().add();
+      else f.get(out).get(row).add().get(o).add();
       lhs(false);
       rhs(false);
       scalar(f);
-      f.f32Store();
+      if (boolOut) f.i32Store8();
+      else f.f32Store();
     });
   };
-  const full = (p: Local) => (vector: boolean) => (vector ? f.get(p).get(o).add().v128Load() : f.get(p).get(o).add().f32Load());
-  const splat = (vector: boolean) => (vector ? f.get(sv) : f.get(ss));
-  f.get(mode).eqz().ifElse(
-    () => loops(full(a), full(b)),
-    () => {
-      f.get(mode).i32(1).eq().ifElse(
-        () => {
-          f.get(b).f32Load().tee(ss).f32x4Splat().set(sv);
-          loops(full(a), splat);
-        },
-        () => {
-          f.get(a).f32Load().tee(ss).f32x4Splat().set(sv);
-          loops(splat, full(b));
-        },
-      );
-    },
-  );
-  return f;
-}
-
-function addBias(): Fn {
-  const f = new Fn('addBias', ['i32', 'i32', 'i32', 'i32', 'i32']);
-  const [a, bias, out, rows, cols] = f.params as [Local, Local, Local, Local, Local];
-  const r = f.local('i32');
-  const o = f.local('i32');
-  const row = f.local('i32');
-  const bytes = f.local('i32');
-  const bytes4 = f.local('i32');
-  f.get(cols).i32(2).shl().set(bytes);
-  f.get(bytes).i32(-16).and().set(bytes4);
-  f.i32(0).set(row);
-  f.loop(r, 0, rows, 1, () => {
-    f.loop(o, 0, bytes4, 16, () => {
-      f.get(out).get(row).add().get(o).add();
-      f.get(a).get(row).add().get(o).add().v128Load();
-      f.get(bias).get(o).add().v128Load();
-      f.f32x4Add().v128Store();
+  const full = (p: Local): Side => (v) => (v ? f.get(p).get(row).add().get(o).add().v128Load() : f.get(p).get(row).add().get(o).add().f32Load());
+  const rowOf = (p: Local): Side => (v) => (v ? f.get(p).get(o).add().v128Load() : f.get(p).get(o).add().f32Load());
+  const splat: Side = (v) => (v ? f.get(sv) : f.get(ss));
+  const flat = (lhs: Side, rhs: Side) => {
+    f.i32(0).set(row);
+    f.get(n).i32(2).shl().set(bytes);
+    f.get(bytes).i32(-16).and().set(bytes4);
+    body(lhs, rhs);
+  };
+  const byRows = (lhs: Side, rhs: Side) => {
+    f.get(cols).i32(2).shl().set(bytes);
+    f.get(bytes).i32(-16).and().set(bytes4);
+    f.get(n).get(cols).divS().set(rows);
+    f.i32(0).set(row);
+    f.loop(r, 0, rows, 1, () => {
+      body(lhs, rhs);
+      f.get(row).get(bytes).add().set(row);
     });
-    f.loop(o, bytes4, bytes, 4, () => {
-      f.get(out).get(row).add().get(o).add();
-      f.get(a).get(row).add().get(o).add().f32Load();
-      f.get(bias).get(o).add().f32Load();
-      f.f32Add().f32Store();
-    });
-    f.get(row).get(bytes).add().set(row);
-  });
+  };
+  const is = (m: number, then: () => void, otherwise: () => void) => f.get(mode).i32(m).eq().ifElse(then, otherwise);
+  is(0, () => flat(full(a), full(b)), () =>
+    is(1, () => {
+      f.get(b).f32Load().tee(ss).f32x4Splat().set(sv);
+      flat(full(a), splat);
+    }, () =>
+      is(2, () => {
+        f.get(a).f32Load().tee(ss).f32x4Splat().set(sv);
+        flat(splat, full(b));
+      }, () =>
+        is(3, () => byRows(full(a), rowOf(b)), () => byRows(rowOf(a), full(b))))));
   return f;
 }
 
@@ -331,6 +330,28 @@ function unary(name: string, vec: (f: Fn, x: Local, six: Local, one: Local) => v
     f.get(x).get(o).add().f32Load().set(sv);
     scalar(f, sv);
     f.f32Store();
+  });
+  return f;
+}
+
+function tileRows(): Fn {
+  const f = new Fn('tileRows', ['i32', 'i32', 'i32', 'i32']);
+  const [src, dst, bytes, times] = f.params as [Local, Local, Local, Local];
+  const done = f.local('i32');
+  const total = f.local('i32');
+  const chunk = f.local('i32');
+  f.get(bytes).get(times).mul().set(total);
+  f.get(dst).get(src).get(bytes).memoryCopy();
+  f.get(bytes).set(done);
+  // Copy what is written so far after itself until full.
+  f.block(() => {
+    f.loopBlock(() => {
+      f.get(done).get(total).geS().brIf(1);
+      f.get(total).get(done).sub().get(done).get(total).get(done).sub().get(done).ltS().select().set(chunk);
+      f.get(dst).get(done).add().get(dst).get(chunk).memoryCopy();
+      f.get(done).get(chunk).add().set(done);
+      f.br(0);
+    });
   });
   return f;
 }
@@ -501,7 +522,7 @@ function dwInputGrad(): Fn {
 
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
-  'add', 'sub', 'mul', 'addBias', 'relu', 'relu6', 'step',
+  'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'tileRows',
 ];
 
 export interface Simd {
@@ -528,7 +549,12 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     binary('add', (f) => f.f32x4Add(), (f) => f.f32Add()),
     binary('sub', (f) => f.f32x4Sub(), (f) => f.f32Sub()),
     binary('mul', (f) => f.f32x4Mul(), (f) => f.f32Mul()),
-    addBias(),
+    binary('min', (f) => f.f32x4Min(), (f) => f.f32Min()),
+    binary('max', (f) => f.f32x4Max(), (f) => f.f32Max()),
+    binary('greater', null, (f) => f.f32Gt(), true),
+    binary('greaterEqual', null, (f) => f.f32Ge(), true),
+    binary('less', null, (f) => f.f32Lt(), true),
+    binary('lessEqual', null, (f) => f.f32Le(), true),
     unary('relu', (f, x) => f.get(x).v128Zero().f32x4Pmax(), (f, x) => f.get(x).f32(0).f32Max()),
     unary(
       'relu6',
@@ -541,6 +567,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
       (f, x, _six, one) => f.get(one).v128Zero().get(x).v128Zero().f32x4Gt().bitselect().get(x).get(x).get(x).f32x4Eq().bitselect(),
       (f, x) => f.f32(1).f32(0).get(x).f32(0).f32Gt().select().get(x).get(x).get(x).f32Eq().select(),
     ),
+    tileRows(),
   ];
   if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });

@@ -8,7 +8,8 @@ import { Worker } from 'node:worker_threads';
 /** Names of the kernel module's exports, in a fixed order (the job's function index). */
 export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
-  | 'add' | 'sub' | 'mul' | 'addBias' | 'relu' | 'relu6' | 'step';
+  | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
+  | 'relu' | 'relu6' | 'step' | 'tileRows';
 
 const MAX_ARGS = 16;
 // Control block per worker, in int32 slots.
