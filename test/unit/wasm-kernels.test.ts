@@ -143,6 +143,7 @@ describe('elementwise kernels', () => {
         expect(await relErr(() => tf.tile(bias.reshape([1, 1, c]), [3, 5, 1]))).toBe(0);
         expect(await relErr(() => tf.tile(tf.scalar(2).reshape([1, 1]), [4, 1]))).toBe(0);
         expect(await relErr(() => tf.tile(a, [1, 2, 1, 1].slice(-shape.length)))).toBe(0); // falls back
+        if (shape.length === 4) expect(await relErr(() => tf.tile(tf.mean(a, [1, 2], true), [1, shape[1]!, shape[2]!, 1]))).toBeLessThan(1e-6);
         expect(await relErr(() => tf.add(a.reshape([-1, 1]), bias.reshape([1, -1])))).toBe(0); // falls back
         expect(await relErr(() => tf.mul(a, tf.scalar(3)))).toBe(0);
         expect(await relErr(() => tf.sub(tf.scalar(3), a))).toBe(0);
@@ -163,6 +164,27 @@ describe('elementwise kernels', () => {
       withNaN.dispose();
     });
   }
+});
+
+describe('Sum and Mean gradients (registered without a ones tensor)', () => {
+  it('are dy broadcast over the reduced axes (÷ their size for Mean)', async () => {
+    await tf.setBackend('wasm');
+    const x = rnd([3, 4, 5, 6]);
+    for (const axes of [[0, 1, 2], [1, 2], [3], [0]]) {
+      const keptShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+      const w = rnd(keptShape);
+      const n = axes.reduce((p, a) => p * x.shape[a]!, 1);
+      const gSum = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.sum(v, axes, true), w)))(x);
+      const gMean = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mean(v, axes, true), w)))(x);
+      const want = tf.mul(w, tf.onesLike(x)); // computed forward, no gradient involved
+      expect(Array.from(gSum.dataSync())).toEqual(Array.from(want.dataSync()));
+      const wantMean = want.dataSync().map((v) => v / n);
+      const got = gMean.dataSync();
+      for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(wantMean[i]!, 6);
+      tf.dispose([w, gSum, gMean, want]);
+    }
+    x.dispose();
+  });
 });
 
 describe('replaced data-movement and reduction kernels', () => {

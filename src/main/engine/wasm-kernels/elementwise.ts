@@ -100,20 +100,35 @@ export function makeUnary(op: 'relu' | 'relu6' | 'step', fallback: tf.KernelFunc
   };
 }
 
-/** Tile of a tensor that is one row (shape [1,…,1,C] or a scalar) along the leading axes: BatchNorm's gradient. */
+/**
+ * Tile where the repeated axes are a contiguous run on which x has size 1 — a broadcast: BatchNorm's
+ * gradient ([1,1,1,C] over [B,H,W,1]) and our Sum/Mean gradients ([B,1,1,C] over [1,H,W,1]). Per
+ * index of the axes before the run, x's trailing block is repeated by doubling bulk copies.
+ */
 export function makeTile(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
     const backend = asWasm(args.backend);
     const { x } = args.inputs as { x: tf.TensorInfo };
     const { reps } = args.attrs as unknown as tf.TileAttrs;
     const s = simdCtx(backend);
-    const rank = x.shape.length;
-    const oneRow = rank >= 1 && x.shape.slice(0, -1).every((d) => d === 1) && reps[rank - 1] === 1;
-    if (!s || x.dtype !== 'float32' || !oneRow || size(x.shape) === 0) return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    const tiled = reps.map((r, i) => (r !== 1 ? i : -1)).filter((i) => i >= 0);
+    const first = tiled[0] ?? 0;
+    const last = tiled[tiled.length - 1] ?? -1;
+    const broadcast =
+      tiled.length > 0 &&
+      reps.length === x.shape.length &&
+      tiled.every((a) => x.shape[a] === 1) &&
+      x.shape.slice(first, last + 1).every((d) => d === 1);
+    if (!s || x.dtype !== 'float32' || !broadcast || size(x.shape) === 0) return fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
     const outShape = x.shape.map((d, i) => d * reps[i]!);
     const out = backend.makeOutput(outShape, 'float32');
-    const times = size(reps);
-    if (times > 0) s.k.tileRows(ptr(backend, x), ptr(backend, out), size(x.shape) * 4, times);
+    const outer = size(x.shape.slice(0, first));
+    const block = size(x.shape.slice(last + 1));
+    const times = size(reps.slice(first, last + 1));
+    if (times === 0) return out;
+    const src = ptr(backend, x);
+    const dst = ptr(backend, out);
+    for (let o = 0; o < outer; o++) s.k.tileRows(src + o * block * 4, dst + o * block * times * 4, block * 4, times);
     return out;
   };
 }

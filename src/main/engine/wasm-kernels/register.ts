@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
 import { type BinaryOp, makeBinary, makeTile, makeUnary } from './elementwise.js';
+import { registerReductionGradients } from './gradients.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
 
@@ -61,6 +62,7 @@ export function registerWasmKernels(): void {
     if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
   }
+  registerReductionGradients();
 }
 
 /** The kernels registerWasmKernels adds or replaces (for tests and reports). */
