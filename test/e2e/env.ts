@@ -1,6 +1,9 @@
 // What the global setup hands the specs: the server's URL (with token), the data copy, the screens folder.
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function need(name: string): string {
   const v = process.env[name];
@@ -22,6 +25,8 @@ export const e2e = {
   get data(): string {
     return need('DISTILL_E2E_DATA');
   },
+  /** The shared cat/dog set the copy was taken from. */
+  catdog: path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog'),
   get screens(): string {
     return need('DISTILL_E2E_SCREENS');
   },

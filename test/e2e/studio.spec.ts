@@ -93,6 +93,17 @@ test('datasets: empty state, add folders by path, correct a role, import with pr
   // Every skipped file comes with a reason.
   for (const r of await skipped.locator('tr').all()) expect((await r.locator('td').nth(1).innerText()).trim().length).toBeGreaterThan(3);
   await screen(page, '03-datasets');
+
+  // The folders are watched: an image added while the app is open is counted within seconds, and
+  // removing it takes the count back.
+  const catDir = path.join(e2e.data, 'labeled', 'cat');
+  const added = path.join(catDir, 'zz-added-while-open.jpg');
+  // A cat photo of the shared set that the copy does not hold yet (the copy took the first 20).
+  const sharedCats = path.join(e2e.catdog, 'labeled', 'cat');
+  fs.copyFileSync(path.join(sharedCats, fs.readdirSync(sharedCats).sort()[20]!), added);
+  await expect(card.getByTestId('count-labeled-cat')).toHaveText('21', { timeout: 30_000 });
+  fs.rmSync(added);
+  await expect(card.getByTestId('count-labeled-cat')).toHaveText('20', { timeout: 30_000 });
 });
 
 test('media: a file inside a dataset folder is served; traversal, absolute paths outside and symlinks out are refused', async () => {

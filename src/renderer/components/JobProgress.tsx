@@ -10,7 +10,7 @@ export function JobProgress({ jobId, onFinish, testId }: { jobId: string; onFini
   const label = job ? (job.message && job.message !== head ? `${head} · ${job.message}` : head) : 'starting…';
   return (
     <div className="job" data-testid={testId ?? 'job-progress'} data-status={status}>
-      <ProgressBar value={job?.progress ?? 0} label={label} status={status} />
+      <ProgressBar value={status === 'done' ? 1 : (job?.progress ?? 0)} label={label} status={status} />
     </div>
   );
 }

@@ -232,6 +232,8 @@ function MiningCard() {
   const [jobId, setJobId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const minings = useCall('mining.list', dataset === null ? null : { dataset });
+  const teachers = useCall('teachers.list', {});
+  const teacherName = (id: number) => teachers.data?.find((t) => t.id === id)?.name ?? `#${id}`;
   return (
     <section className="card">
       <h2>Mine the unlabeled pool</h2>
@@ -302,7 +304,7 @@ function MiningCard() {
             {minings.data.map((m) => (
               <tr key={m.id} data-testid="mining-row" data-selected={m.selected}>
                 <td>{m.id}</td>
-                <td>{m.teacherId}</td>
+                <td>{teacherName(m.teacherId)}</td>
                 <td className="num">{m.perClass}</td>
                 <td className="num">{m.minConfidence}</td>
                 <td className="num">{num(m.selected)}</td>
