@@ -65,6 +65,30 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.cast(tf.lessEqual(a, b), 'float32').add(1))).toBe(0);
   });
 
+  it('channel sums and affine split over threads', async () => {
+    const { channelSums, channelAffine } = await import('../../src/main/engine/wasm-kernels/channel-ops.js');
+    const x = rnd([8, 30, 30, 24]);
+    const C = 24;
+    const xs = x.dataSync();
+    const m = new Float64Array(C).fill(0.25);
+    const want1 = new Float64Array(C);
+    const want2 = new Float64Array(C);
+    for (let i = 0; i < xs.length; i++) {
+      const d = xs[i]! - 0.25;
+      want1[i % C]! += d;
+      want2[i % C]! += d * d;
+    }
+    const got = channelSums('moments', x, null, m)!;
+    for (let c = 0; c < C; c++) {
+      expect(got.s1[c]).toBeCloseTo(want1[c]!, 2);
+      expect(got.s2[c]! / want2[c]!).toBeCloseTo(1, 5);
+    }
+    const a = new Float64Array(C).fill(2);
+    const b = new Float64Array(C).fill(-1);
+    const y = channelAffine(x, a, b)!.dataSync();
+    for (let i = 0; i < xs.length; i += 997) expect(y[i]).toBeCloseTo(xs[i]! * 2 - 1, 5);
+  });
+
   it.each([
     { x: [4, 20, 20, 32], s: 1, pad: 'same' as const },
     { x: [4, 25, 25, 24], s: 2, pad: 'valid' as const },

@@ -307,3 +307,56 @@ describe('a training step', () => {
     tf.dispose([x, t]);
   });
 });
+
+describe('channel ops (fused BatchNorm building blocks)', () => {
+  it('channelSums and channelAffine agree with float64 loops', async () => {
+    const { channelSums, channelAffine } = await import('../../src/main/engine/wasm-kernels/channel-ops.js');
+    for (const simdOn of [true, false]) {
+      setSimdEnabled(simdOn);
+      await tf.setBackend('wasm');
+      for (const shape of [[5, 7, 9, 12], [3, 70, 6]]) {
+        const x = rnd(shape).mul(3).add(2);
+        const dy = rnd(shape);
+        const C = shape[shape.length - 1]!;
+        const xs = x.dataSync();
+        const gs = dy.dataSync();
+        const m = Array.from({ length: C }, (_, c) => 1.5 + c * 0.1);
+        const want = { m1: new Float64Array(C), m2: new Float64Array(C), g1: new Float64Array(C), g2: new Float64Array(C) };
+        for (let i = 0; i < xs.length; i++) {
+          const c = i % C;
+          const d = xs[i]! - m[c]!;
+          want.m1[c]! += d;
+          want.m2[c]! += d * d;
+          want.g1[c]! += gs[i]!;
+          want.g2[c]! += gs[i]! * d;
+        }
+        const mom = channelSums('moments', x, null, m);
+        const grd = channelSums('grad', dy, x, m);
+        if (!simdOn) {
+          expect(mom).toBeNull();
+          continue;
+        }
+        for (let c = 0; c < C; c++) {
+          expect(mom!.s1[c]).toBeCloseTo(want.m1[c]!, 3);
+          expect(mom!.s2[c]! / want.m2[c]!).toBeCloseTo(1, 5);
+          expect(grd!.s1[c]).toBeCloseTo(want.g1[c]!, 3);
+          expect(grd!.s2[c]).toBeCloseTo(want.g2[c]!, 3);
+        }
+        const a = Array.from({ length: C }, (_, c) => 0.5 - c * 0.03);
+        const k = Array.from({ length: C }, (_, c) => c * 0.2);
+        const b = Array.from({ length: C }, (_, c) => 1 - c);
+        const y1 = channelAffine(x, a, b)!;
+        const y2 = channelAffine(x, a, b, dy, k)!;
+        const v1 = y1.dataSync();
+        const v2 = y2.dataSync();
+        for (let i = 0; i < xs.length; i++) {
+          const c = i % C;
+          expect(v1[i]).toBeCloseTo(xs[i]! * a[c]! + b[c]!, 4);
+          expect(v2[i]).toBeCloseTo(xs[i]! * a[c]! + gs[i]! * k[c]! + b[c]!, 4);
+        }
+        tf.dispose([x, dy, y1, y2]);
+      }
+    }
+    setSimdEnabled(true);
+  });
+});

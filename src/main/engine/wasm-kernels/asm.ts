@@ -233,8 +233,8 @@ export class Fn {
     return this.op(0x0b);
   }
 
-  /** for (i = from; i < to; i += step) body — from/to are locals or constants. */
-  loop(i: Local, from: Local | number, to: Local | number, step: number, body: () => void): this {
+  /** for (i = from; i < to; i += step) body — from/to/step are locals or constants. */
+  loop(i: Local, from: Local | number, to: Local | number, step: number | Local, body: () => void): this {
     if (typeof from === 'number') this.i32(from);
     else this.get(from);
     this.set(i);
@@ -245,7 +245,10 @@ export class Fn {
     this.geS().op(0x0d, 0); // br_if 0: exit when i >= to
     this.op(0x03, 0x40); // loop
     body();
-    this.get(i).i32(step).add().tee(i);
+    this.get(i);
+    if (typeof step === 'number') this.i32(step);
+    else this.get(step);
+    this.add().tee(i);
     if (typeof to === 'number') this.i32(to);
     else this.get(to);
     this.ltS().op(0x0d, 0); // br_if 0: continue

@@ -39,6 +39,15 @@ export interface SimdKernels {
   relu(x: number, out: number, n: number): void;
   relu6(x: number, out: number, n: number): void;
   step(x: number, out: number, n: number): void;
+  /**
+   * Per-channel sums over rows [rows, C], in chunks of R rows: out[chunk][0][c] and out[chunk][1][c]
+   * (float32 partials; the caller adds the chunks up in float64). momentSums: Σ(a−m), Σ(a−m)²;
+   * gradSums: Σa, Σa·(b−m). m: C floats.
+   */
+  momentSums(a: number, b: number, m: number, out: number, rows: number, c: number, r: number): void;
+  gradSums(a: number, b: number, m: number, out: number, rows: number, c: number, r: number): void;
+  /** out = x·a + z·k + b per channel (z, k skipped when hasZ = 0); a, k, b: C floats. */
+  chanAffine(x: number, z: number, out: number, a: number, k: number, b: number, rows: number, c: number, hasZ: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -356,6 +365,81 @@ function tileRows(): Fn {
   return f;
 }
 
+function chanSums(name: 'momentSums' | 'gradSums'): Fn {
+  const f = new Fn(name, Array(7).fill('i32') as 'i32'[]);
+  const [a, b, m, out, rows, c, R] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local];
+  const [r0, rEnd, r, o, row, cB, c4B, acc] = Array.from({ length: 8 }, () => f.local('i32'));
+  const d = f.local('v128');
+  const g = f.local('v128');
+  const ds = f.local('f32');
+  const gs = f.local('f32');
+  f.get(c).i32(2).shl().set(cB);
+  f.get(cB).i32(-16).and().set(c4B);
+  f.get(out).set(acc);
+  f.loop(r0, 0, rows, R, () => {
+    f.get(r0).get(R).add().get(rows).get(r0).get(R).add().get(rows).ltS().select().set(rEnd);
+    f.get(acc).i32(0).get(cB).i32(1).shl().memoryFill();
+    f.get(r0).get(cB).mul().set(row);
+    f.loop(r, r0, rEnd, 1, () => {
+      f.loop(o, 0, c4B, 16, () => {
+        if (name === 'momentSums') {
+          f.get(a).get(row).add().get(o).add().v128Load().get(m).get(o).add().v128Load().f32x4Sub().set(d);
+          f.get(acc).get(o).add().get(acc).get(o).add().v128Load().get(d).f32x4Add().v128Store();
+          f.get(acc).get(cB).add().get(o).add().get(acc).get(cB).add().get(o).add().v128Load().get(d).get(d).f32x4Mul().f32x4Add().v128Store();
+        } else {
+          f.get(a).get(row).add().get(o).add().v128Load().set(g);
+          f.get(b).get(row).add().get(o).add().v128Load().get(m).get(o).add().v128Load().f32x4Sub().set(d);
+          f.get(acc).get(o).add().get(acc).get(o).add().v128Load().get(g).f32x4Add().v128Store();
+          f.get(acc).get(cB).add().get(o).add().get(acc).get(cB).add().get(o).add().v128Load().get(g).get(d).f32x4Mul().f32x4Add().v128Store();
+        }
+      });
+      f.loop(o, c4B, cB, 4, () => {
+        if (name === 'momentSums') {
+          f.get(a).get(row).add().get(o).add().f32Load().get(m).get(o).add().f32Load().f32Sub().set(ds);
+          f.get(acc).get(o).add().get(acc).get(o).add().f32Load().get(ds).f32Add().f32Store();
+          f.get(acc).get(cB).add().get(o).add().get(acc).get(cB).add().get(o).add().f32Load().get(ds).get(ds).f32Mul().f32Add().f32Store();
+        } else {
+          f.get(a).get(row).add().get(o).add().f32Load().set(gs);
+          f.get(b).get(row).add().get(o).add().f32Load().get(m).get(o).add().f32Load().f32Sub().set(ds);
+          f.get(acc).get(o).add().get(acc).get(o).add().f32Load().get(gs).f32Add().f32Store();
+          f.get(acc).get(cB).add().get(o).add().get(acc).get(cB).add().get(o).add().f32Load().get(gs).get(ds).f32Mul().f32Add().f32Store();
+        }
+      });
+      f.get(row).get(cB).add().set(row);
+    });
+    f.get(acc).get(cB).i32(1).shl().add().set(acc);
+  });
+  return f;
+}
+
+function chanAffine(): Fn {
+  const f = new Fn('chanAffine', Array(9).fill('i32') as 'i32'[]);
+  const [x, z, out, A, K, Bv, rows, c, hasZ] = f.params as Local[] as Local[];
+  const [r, o, row, cB, c4B] = Array.from({ length: 5 }, () => f.local('i32'));
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(cB).i32(-16).and().set(c4B);
+  f.i32(0).set(row);
+  const pass = (withZ: boolean) => {
+    f.loop(r, 0, rows!, 1, () => {
+      f.loop(o, 0, c4B, 16, () => {
+        f.get(out!).get(row).add().get(o).add();
+        f.get(x!).get(row).add().get(o).add().v128Load().get(A!).get(o).add().v128Load().f32x4Mul();
+        if (withZ) f.get(z!).get(row).add().get(o).add().v128Load().get(K!).get(o).add().v128Load().f32x4Mul().f32x4Add();
+        f.get(Bv!).get(o).add().v128Load().f32x4Add().v128Store();
+      });
+      f.loop(o, c4B, cB, 4, () => {
+        f.get(out!).get(row).add().get(o).add();
+        f.get(x!).get(row).add().get(o).add().f32Load().get(A!).get(o).add().f32Load().f32Mul();
+        if (withZ) f.get(z!).get(row).add().get(o).add().f32Load().get(K!).get(o).add().f32Load().f32Mul().f32Add();
+        f.get(Bv!).get(o).add().f32Load().f32Add().f32Store();
+      });
+      f.get(row).get(cB).add().set(row);
+    });
+  };
+  f.get(hasZ!).ifElse(() => pass(true), () => pass(false));
+  return f;
+}
+
 function zero(): Fn {
   const f = new Fn('zero', ['i32', 'i32']);
   const [dst, bytes] = f.params as [Local, Local];
@@ -523,6 +607,7 @@ function dwInputGrad(): Fn {
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'tileRows',
+  'momentSums', 'gradSums', 'chanAffine',
 ];
 
 export interface Simd {
@@ -568,6 +653,9 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
       (f, x) => f.f32(1).f32(0).get(x).f32(0).f32Gt().select().get(x).get(x).get(x).f32Eq().select(),
     ),
     tileRows(),
+    chanSums('momentSums'),
+    chanSums('gradSums'),
+    chanAffine(),
   ];
   if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });
