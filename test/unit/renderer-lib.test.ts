@@ -35,6 +35,8 @@ suite('metric series', () => {
     expect(chartKind({ name: 'loss/ssld', scope: 'step' })).toBe('loss');
     expect(chartKind({ name: 'loss', scope: 'step' })).toBe('loss');
     expect(chartKind({ name: 'train/ce', scope: 'epoch' })).toBe('loss');
+    expect(chartKind({ name: 'train/js', scope: 'epoch' })).toBe('loss');
+    expect(chartKind({ name: 'loss/js', scope: 'step' })).toBe('loss');
   });
   it('aligns series with different steps, null where one has no point', () => {
     expect(align([

@@ -15,6 +15,8 @@ export const CHART_TITLES: Record<ChartKind, string> = {
 export function chartKind(row: Pick<MetricRow, 'name' | 'scope'>): ChartKind {
   const n = row.name.toLowerCase();
   if (/acc/.test(n)) return 'accuracy';
+  // Per-epoch means of the loss parts (train/ce, train/js) are losses, whatever the part's name.
+  if (/^train\//.test(n)) return 'loss';
   if (/(^|[^a-z])lr($|[^a-z])|learning.?rate/.test(n)) return 'lr';
   if (/img.?(\/|_|per)?.?s(ec)?$|imgpersec|throughput/.test(n)) return 'speed';
   // JS/KL logged per epoch is the teacher–student measurement; per step a JS term is a loss part.

@@ -80,7 +80,8 @@ function CompareView({ ids }: { ids: number[] }) {
       .map((name) => {
         const perRun = ids.map((id) => books.get(id)?.series().find((s) => s.label === name));
         // Per-epoch values are few and already averages: smoothing them would only lag.
-        const smooth = smoothing > 0 && perRun.some((s) => s?.scope === 'step');
+        const kind = chartKind({ name, scope: 'step' });
+        const smooth = smoothing > 0 && (kind === 'loss' || kind === 'speed') && perRun.some((s) => s?.scope === 'step');
         const series: Array<{ x: number[]; y: Array<number | null> }> = [];
         const labels: string[] = [];
         const colors: string[] = [];
