@@ -1,11 +1,12 @@
 // Conv2DBackpropInput for wasm. tfjs 4.22 ships one, but as a scalar C++ loop on one thread.
 // 1×1 filters: dx = dY·Wᵀ on the SIMD gemm (faster than XNNPACK here, which repacks the new
-// filter every step), then placed at the strided positions. Others: a forward XNNPACK convolution
-//   dx = conv(dy upsampled with stride−1 zeros, filter flipped in space with in/out swapped).
+// filter every step), then placed at the strided positions. Strided: gemm to columns + col2im.
+// Stride 1: a forward XNNPACK convolution
+//   dx = conv(dy padded, filter flipped in space with in/out swapped).
 import * as tf from '@tensorflow/tfjs';
 import { cropNegativePads, explicitPad, transposedConvInput, upsampleZeros } from './geometry.js';
 import { transposeFast } from './transpose.js';
-import { gemmPar } from './parallel.js';
+import { col2imPar, gemmPar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
@@ -44,6 +45,25 @@ function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Ret
     const g = s.keep(s.backend.makeOutput([n, oh, ow, ci], 'float32'));
     gemmPar(ctx, ptr(s.backend, dy), ptr(s.backend, wT), ptr(s.backend, g), co, n * oh * ow, ci, co, 1, ci, ci, 0);
     return placeStrided(s, g, info);
+  }
+  if (ctx && (sh > 1 || sw > 1)) {
+    // Strided: dcols = dY·Wᵀ ([M, KH·KW·Ci]) on the SIMD gemm, then col2im adds every row into its
+    // window (the convolution form below would work on a dy upsampled with zeros: s² the work).
+    const [n, oh, ow, co] = dy.shape as [number, number, number, number];
+    const { inChannels: ci, inHeight: h, inWidth: w } = info;
+    const k = kh * kw * ci;
+    const m = n * oh * ow;
+    const pt = info.padInfo.top;
+    const pl = info.padInfo.left;
+    const hp = Math.max(h + pt, (oh - 1) * sh + kh);
+    const wp = Math.max(w + pl, (ow - 1) * sw + kw);
+    const wT = transposeFast(s, s.reshape(filter, [k, co]), [1, 0]);
+    const dcols = s.keep(s.backend.makeOutput([m, k], 'float32'));
+    gemmPar(ctx, ptr(s.backend, dy), ptr(s.backend, wT), ptr(s.backend, dcols), co, m, k, co, 1, k, k, 0);
+    const dxp = s.keep(s.backend.makeOutput([n, hp, wp, ci], 'float32'));
+    col2imPar(ctx, ptr(s.backend, dcols), ptr(s.backend, dxp), n, hp, wp, ci, oh, ow, kh, kw, sh, sw);
+    if (hp === h && wp === w) return dxp;
+    return s.run('Slice', { x: dxp }, { begin: [0, pt, pl, 0], size: [n, h, w, ci] });
   }
   const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;
   const wT = s.transpose(flipped, [0, 1, 3, 2]);

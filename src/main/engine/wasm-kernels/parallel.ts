@@ -50,3 +50,11 @@ export function transpose2dPar(s: Simd, src: number, dst: number, rows: number, 
   const parts = splitRange(rows, s.threads, 64).map(([r0, r1]) => [src + r0 * ss * 4, dst + r0 * 4, r1 - r0, cols, ss, ds]);
   s.pool!.run(s.k.transpose2d, 'transpose2d', parts);
 }
+
+/** col2im split over the batch (each part zeroes and fills its own images). */
+export function col2imPar(s: Simd, cols: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
+  const rowFloats = oh * ow * kh * kw * c;
+  if (!worthIt(s, b * rowFloats) || b < 2) return s.k.col2im(cols, dxp, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [cols + b0 * rowFloats * 4, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  s.pool!.run(s.k.col2im, 'col2im', parts);
+}

@@ -48,6 +48,8 @@ export interface SimdKernels {
   gradSums(a: number, b: number, m: number, out: number, rows: number, c: number, r: number): void;
   /** out = x·a + z·k + b per channel (z, k skipped when hasZ = 0); a, k, b: C floats. */
   chanAffine(x: number, z: number, out: number, a: number, k: number, b: number, rows: number, c: number, hasZ: number): void;
+  /** col2im: zero dxp [B,Hp,Wp,C], then add each row of cols [B·OH·OW, KH·KW·C] into its window. */
+  col2im(cols: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -440,6 +442,41 @@ function chanAffine(): Fn {
   return f;
 }
 
+function col2im(): Fn {
+  const f = new Fn('col2im', Array(12).fill('i32') as 'i32'[]);
+  const [cols, dxp, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
+  const [b, oy, ox, ky, k] = Array.from({ length: 5 }, () => f.local('i32'));
+  const cB = f.local('i32');
+  const rowB = f.local('i32');
+  const row4B = f.local('i32');
+  const src = f.local('i32');
+  const xPix = f.local('i32');
+  const dst = f.local('i32');
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(kw!).get(cB).mul().set(rowB);
+  f.get(rowB).i32(-16).and().set(row4B);
+  f.get(dxp!).i32(0).get(nb!).get(hp!).mul().get(wp!).mul().get(cB).mul().memoryFill();
+  f.get(cols!).set(src);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(oy, 0, oh!, 1, () => {
+      f.loop(ox, 0, ow!, 1, () => {
+        f.get(dxp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
+        f.loop(ky, 0, kh!, 1, () => {
+          f.get(xPix).get(ky).get(wp!).mul().get(cB).mul().add().set(dst);
+          f.loop(k, 0, row4B, 16, () => {
+            f.get(dst).get(k).add().get(dst).get(k).add().v128Load().get(src).get(k).add().v128Load().f32x4Add().v128Store();
+          });
+          f.loop(k, row4B, rowB, 4, () => {
+            f.get(dst).get(k).add().get(dst).get(k).add().f32Load().get(src).get(k).add().f32Load().f32Add().f32Store();
+          });
+          f.get(src).get(rowB).add().set(src);
+        });
+      });
+    });
+  });
+  return f;
+}
+
 function zero(): Fn {
   const f = new Fn('zero', ['i32', 'i32']);
   const [dst, bytes] = f.params as [Local, Local];
@@ -607,7 +644,7 @@ function dwInputGrad(): Fn {
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im',
 ];
 
 export interface Simd {
@@ -656,6 +693,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     chanSums('momentSums'),
     chanSums('gradSums'),
     chanAffine(),
+    col2im(),
   ];
   if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });
