@@ -1,6 +1,6 @@
 // Adapter between the training loop and the input pipeline (src/main/engine/data): seeded augmented
 // training batches with prefetch, and eval views (center crop), as Float32 NHWC in [0,255].
-import { batches, type Batch } from '../data/index.js';
+import { batches, type Batch, type CropView } from '../data/index.js';
 import type { TrainItem } from './train-types.js';
 
 export interface TrainBatchOptions {
@@ -9,6 +9,8 @@ export interface TrainBatchOptions {
   seed: number;
   epoch: number;
   augment: { flip: boolean; cropScaleMin: number };
+  /** Replaces the epoch's own crops (teacher cache: the view whose soft labels are stored). */
+  view?: (index: number, epoch: number) => CropView;
 }
 
 export function trainingBatches(items: TrainItem[], o: TrainBatchOptions): AsyncGenerator<Batch> {
@@ -20,6 +22,7 @@ export function trainingBatches(items: TrainItem[], o: TrainBatchOptions): Async
     epoch: o.epoch,
     shuffle: true,
     augment: { flip: o.augment.flip, cropScaleMin: o.augment.cropScaleMin },
+    view: o.view,
     // A file that became unreadable mid-run is skipped and reported, never fatal.
     onDecodeError: 'skip',
   });

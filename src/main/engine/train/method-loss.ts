@@ -3,7 +3,7 @@
 // Part names end in `_s{k}` for student k when there are several (DML).
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/run-config.js';
-import { ceLoss, dmlLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts } from '../losses/index.js';
+import { ceLoss, dmlLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts, type TeacherTarget } from '../losses/index.js';
 
 export interface LossInputs {
   /** One [N, C] logits tensor per student. */
@@ -11,7 +11,8 @@ export interface LossInputs {
   onehot: tf.Tensor2D;
   /** 1 where the example has a label the method may use, else 0. */
   mask: tf.Tensor1D;
-  teacherLogits: tf.Tensor2D | null;
+  /** The teacher's prediction: live logits, or probabilities from the soft-label cache (τ=1). */
+  teacher: TeacherTarget | null;
   temperature: number;
 }
 
@@ -20,7 +21,12 @@ export interface MethodLoss {
   parts: LossParts;
 }
 
-function needTeacher(config: RunConfig, t: tf.Tensor2D | null): tf.Tensor2D {
+/** Methods whose loss reads the teacher (DML only when one is given); the others never need it run. */
+export function methodUsesTeacher(method: RunConfig['method']): boolean {
+  return method === 'kd' || method === 'ssld' || method === 'dml';
+}
+
+function needTeacher(config: RunConfig, t: TeacherTarget | null): TeacherTarget {
   if (!t) throw new Error(`method "${config.method}" needs a teacher`);
   return t;
 }
@@ -34,7 +40,7 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
       parts = ceLoss(logits[0]!, onehot, mask);
       break;
     case 'kd':
-      parts = kdLoss(logits[0]!, { logits: needTeacher(config, inp.teacherLogits) }, onehot, mask, {
+      parts = kdLoss(logits[0]!, needTeacher(config, inp.teacher), onehot, mask, {
         alpha: config.loss.alpha,
         temperature,
       });
@@ -42,7 +48,7 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
     case 'ssld':
       // SSLD: the teacher's soft labels on every image, no ground truth needed. Labels, where the
       // config allows them, add a CE part (with useLabels=false the mask is all zeros anyway).
-      parts = divergence(logits[0]!, { logits: needTeacher(config, inp.teacherLogits) }, temperature);
+      parts = divergence(logits[0]!, needTeacher(config, inp.teacher), temperature);
       if (config.data.useLabels) parts = { ...parts, ...ceLoss(logits[0]!, onehot, mask) };
       break;
     case 'dml':
@@ -51,10 +57,10 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
         beta: config.loss.beta,
         divergence: config.loss.divergence,
       });
-      if (inp.teacherLogits) {
+      if (inp.teacher) {
         // DML with a teacher: each student also learns from the teacher's soft labels.
         logits.forEach((l, k) => {
-          const p = divergence(l, { logits: inp.teacherLogits! }, temperature);
+          const p = divergence(l, inp.teacher!, temperature);
           for (const [name, v] of Object.entries(p)) parts[`teacher_${name}_s${k}`] = v;
         });
       }

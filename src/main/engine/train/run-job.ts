@@ -12,8 +12,10 @@ import { countTrainableParams, createModel } from '../models/index.js';
 import { loadTeacher } from '../teacher-model.js';
 import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './checkpoint.js';
 import { trainLoop } from './train-loop.js';
+import { layersPredictor, predictProbs } from '../predict.js';
 import { partStudent } from './method-loss.js';
 import { buildTrainingSet } from './training-set.js';
+import { teacherIdentity } from './teacher-cache.js';
 import { CancelledError, NonFiniteLossError, type Control, type StepMetric, type TrainSink } from './train-types.js';
 
 export interface RunEvents {
@@ -113,6 +115,7 @@ export async function executeRun(
       if (pending.length) store.metrics.insertMetrics(run.id, pending.splice(0));
       lastFlush = Date.now();
     };
+    let lastValPredictions: { imageId: number; probs: number[] }[] = [];
     let controlCheckedAt = 0;
     let control: Control = 'run';
     const sink: TrainSink = {
@@ -135,11 +138,8 @@ export async function executeRun(
         );
         store.checkpoints.addCheckpoint({ runId: run.id, epoch: report.epoch, step: report.step, dir, valAccuracy: report.valAccuracy });
         if (report.predictions.length) {
-          store.runPredictions.saveRunPredictions(
-            run.id,
-            set.classes,
-            report.predictions.map((p) => ({ imageId: p.imageId, probs: p.probs })),
-          );
+          lastValPredictions = report.predictions.map((p) => ({ imageId: p.imageId, probs: p.probs }));
+          store.runPredictions.saveRunPredictions(run.id, set.classes, lastValPredictions);
         }
         const cur = store.runs.requireRun(run.id);
         const best = report.valAccuracy == null ? cur.bestValAccuracy : Math.max(cur.bestValAccuracy ?? 0, report.valAccuracy);
@@ -181,11 +181,23 @@ export async function executeRun(
       students,
       optimizers,
       teacher,
+      teacherId: teacherRec ? teacherIdentity(teacherRec) : undefined,
       startEpoch,
       cacheDir: path.join(store.home, 'cache'),
       sink,
     });
     flush();
+    // The student's predictions on the unlabeled pool too, for teacher–student agreement in the UI.
+    const pool = store.images.listImages(run.datasetId, { role: 'unlabeled' });
+    if (pool.length) {
+      opts.events.info(`predicting the unlabeled pool (${pool.length} images) for teacher–student agreement`);
+      const preds = await predictProbs(layersPredictor(students[0]!, config.student.inputSize), pool.map((i) => ({ key: i.hash, path: i.path })));
+      const bad = new Set(preds.failed.map((f) => f.index));
+      store.runPredictions.saveRunPredictions(run.id, set.classes, [
+        ...lastValPredictions,
+        ...pool.flatMap((img, r) => (bad.has(r) ? [] : [{ imageId: img.id, probs: Array.from(preds.probs.subarray(r * preds.classes, (r + 1) * preds.classes)) }])),
+      ]);
+    }
     const imgPerSec = result.imgPerSec ?? store.runs.requireRun(run.id).imgPerSec;
     store.runs.updateRun(run.id, { imgPerSec, wallSeconds: priorWall + (Date.now() - started) / 1000, pid: null });
     run = store.runs.setRunStatus(run.id, 'completed', null);

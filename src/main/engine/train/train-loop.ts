@@ -1,9 +1,12 @@
 // The training loop shared by runs and teacher training: batches with prefetch → loss parts per student
 // → one gradient step per optimizer → per-step metrics → per-epoch evaluation and checkpoint.
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { temperatureAt } from '../../../shared/run-config.js';
 import { learningRateAt } from './lr-schedule.js';
-import { methodLoss, partStudent } from './method-loss.js';
+import type { TeacherTarget } from '../losses/index.js';
+import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
+import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
 import { evaluateEpoch } from './evaluate-epoch.js';
 import { trainingBatches } from './batches.js';
 import { saveCheckpoint } from './checkpoint.js';
@@ -12,6 +15,7 @@ import {
   NonFiniteLossError,
   type LoopInput,
   type StepMetric,
+  type Teacher,
 } from './train-types.js';
 
 export interface LoopResult {
@@ -54,7 +58,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     totalSteps,
   };
   const sizes = [config.student.inputSize, ...(config.peers ?? []).map((p) => p.inputSize)];
-  const feedSize = Math.max(...sizes, teacher?.inputSize ?? 0);
+  const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
+  // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
+  const views = stepTeacher && config.teacherCache === 'views' ? await teacherViews(input, stepTeacher) : null;
+  const viewFn = views ? cachedView(config.seed, views.views, config.data.augment) : undefined;
+  const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
   const allVars = varLists.flat();
@@ -74,6 +82,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       seed: config.seed,
       epoch,
       augment: config.data.augment,
+      view: viewFn,
     })) {
       await waitWhilePaused(input);
       const step = epoch * stepsPerEpoch + stepInEpoch;
@@ -91,12 +100,18 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
         const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
-        const teacherLogits = teacher ? teacher.logits(resized(teacher.inputSize)) : null;
+        // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
+        const cachedRows = views?.rows(batch.indices, epoch);
+        const target: TeacherTarget | null = cachedRows
+          ? { probs: tf.tensor2d(cachedRows, [n, numClasses]) }
+          : stepTeacher
+            ? { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) }
+            : null;
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const logits = students.map((m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D);
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacherLogits, temperature: tau });
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));
@@ -179,4 +194,23 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     bestValAccuracy: best,
     imgPerSec: trainSeconds > 0 ? imgSeen / trainSeconds : null,
   };
+}
+
+/** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */
+function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
+  const { config, sink } = input;
+  return ensureTeacherViews({
+    teacher,
+    teacherId: input.teacherId ?? '',
+    classes: input.classes,
+    items: input.train,
+    views: viewCount(config.epochs),
+    seed: config.seed,
+    augment: config.data.augment,
+    // Without an identity of the weights a file could be mistaken for another teacher's: not persisted.
+    dir: input.teacherId ? path.join(input.cacheDir, 'teacher-views') : null,
+    batchSize: config.batchSize,
+    onProgress: (done, total) => sink.progress(done, total, 'teacher soft labels'),
+    between: () => waitWhilePaused(input),
+  });
 }

@@ -56,6 +56,8 @@ export interface LoopInput {
   students: tf.LayersModel[];
   optimizers: tf.Optimizer[];
   teacher: Teacher | null;
+  /** Identity of the teacher's weights (teacherIdentity): with teacherCache 'views' its soft labels persist under cacheDir, keyed by it. */
+  teacherId?: string;
   /** First epoch to run (0-based); epochs before it are in the checkpoint. */
   startEpoch: number;
   cacheDir: string;

@@ -1,0 +1,246 @@
+// Teacher soft labels over stored crops (FKD style, design.md): each training image gets V fixed views
+// (view v of item i = trainingView(seed, v, i)); the teacher runs once per (item, view) at its own
+// input size, and training replays view (epoch mod V) with those probabilities as the target. The
+// result is a file under <home>/cache/teacher-views keyed by everything that determines it, so every
+// later run with the same teacher, images, seed and augmentation reuses it: the teacher's cost is
+// paid once and shared.
+//
+// Stored: full softmax probabilities at τ=1, float32, row (i·V + v). Small classifiers have few
+// classes (2 classes × 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose
+// precision; the loss softens them to any τ as p^(1/τ) renormalized (exact for a full softmax).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { z } from 'zod';
+import type { TeacherRecord } from '../../../shared/domain.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { batches, trainingView, type AugmentOptions, type CropView, type ImageCache, type RenderPool } from '../data/index.js';
+import type { Teacher, TrainItem } from './train-types.js';
+
+/** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
+export const MAX_VIEWS = 4;
+const FORMAT = 1;
+
+/** V = min(epochs, 4), at least 1. */
+export function viewCount(epochs: number): number {
+  return Math.max(1, Math.min(Math.floor(epochs), MAX_VIEWS));
+}
+
+/** The crop of item `index` in `epoch` when the teacher's outputs are cached: its view (epoch mod V). */
+export function cachedView(seed: number, views: number, augment: AugmentOptions): (index: number, epoch: number) => CropView {
+  return (index, epoch) => trainingView(seed, epoch % views, index, augment);
+}
+
+/**
+ * Identity of a stored teacher's weights: its id, plus the newest mtime in its model folder, so a
+ * teacher re-trained or re-imported under the same id never reuses the old soft labels.
+ */
+export function teacherIdentity(record: Pick<TeacherRecord, 'id' | 'name' | 'modelDir'>): string {
+  let newest = fs.statSync(record.modelDir).mtimeMs;
+  for (const name of fs.readdirSync(record.modelDir)) {
+    const st = fs.statSync(path.join(record.modelDir, name));
+    if (st.isFile()) newest = Math.max(newest, st.mtimeMs);
+  }
+  return `teacher:${record.id}:${record.name}:${newest}`;
+}
+
+export interface TeacherViewsSpec {
+  /** Identity of the teacher's weights (teacherIdentity). */
+  teacherId: string;
+  teacherSize: number;
+  /** The run's class order (the teacher's logits are reordered to it). */
+  classes: readonly string[];
+  /** Training items in order: row i belongs to items[i]. */
+  items: readonly { key: string }[];
+  views: number;
+  seed: number;
+  augment: AugmentOptions;
+}
+
+/** A hash of everything the cached probabilities depend on. */
+export function teacherViewsKey(s: TeacherViewsSpec): string {
+  const h = crypto.createHash('sha256');
+  h.update(
+    JSON.stringify({
+      format: FORMAT,
+      teacher: s.teacherId,
+      size: s.teacherSize,
+      classes: s.classes,
+      views: s.views,
+      seed: s.seed,
+      // Explicit defaults: an option left out and the same option spelled out give the same crops.
+      augment: {
+        flip: s.augment.flip,
+        cropScaleMin: s.augment.cropScaleMin,
+        aspectMin: s.augment.aspectMin ?? 3 / 4,
+        aspectMax: s.augment.aspectMax ?? 4 / 3,
+      },
+      n: s.items.length,
+    }),
+  );
+  for (const it of s.items) h.update(`\n${it.key}`);
+  return h.digest('hex').slice(0, 32);
+}
+
+const Meta = z.object({
+  format: z.literal(FORMAT),
+  key: z.string(),
+  teacherId: z.string(),
+  n: z.number().int().min(0),
+  views: z.number().int().min(1),
+  classes: z.number().int().min(1),
+  teacherSize: z.number().int().min(1),
+  seed: z.number().int(),
+  /** (item, view) rows whose image could not be decoded: no target stored. */
+  missing: z.array(z.number().int().min(0)),
+  createdAt: z.string(),
+});
+type Meta = z.infer<typeof Meta>;
+
+/** The teacher's probabilities for every (item, view). */
+export class TeacherViews {
+  private readonly missingRows: ReadonlySet<number>;
+
+  constructor(
+    readonly key: string,
+    readonly n: number,
+    readonly views: number,
+    readonly classes: number,
+    /** Row-major [n·views, classes], row i·views + v. */
+    readonly probs: Float32Array,
+    missing: readonly number[],
+    /** Where it came from this time: computed now, or read from the file. */
+    readonly source: 'computed' | 'file',
+  ) {
+    if (probs.length !== n * views * classes) throw new Error(`teacher views: expected ${n * views * classes} values, got ${probs.length}`);
+    this.missingRows = new Set(missing);
+  }
+
+  get missing(): number[] {
+    return [...this.missingRows];
+  }
+
+  /**
+   * The targets of items `indices` in `epoch` (view epoch mod V), [indices.length, classes]; null if
+   * any of them has none (its image failed to decode when the teacher ran).
+   */
+  rows(indices: readonly number[], epoch: number): Float32Array | null {
+    const v = epoch % this.views;
+    const C = this.classes;
+    const out = new Float32Array(indices.length * C);
+    for (let r = 0; r < indices.length; r++) {
+      const row = indices[r]! * this.views + v;
+      if (this.missingRows.has(row)) return null;
+      out.set(this.probs.subarray(row * C, (row + 1) * C), r * C);
+    }
+    return out;
+  }
+}
+
+export interface EnsureTeacherViewsOptions extends Omit<TeacherViewsSpec, 'teacherSize'> {
+  /** Runs at its own input size (part of the key). */
+  teacher: Teacher;
+  items: readonly TrainItem[];
+  /** Folder of the cache files (<home>/cache/teacher-views); null computes without persisting. */
+  dir: string | null;
+  batchSize: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Awaited between teacher batches (pause / cancel). */
+  between?: () => Promise<void>;
+  cache?: ImageCache;
+  renderer?: RenderPool | null;
+}
+
+function filesOf(dir: string, key: string): { bin: string; json: string } {
+  return { bin: path.join(dir, `${key}.bin`), json: path.join(dir, `${key}.json`) };
+}
+
+function readCached(dir: string, key: string, n: number, views: number, classes: number): TeacherViews | null {
+  const f = filesOf(dir, key);
+  let meta: Meta;
+  try {
+    meta = Meta.parse(JSON.parse(fs.readFileSync(f.json, 'utf8')));
+  } catch {
+    return null; // absent or unreadable: computed again and rewritten
+  }
+  if (meta.key !== key || meta.n !== n || meta.views !== views || meta.classes !== classes) return null;
+  let buf: Buffer;
+  try {
+    buf = fs.readFileSync(f.bin);
+  } catch {
+    return null;
+  }
+  if (buf.byteLength !== n * views * classes * 4) return null;
+  // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
+  const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  return new TeacherViews(key, n, views, classes, probs, meta.missing, 'file');
+}
+
+/** The teacher's soft labels for every (item, view): from the cache file when it exists, else computed (and stored). */
+export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<TeacherViews> {
+  const { teacher, items, views: V } = o;
+  const n = items.length;
+  const C = o.classes.length;
+  if (teacher.classes !== C) throw new Error(`teacher "${teacher.name}" predicts ${teacher.classes} classes, the run has ${C}`);
+  const key = teacherViewsKey({ ...o, teacherSize: teacher.inputSize });
+  if (o.dir) {
+    const hit = readCached(o.dir, key, n, V, C);
+    if (hit) {
+      o.onProgress?.(n * V, n * V);
+      return hit;
+    }
+  }
+
+  const probs = new Float32Array(n * V * C);
+  const missing: number[] = [];
+  const total = n * V;
+  let done = 0;
+  o.onProgress?.(0, total);
+  for (let v = 0; v < V; v++) {
+    for await (const b of batches({
+      items,
+      size: teacher.inputSize,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      epoch: v,
+      shuffle: false,
+      augment: o.augment,
+      view: (i) => trainingView(o.seed, v, i, o.augment),
+      onDecodeError: 'skip',
+      cache: o.cache,
+      renderer: o.renderer,
+    })) {
+      await o.between?.();
+      for (const f of b.failed) missing.push(f.index * V + v);
+      if (b.indices.length > 0) {
+        const out = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))));
+        const data = (await out.data()) as Float32Array;
+        out.dispose();
+        b.indices.forEach((i, r) => probs.set(data.subarray(r * C, (r + 1) * C), (i * V + v) * C));
+      }
+      done += b.indices.length + b.failed.length;
+      o.onProgress?.(done, total);
+    }
+  }
+
+  if (o.dir) {
+    const f = filesOf(o.dir, key);
+    // Data first, then the meta: a meta file only ever describes a complete data file.
+    writeFileAtomic(f.bin, new Uint8Array(probs.buffer, probs.byteOffset, probs.byteLength));
+    const meta: Meta = {
+      format: FORMAT,
+      key,
+      teacherId: o.teacherId,
+      n,
+      views: V,
+      classes: C,
+      teacherSize: teacher.inputSize,
+      seed: o.seed,
+      missing,
+      createdAt: new Date().toISOString(),
+    };
+    writeFileAtomic(f.json, JSON.stringify(meta));
+  }
+  return new TeacherViews(key, n, V, C, probs, missing, 'computed');
+}

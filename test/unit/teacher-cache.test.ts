@@ -1,0 +1,266 @@
+// The teacher soft-label cache (FKD style): each (item, view) computed once at the teacher's size,
+// reused from its file by a later run without calling the teacher, equal to the live teacher on the
+// same crop, keyed by what determines it, replayed as view (epoch mod V) by the training loop.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunConfig } from '../../src/shared/run-config.js';
+import { decodeForTraining, trainSide } from '../../src/main/engine/data/decode.js';
+import { ImageCache } from '../../src/main/engine/data/image-cache.js';
+import { renderView, trainingView } from '../../src/main/engine/data/augment.js';
+import { trainingBatches } from '../../src/main/engine/train/batches.js';
+import {
+  cachedView,
+  ensureTeacherViews,
+  teacherViewsKey,
+  viewCount,
+  type TeacherViewsSpec,
+} from '../../src/main/engine/train/teacher-cache.js';
+import { trainLoop } from '../../src/main/engine/train/train-loop.js';
+import type { Teacher, TrainItem, TrainSink } from '../../src/main/engine/train/train-types.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-teacher-cache-'));
+const T = 40; // teacher size, ≠ the student's 32: views are replayed at another size
+const CLASSES = ['a', 'b', 'c'];
+const augment = { flip: true, cropScaleMin: 0.3 };
+let items: TrainItem[] = [];
+let net: tf.LayersModel;
+
+/** The tiny teacher, counting the rows it is asked to label. */
+function countingTeacher(): Teacher & { rows: number } {
+  const t = {
+    name: 'tiny',
+    inputSize: T,
+    classes: CLASSES.length,
+    rows: 0,
+    logits: (x: tf.Tensor4D) => {
+      t.rows += x.shape[0];
+      return net.apply(tf.div(x, 255)) as tf.Tensor2D;
+    },
+  };
+  return t;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  // Random non-square images (the stored square is a center crop) with some structure for the teacher to see.
+  for (let i = 0; i < 5; i++) {
+    const w = 48 + 4 * i;
+    const h = 40;
+    const px = Buffer.alloc(w * h * 3);
+    for (let p = 0; p < w * h; p++) {
+      const x = p % w;
+      const y = Math.floor(p / w);
+      px[p * 3] = (x * (9 + i * 13)) & 0xff;
+      px[p * 3 + 1] = (y * (5 + i * 7) + ((x * y) >> i)) & 0xff;
+      px[p * 3 + 2] = (Math.sin(x / 3 + i) * 100 + 128 + y * i) & 0xff;
+    }
+    const file = path.join(tmp, `img${i}.png`);
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+    items.push({ key: `hash${i}`, path: file, label: null });
+  }
+  net = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [T, T, 3], filters: 6, kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 3, strides: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+    ],
+  });
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+type Spec = TeacherViewsSpec & { items: readonly TrainItem[] };
+const spec = (over: Partial<Spec> = {}): Spec => ({
+  teacherId: 'teacher:1:tiny:123',
+  teacherSize: T,
+  classes: CLASSES,
+  items,
+  views: 3,
+  seed: 7,
+  augment,
+  ...over,
+});
+
+describe('teacher soft-label cache', () => {
+  it('labels each (item, view) once, stores it, and a second run reads the file without calling the teacher', async () => {
+    const dir = path.join(tmp, 'views-a');
+    const cache = new ImageCache({ spillDir: tmp, vipsThreads: null });
+    const first = countingTeacher();
+    const progress: [number, number][] = [];
+    const a = await ensureTeacherViews({
+      ...spec(),
+      teacher: first,
+      dir,
+      batchSize: 2,
+      cache,
+      renderer: null,
+      onProgress: (d, t) => progress.push([d, t]),
+    });
+    expect(a.source).toBe('computed');
+    expect(first.rows).toBe(items.length * 3);
+    expect(progress.at(-1)).toEqual([15, 15]);
+    expect(fs.readdirSync(dir).sort()).toEqual([`${a.key}.bin`, `${a.key}.json`]);
+    expect(fs.statSync(path.join(dir, `${a.key}.bin`)).size).toBe(items.length * 3 * CLASSES.length * 4);
+    for (let r = 0; r < items.length * 3; r++) {
+      const row = Array.from(a.probs.subarray(r * 3, r * 3 + 3));
+      expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    }
+
+    const second = countingTeacher();
+    const b = await ensureTeacherViews({ ...spec(), teacher: second, dir, batchSize: 2, cache, renderer: null });
+    expect(b.source).toBe('file');
+    expect(second.rows).toBe(0);
+    expect(b.key).toBe(a.key);
+    expect(Buffer.from(b.probs.buffer).equals(Buffer.from(a.probs.buffer))).toBe(true);
+
+    // Another seed is another set of crops: computed afresh, beside the first file.
+    const third = countingTeacher();
+    const c = await ensureTeacherViews({ ...spec({ seed: 8 }), teacher: third, dir, batchSize: 2, cache, renderer: null });
+    expect(c.source).toBe('computed');
+    expect(third.rows).toBe(items.length * 3);
+    expect(fs.readdirSync(dir)).toHaveLength(4);
+  });
+
+  it('stores what the live teacher outputs on the same view rendered at its own size', async () => {
+    const V = 3;
+    const views = await ensureTeacherViews({ ...spec(), teacher: countingTeacher(), dir: null, batchSize: 4, renderer: null, cache: new ImageCache({ spillDir: tmp, vipsThreads: null }) });
+    const teacher = countingTeacher();
+    const side = trainSide(T);
+    let maxDiff = 0;
+    let viewSpread = 0;
+    for (let i = 0; i < items.length; i++) {
+      const src = await decodeForTraining(items[i]!.path, T);
+      for (let v = 0; v < V; v++) {
+        const x = new Float32Array(T * T * 3);
+        renderView(src, side, trainingView(7, v, i, augment), T, x, 0);
+        const p = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(x, [1, T, T, 3]))).dataSync());
+        const cached = views.rows([i], v)!;
+        for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(p[c]! - cached[c]!));
+        const v0 = views.rows([i], 0)!;
+        for (let c = 0; c < 3; c++) viewSpread = Math.max(viewSpread, Math.abs(cached[c]! - v0[c]!));
+      }
+    }
+    expect(maxDiff).toBeLessThan(1e-5);
+    // The views are different crops, so the teacher's outputs differ between them (the check above is not vacuous).
+    expect(viewSpread).toBeGreaterThan(1e-3);
+  });
+
+  it('keys on the teacher, its size, the items in order, V, seed and augmentation', () => {
+    const base = teacherViewsKey(spec());
+    expect(teacherViewsKey(spec())).toBe(base);
+    // The default aspect range spelled out is the same crops.
+    expect(teacherViewsKey(spec({ augment: { ...augment, aspectMin: 3 / 4, aspectMax: 4 / 3 } }))).toBe(base);
+    const changed = [
+      spec({ seed: 8 }),
+      spec({ items: items.slice(1) }),
+      spec({ items: [...items].reverse() }),
+      spec({ items: items.map((it, i) => (i === 2 ? { ...it, key: 'other' } : it)) }),
+      spec({ views: 4 }),
+      spec({ teacherId: 'teacher:1:tiny:124' }),
+      spec({ teacherSize: 48 }),
+      spec({ augment: { ...augment, flip: false } }),
+      spec({ augment: { ...augment, cropScaleMin: 0.5 } }),
+      spec({ classes: ['b', 'a', 'c'] }),
+    ].map(teacherViewsKey);
+    expect(new Set([base, ...changed]).size).toBe(changed.length + 1);
+  });
+
+  it('epoch e replays view e mod V: the batches show it and the targets are its rows', async () => {
+    expect([1, 2, 4, 5, 100].map(viewCount)).toEqual([1, 2, 4, 4, 4]);
+    const V = 3;
+    const viewFn = cachedView(7, V, augment);
+    for (const e of [0, 2, 3, 7]) {
+      for (let i = 0; i < items.length; i++) expect(viewFn(i, e)).toEqual(trainingView(7, e % V, i, augment));
+    }
+    // Through the training batcher at the student's size: every row shows its item's view (epoch mod V).
+    for await (const b of trainingBatches(items, { size: 32, batchSize: 2, seed: 7, epoch: 4, augment, view: viewFn })) {
+      expect(b.views).toEqual(b.indices.map((i) => trainingView(7, 1, i, augment)));
+    }
+    const views = await ensureTeacherViews({ ...spec(), teacher: countingTeacher(), dir: null, batchSize: 8, renderer: null, cache: new ImageCache({ spillDir: tmp, vipsThreads: null }) });
+    const rows = views.rows([3, 0], 5)!; // view 2
+    expect(Array.from(rows)).toEqual([...views.probs.subarray((3 * V + 2) * 3, (3 * V + 3) * 3), ...views.probs.subarray((0 * V + 2) * 3, (0 * V + 3) * 3)]);
+  });
+
+  it('leaves no target for an image that cannot be decoded (the loop falls back to the live teacher there)', async () => {
+    const bad = path.join(tmp, 'broken.png');
+    fs.writeFileSync(bad, 'not an image');
+    const withBad = [...items.slice(0, 2), { key: 'bad', path: bad, label: null }];
+    const teacher = countingTeacher();
+    const views = await ensureTeacherViews({ ...spec({ items: withBad, views: 2 }), teacher, dir: null, batchSize: 4, renderer: null, cache: new ImageCache({ spillDir: tmp, vipsThreads: null }) });
+    expect(teacher.rows).toBe(4);
+    expect(views.missing.sort()).toEqual([4, 5]);
+    expect(views.rows([0, 2], 1)).toBeNull();
+    expect(views.rows([1, 0], 1)).not.toBeNull();
+  });
+
+  it("the training loop: 'views' labels once before epoch 0 and a second run calls no teacher; 'off' runs it every step", async () => {
+    const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher) => {
+      const config = RunConfig.parse({
+        name: 'r',
+        dataset: 'd',
+        method: 'ssld',
+        teacher: 'tiny',
+        student: { arch: 'refnet', inputSize: 32 },
+        data: { useLabels: false, useUnlabeled: true, augment },
+        epochs,
+        batchSize: 3,
+        seed: 7,
+        teacherCache,
+      });
+      // A tiny student: what is under test is where its targets come from, not the network.
+      const student = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 4, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+        ],
+      });
+      const progress: string[] = [];
+      const losses: number[] = [];
+      const sink: TrainSink = {
+        step: (_s, _e, m) => losses.push(m.find((x) => x.name === 'loss/js')!.value),
+        epochEnd: async () => undefined,
+        control: () => 'run',
+        progress: (d, t, msg) => progress.push(`${msg} ${d}/${t}`),
+        flag: () => undefined,
+      };
+      await trainLoop({
+        config,
+        classes: CLASSES,
+        train: items,
+        val: [],
+        students: [student],
+        optimizers: [tf.train.adam(1e-3)],
+        teacher,
+        teacherId: 'teacher:9:tiny:1',
+        startEpoch: 0,
+        cacheDir: path.join(tmp, 'home-cache'),
+        sink,
+      });
+      student.dispose();
+      return { progress, losses };
+    };
+    const t1 = countingTeacher();
+    const r1 = await run('views', 5, t1);
+    expect(t1.rows).toBe(items.length * 4); // V = min(5, 4), all before the first step
+    expect(r1.progress[0]).toBe('teacher soft labels 0/20');
+    expect(r1.progress).toContain('teacher soft labels 20/20');
+    expect(r1.losses).toHaveLength(10);
+    expect(r1.losses.every(Number.isFinite)).toBe(true);
+    expect(fs.readdirSync(path.join(tmp, 'home-cache', 'teacher-views'))).toHaveLength(2);
+
+    const t2 = countingTeacher();
+    const r2 = await run('views', 5, t2);
+    expect(t2.rows).toBe(0);
+    expect(r2.losses).toEqual(r1.losses); // the same targets replayed from the file
+
+    const t3 = countingTeacher();
+    await run('off', 2, t3);
+    expect(t3.rows).toBe(items.length * 2);
+  });
+});
