@@ -6,6 +6,7 @@
 // torch's in kind but come from tfjs's seeded RNG.
 import * as tf from '@tensorflow/tfjs';
 import type { Arch } from '../../../shared/run-config.js';
+import './fast-batchnorm.js'; // patches BatchNormalization's training path (same model.json)
 import { SeedStream } from './init.js';
 import { buildMobilenetV2 } from './mobilenet-v2.js';
 import { normalizeInput } from './normalize.js';
