@@ -31,6 +31,7 @@ const Flags = z.object({
   'no-labels': z.boolean().optional(),
   'no-unlabeled': z.boolean().optional(),
   'per-class': intArg().optional(),
+  'teacher-cache': z.enum(['off', 'views']).optional(),
 });
 type Flags = z.infer<typeof Flags>;
 
@@ -81,6 +82,7 @@ function configFromFlags(f: Flags): RunConfigInput {
     epochs: pick(f.epochs, base.epochs ?? 10),
     batchSize: pick(f.batch, base.batchSize),
     seed: pick(f.seed, base.seed),
+    teacherCache: pick(f['teacher-cache'], base.teacherCache),
   } as RunConfigInput;
 }
 
@@ -132,6 +134,7 @@ export const runCommand: Command = {
   details:
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
+    '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
   async run(args, out) {
     const { values } = parseFlags(
@@ -142,6 +145,7 @@ export const runCommand: Command = {
         size: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
+        'teacher-cache': { type: 'string' },
       },
       Flags,
     );
