@@ -65,6 +65,21 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.cast(tf.lessEqual(a, b), 'float32').add(1))).toBe(0);
   });
 
+  it('fastAdam on a large variable (split over threads) equals tf.train.adam', async () => {
+    const { fastAdam } = await import('../../src/main/engine/wasm-kernels/fast-adam.js');
+    const init = rnd([300, 300]);
+    const target = rnd([300, 300]);
+    const run = (opt: tf.Optimizer) => {
+      const v = tf.variable(init.clone());
+      for (let s = 0; s < 3; s++) opt.minimize(() => tf.sum(tf.square(tf.sub(v, target))) as tf.Scalar);
+      const out = v.dataSync().slice();
+      v.dispose();
+      opt.dispose();
+      return out;
+    };
+    expect(Array.from(run(fastAdam(0.01)))).toEqual(Array.from(run(tf.train.adam(0.01))));
+  });
+
   it('channel sums and affine split over threads', async () => {
     const { channelSums, channelAffine } = await import('../../src/main/engine/wasm-kernels/channel-ops.js');
     const x = rnd([8, 30, 30, 24]);

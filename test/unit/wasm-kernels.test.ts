@@ -360,3 +360,32 @@ describe('channel ops (fused BatchNorm building blocks)', () => {
     setSimdEnabled(true);
   });
 });
+
+describe('fastAdam', () => {
+  it('updates weights bit-identically to tf.train.adam and keeps the tensor count flat', async () => {
+    const { fastAdam } = await import('../../src/main/engine/wasm-kernels/fast-adam.js');
+    setSimdEnabled(true);
+    await tf.setBackend('wasm');
+    const init = [rnd([3, 5]), rnd([37]), rnd([2, 2, 3, 8])];
+    const runWith = (opt: tf.Optimizer) => {
+      const vars = init.map((t) => tf.variable(t.clone()));
+      const target = init.map((t) => tf.mul(t, -0.5));
+      const loss = () => tf.addN(vars.map((v, i) => tf.sum(tf.square(tf.sub(v, target[i]!))))) as tf.Scalar;
+      const counts: number[] = [];
+      for (let s = 0; s < 4; s++) {
+        opt.minimize(loss);
+        counts.push(tf.memory().numTensors);
+      }
+      const out = vars.map((v) => Array.from(v.dataSync()));
+      tf.dispose([...vars, ...target]);
+      opt.dispose();
+      return { out, counts };
+    };
+    const ref = runWith(tf.train.adam(0.05));
+    const fast = runWith(fastAdam(0.05));
+    expect(fast.out).toEqual(ref.out);
+    expect(fast.counts[3]).toBe(fast.counts[1]);
+    expect(fast.out[0]).not.toEqual(Array.from(init[0]!.dataSync())); // it moved
+    tf.dispose(init);
+  });
+});

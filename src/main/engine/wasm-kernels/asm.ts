@@ -154,6 +154,10 @@ export class Fn {
   f32x4Splat(): this { return this.simd(0x13); }
   f32x4Add(): this { return this.simd(0xe4); }
   f32x4Sub(): this { return this.simd(0xe5); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
+  f32Div(): this { return this.op(0x95); }
+  f32Sqrt(): this { return this.op(0x91); }
   f32x4Eq(): this { return this.simd(0x41); }
   f32x4Gt(): this { return this.simd(0x44); }
   /** pmin/pmax: b < a ? b : a / a < b ? b : a — a NaN in `a` passes through. */

@@ -50,6 +50,12 @@ export interface SimdKernels {
   chanAffine(x: number, z: number, out: number, a: number, k: number, b: number, rows: number, c: number, hasZ: number): void;
   /** col2im: zero dxp [B,Hp,Wp,C], then add each row of cols [B·OH·OW, KH·KW·C] into its window. */
   col2im(cols: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  /**
+   * One Adam step over n floats, tfjs's operation order in float32 (bit-identical results):
+   * m' = m·b1 + g·(1−b1); v' = v·b2 + g²·(1−b2); w' = (m'/c1) / (sqrt(v'/c2) + eps) · (−lr) + w.
+   * k: 8 floats [b1, 1−b1, b2, 1−b2, c1, c2, eps, −lr].
+   */
+  adam(w: number, g: number, m: number, v: number, wOut: number, mOut: number, vOut: number, n: number, k: number): void;
   /** Zeroes `bytes` bytes at dst. */
   zero(dst: number, bytes: number): void;
   /** dst[c] = Σ_r src[r·cols + c]. */
@@ -477,6 +483,50 @@ function col2im(): Fn {
   return f;
 }
 
+function adam(): Fn {
+  const f = new Fn('adam', Array(9).fill('i32') as 'i32'[]);
+  const [w, g, m, v, wo, mo, vo, n, k] = f.params as Local[] as Local[];
+  const o = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  const K = Array.from({ length: 8 }, () => f.local('v128'));
+  const S = Array.from({ length: 8 }, () => f.local('f32'));
+  const [gv, mv, vv] = [f.local('v128'), f.local('v128'), f.local('v128')];
+  const [gs, ms, vs] = [f.local('f32'), f.local('f32'), f.local('f32')];
+  for (let i = 0; i < 8; i++) {
+    f.get(k!).f32Load(i * 4).tee(S[i]!).f32x4Splat().set(K[i]!);
+  }
+  const [b1, omb1, b2, omb2, c1, c2, eps, nlr] = [0, 1, 2, 3, 4, 5, 6, 7];
+  f.get(n!).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  f.loop(o, 0, bytes4, 16, () => {
+    f.get(g!).get(o).add().v128Load().set(gv);
+    // m' = m·b1 + g·(1−b1)
+    f.get(m!).get(o).add().v128Load().get(K[b1]!).f32x4Mul().get(gv).get(K[omb1]!).f32x4Mul().f32x4Add().set(mv);
+    // v' = v·b2 + (g·g)·(1−b2)
+    f.get(v!).get(o).add().v128Load().get(K[b2]!).f32x4Mul().get(gv).get(gv).f32x4Mul().get(K[omb2]!).f32x4Mul().f32x4Add().set(vv);
+    f.get(mo!).get(o).add().get(mv).v128Store();
+    f.get(vo!).get(o).add().get(vv).v128Store();
+    // w' = ((m'/c1) / (sqrt(v'/c2) + eps))·(−lr) + w
+    f.get(wo!).get(o).add();
+    f.get(mv).get(K[c1]!).f32x4Div();
+    f.get(vv).get(K[c2]!).f32x4Div().f32x4Sqrt().get(K[eps]!).f32x4Add();
+    f.f32x4Div().get(K[nlr]!).f32x4Mul().get(w!).get(o).add().v128Load().f32x4Add().v128Store();
+  });
+  f.loop(o, bytes4, bytes, 4, () => {
+    f.get(g!).get(o).add().f32Load().set(gs);
+    f.get(m!).get(o).add().f32Load().get(S[b1]!).f32Mul().get(gs).get(S[omb1]!).f32Mul().f32Add().set(ms);
+    f.get(v!).get(o).add().f32Load().get(S[b2]!).f32Mul().get(gs).get(gs).f32Mul().get(S[omb2]!).f32Mul().f32Add().set(vs);
+    f.get(mo!).get(o).add().get(ms).f32Store();
+    f.get(vo!).get(o).add().get(vs).f32Store();
+    f.get(wo!).get(o).add();
+    f.get(ms).get(S[c1]!).f32Div();
+    f.get(vs).get(S[c2]!).f32Div().f32Sqrt().get(S[eps]!).f32Add();
+    f.f32Div().get(S[nlr]!).f32Mul().get(w!).get(o).add().f32Load().f32Add().f32Store();
+  });
+  return f;
+}
+
 function zero(): Fn {
   const f = new Fn('zero', ['i32', 'i32']);
   const [dst, bytes] = f.params as [Local, Local];
@@ -644,7 +694,7 @@ function dwInputGrad(): Fn {
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam',
 ];
 
 export interface Simd {
@@ -694,6 +744,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     chanSums('gradSums'),
     chanAffine(),
     col2im(),
+    adam(),
   ];
   if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });
