@@ -204,6 +204,12 @@ describe('replaced data-movement and reduction kernels', () => {
         expect(await relErr(() => tf.pad(x, p))).toBe(0);
       }
       expect(await relErr(() => tf.clone(x))).toBe(0);
+      // FusedBatchNorm (inference form): per-channel, scalar and absent scale/offset.
+      const [mu, va, sc, of] = [rnd([5]), tf.abs(rnd([5])), rnd([5]), rnd([5])];
+      expect(await relErr(() => tf.batchNorm(x, mu, va, of, sc, 1e-3))).toBeLessThan(1e-5);
+      expect(await relErr(() => tf.batchNorm(x, mu, va, undefined, undefined, 1e-5))).toBeLessThan(1e-5);
+      expect(await relErr(() => tf.batchNorm(x, tf.scalar(0.5), tf.scalar(2), tf.scalar(-1), tf.scalar(3), 1e-3))).toBeLessThan(1e-5);
+      tf.dispose([mu, va, sc, of]);
       // MaxPoolGrad (tfjs's wasm one is wrong with overlapping windows or padding); random
       // inputs, so no ties.
       for (const [k, st, pad] of [[3, 2, 'same'], [3, 1, 'same'], [3, 2, 'valid'], [3, 1, 'valid'], [2, 2, 'same']] as Array<[number, number, 'same' | 'valid']>) {

@@ -62,12 +62,27 @@ export function channelSums(kind: 'moments' | 'grad', a: tf.Tensor, b: tf.Tensor
 /** out = x·a + z·k + b per channel (last axis); z and k together or not at all. */
 export function channelAffine(x: tf.Tensor, a: ArrayLike<number>, b: ArrayLike<number>, z?: tf.Tensor, k?: ArrayLike<number>): tf.Tensor | null {
   const backend = z ? onWasm(x, z) : onWasm(x);
-  const ctx = backend ? simdCtx(backend) : null;
-  if (!backend || !ctx) return null;
+  if (!backend) return null;
+  const out = channelAffineInfo(backend, x, a, b, z, k);
+  return out ? tf.engine().makeTensorFromTensorInfo(out) : null;
+}
+
+/** channelAffine on TensorInfos (for kernels); null without SIMD. */
+export function channelAffineInfo(
+  backend: WasmBackend,
+  x: tf.TensorInfo,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  z?: tf.TensorInfo,
+  k?: ArrayLike<number>,
+): tf.TensorInfo | null {
+  const ctx = simdCtx(backend);
+  if (!ctx) return null;
   if ((z === undefined) !== (k === undefined)) throw new Error('channelAffine: z and k go together');
   if (z && !tf.util.arraysEqual(z.shape, x.shape)) throw new Error('channelAffine: z must have the shape of x');
   const C = x.shape[x.shape.length - 1]!;
-  const rows = x.size / C;
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  const rows = size / C;
   const out = backend.makeOutput(x.shape, 'float32');
   scoped(backend, (s) => {
     const vecs = s.keep(backend.makeOutput([3, C], 'float32'));
@@ -79,11 +94,11 @@ export function channelAffine(x: tf.Tensor, a: ArrayLike<number>, b: ArrayLike<n
     const px = ptr(backend, x);
     const pz = z ? ptr(backend, z) : 0;
     const po = ptr(backend, out);
-    const parts = ctx.pool && x.size >= MIN_PARALLEL ? splitRange(rows, ctx.threads) : [[0, rows] as [number, number]];
+    const parts = ctx.pool && size >= MIN_PARALLEL ? splitRange(rows, ctx.threads) : [[0, rows] as [number, number]];
     const args = parts.map(([r0, r1]) => [px + r0 * C * 4, z ? pz + r0 * C * 4 : 0, po + r0 * C * 4, pv, pv + C * 4, pv + 2 * C * 4, r1 - r0, C, z ? 1 : 0]);
     if (args.length === 1) ctx.k.chanAffine(...(args[0] as [number, number, number, number, number, number, number, number, number]));
     else ctx.pool!.run(ctx.k.chanAffine, 'chanAffine', args);
     return vecs;
   });
-  return tf.engine().makeTensorFromTensorInfo(out);
+  return out;
 }

@@ -7,6 +7,7 @@ import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
 import { type BinaryOp, makeBinary, makeTile, makeUnary } from './elementwise.js';
+import { makeFusedBatchNorm } from './batch-norm.js';
 import { ADAM_KERNEL, adamStep } from './fast-adam.js';
 import { registerReductionGradients } from './gradients.js';
 import { maxPoolGrad } from './max-pool-grad.js';
@@ -56,6 +57,7 @@ export function registerWasmKernels(): void {
     ['Relu', makeUnary('relu', relu.kernelFunc) as tf.KernelFunc, relu.setupFunc],
     ['Relu6', makeUnary('relu6', relu6.kernelFunc) as tf.KernelFunc, relu6.setupFunc],
     ['Step', makeUnary('step', step.kernelFunc) as tf.KernelFunc, step.setupFunc],
+    ['FusedBatchNorm', makeFusedBatchNorm(orig('FusedBatchNorm').kernelFunc) as tf.KernelFunc, orig('FusedBatchNorm').setupFunc],
     // Fused Adam update (fast-adam.ts).
     [ADAM_KERNEL, adamStep as unknown as tf.KernelFunc],
     // tfjs's routes gradients wrongly (see max-pool-grad.ts).
@@ -81,6 +83,7 @@ export const WASM_GRADIENT_KERNELS = [
   'Slice',
   'PadV2',
   'MaxPoolGrad',
+  'FusedBatchNorm',
   'Add',
   'Sub',
   'Multiply',
