@@ -360,10 +360,9 @@ test('teacher vs student: agreement on val and unlabeled', async () => {
   // Val: the student's epoch-end predictions against the teacher's (stored when mining).
   await expect(page.getByTestId('agree-val')).toHaveText(/\d+\.\d%/);
   expect(Number(await page.getByTestId('agree-val').getAttribute('data-n'))).toBe(40);
-  // Unlabeled: needs the student's predictions on the pool, which runs do not store yet. Visible as fixme.
+  // Unlabeled: a finished run stores the student's predictions on the whole pool (60 images here).
   const unlabeledN = Number(await page.getByTestId('agree-unlabeled').getAttribute('data-n'));
-  if (unlabeledN === 0) console.log('FIXME (skipped): runs.agreement has no unlabeled image with a student prediction; runs store predictions for val only');
-  test.fixme(unlabeledN === 0, 'runs.agreement: no unlabeled image has a student prediction (runs store predictions for val only)');
+  expect(unlabeledN).toBe(60);
   await expect(page.getByTestId('agree-unlabeled')).toHaveText(/\d+\.\d%/);
 });
 
