@@ -108,6 +108,8 @@ export function modelMetadata(dirOrFile: string): Record<string, unknown> {
 export async function saveOptimizerState(optimizer: tf.Optimizer, file: string): Promise<void> {
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
+  // getWeights() makes a fresh 'iter' scalar each call; the slots themselves are the optimizer's variables.
+  for (const { tensor } of named) if (!(tensor instanceof tf.Variable)) tensor.dispose();
   writeFileAtomic(file, new Uint8Array(joinWeightData(data)));
   writeFileAtomic(file + '.json', JSON.stringify(specs));
 }
