@@ -24,7 +24,11 @@ function reportInChild(env: Record<string, string>): BackendReport {
 describe('initBackend', () => {
   it('picks wasm here (no libtensorflow), explains every other candidate, and is idempotent', async () => {
     delete process.env.DISTILL_BACKEND;
+    const listeners = () => [process.listenerCount('uncaughtException'), process.listenerCount('unhandledRejection')];
+    const before = listeners();
     const r = await initBackend({ threads: 2 });
+    // Emscripten's rethrowing process handlers are removed (they bury errors under its glue code).
+    expect(listeners()).toEqual(before);
     expect(BackendReport.parse(r)).toEqual(r);
     expect(r.active).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');

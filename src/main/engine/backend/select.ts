@@ -179,18 +179,40 @@ async function tryWasm(threads: number): Promise<WasmResult> {
     wasm.setThreadsCount(1);
   }
   let okInit: boolean;
+  const before = processListeners();
   try {
     okInit = await tf.setBackend('wasm');
   } catch (err) {
     return { ok: false, reason: `wasm backend failed to initialise: ${firstLine(err)}` };
   } finally {
     patch?.restore();
+    removeAddedListeners(before);
   }
   if (!okInit) return { ok: false, reason: 'wasm backend failed to initialise (see the warning above)' };
   const backend = tf.backend() as unknown as { wasm: unknown };
   settleWorkers(backend.wasm);
   registerWasmKernels();
   return { ok: true, threads: wasm.getThreadsCount(), simd, note };
+}
+
+type Listener = (...args: unknown[]) => void;
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+function processListeners(): Map<string, Listener[]> {
+  return new Map(PROCESS_EVENTS.map((e) => [e, process.listeners(e) as Listener[]]));
+}
+
+/**
+ * Emscripten's Node glue adds uncaughtException/unhandledRejection handlers that rethrow: the
+ * process still dies, but Node then prints the whole minified glue line (tens of KB) before the
+ * error, and some errors (a stack overflow) come out as "undefined". Node's defaults do the same
+ * job cleanly, so the handlers added during initialisation are removed.
+ */
+function removeAddedListeners(before: Map<string, Listener[]>): void {
+  for (const e of PROCESS_EVENTS) {
+    const had = before.get(e) ?? [];
+    for (const l of process.listeners(e) as Listener[]) if (!had.includes(l)) process.removeListener(e, l);
+  }
 }
 
 function firstLine(err: unknown): string {
