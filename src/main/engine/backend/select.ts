@@ -198,8 +198,11 @@ async function tryWasm(threads: number): Promise<WasmResult> {
 type Listener = (...args: unknown[]) => void;
 const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
 
+// Plain EventEmitter view of process: its typed overloads do not take a union of event names.
+const emitter = process as unknown as { listeners(e: string): Listener[]; removeListener(e: string, l: Listener): void };
+
 function processListeners(): Map<string, Listener[]> {
-  return new Map(PROCESS_EVENTS.map((e) => [e, process.listeners(e) as Listener[]]));
+  return new Map(PROCESS_EVENTS.map((e) => [e, emitter.listeners(e)]));
 }
 
 /**
@@ -211,7 +214,7 @@ function processListeners(): Map<string, Listener[]> {
 function removeAddedListeners(before: Map<string, Listener[]>): void {
   for (const e of PROCESS_EVENTS) {
     const had = before.get(e) ?? [];
-    for (const l of process.listeners(e) as Listener[]) if (!had.includes(l)) process.removeListener(e, l);
+    for (const l of emitter.listeners(e)) if (!had.includes(l)) emitter.removeListener(e, l);
   }
 }
 
