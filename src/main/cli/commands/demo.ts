@@ -72,9 +72,9 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
       ],
     });
     const ds = imported.dataset;
-    step(`training a teacher (refnet, ${o.size}px, ${o.epochs + 4} epochs) on ${Object.values(imported.labeled).reduce((a, b) => a + b, 0)} labeled images`);
+    step(`training a teacher (mobilenet_v2 ×0.5, ${o.size}px, ${o.epochs + 4} epochs) on ${Object.values(imported.labeled).reduce((a, b) => a + b, 0)} labeled images`);
     const teacherName = `demo-teacher-${ds.id}`;
-    const teacher = await trainTeacher(store, { name: teacherName, dataset: ds.id, arch: 'refnet', size: o.size, epochs: o.epochs + 4, batchSize: 16, lr: 0.003, seed: 1 }, events);
+    const teacher = await trainTeacher(store, { name: teacherName, dataset: ds.id, arch: 'mobilenet_v2_050', size: o.size, epochs: o.epochs + 4, batchSize: 16, lr: 0.003, seed: 1 }, events);
     step('mining the unlabeled pool (top 120 per class)');
     const mined = await mine(store, { dataset: ds.id, teacher: teacher.id, perClass: 120, minConfidence: 0 });
     const precision = miningPrecision(store, mined.mining.id, layout.truthCsv);
@@ -135,7 +135,7 @@ export const demoCommand: Command = {
       [
         '',
         'Distill Studio demo — report',
-        `  teacher (refnet, 30 labeled/class):       val accuracy ${pct(s.teacher.valAccuracy)}`,
+        `  teacher (mobilenet_v2 ×0.5, 30 labeled/class): val accuracy ${pct(s.teacher.valAccuracy)}`,
         `  mining (teacher's top-120 per class):      ${s.mining.selected} images, precision ${pct(s.mining.precision)}`,
         `  student (SSLD, no labels at all):          val accuracy ${pct(s.run.valAccuracy)}  (chance 50%)`,
         `  training speed:                            ${s.run.imgPerSec?.toFixed(1) ?? '—'} img/s on ${s.run.backend} (${s.run.threads} thread(s))`,
