@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { mulberry32 } from '../util/prng.js';
+import { Rng } from '../engine/data/rng.js';
 
 export const SYNTHETIC_CLASSES = ['circle', 'square'] as const;
 
@@ -59,7 +59,8 @@ async function render(file: string, svg: string): Promise<void> {
 
 export async function makeSyntheticDataset(spec: SyntheticSpec): Promise<SyntheticLayout> {
   const size = spec.size ?? 96;
-  const rand = mulberry32(spec.seed ?? 7);
+  const rng = new Rng(spec.seed ?? 7);
+  const rand = (): number => rng.next();
   const layout: SyntheticLayout = {
     labeled: path.join(spec.dir, 'labeled'),
     unlabeled: path.join(spec.dir, 'unlabeled'),
