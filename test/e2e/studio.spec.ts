@@ -230,7 +230,8 @@ async function fillRun(name: string, method: string, epochs: number, batch: numb
 }
 
 test('new run: the form validates inline, then a ce run starts, its charts grow, and the UI answers clicks fast while it trains', async () => {
-  await fillRun('e2e-ce', 'ce', 6, 4);
+  // Long enough (60 short epochs) that the pause below lands mid-run even on a fast, idle machine.
+  await fillRun('e2e-ce', 'ce', 60, 4);
   // Inline validation from the schema: too small an input size is named at its field and blocks Start.
   await page.getByTestId('field-student.inputSize').fill('8');
   const err = page.locator('[data-testid=field-error][data-path="student.inputSize"]');
