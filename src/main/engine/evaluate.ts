@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { EvalResult } from '../../shared/domain.js';
 import { loadModelDir } from './model-io.js';
+import { IMAGE_EXTENSIONS } from '../datasets/scan.js';
 import { argmaxRow, layersPredictor, predictProbs, type Predictor } from './predict.js';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.bmp']);
 
 /** Files of a folder of class subfolders, with the subfolder name as label. */
 export function listClassFolder(dir: string): { path: string; label: string; key: string }[] {

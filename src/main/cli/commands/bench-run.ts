@@ -9,7 +9,7 @@ import { initBackend } from '../../engine/backend/select.js';
 import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLine, type TorchLine } from '../../engine/bench/index.js';
 import { batches, ImageCache, type BatchItem } from '../../engine/data/index.js';
 import { createModel, parseNetName } from '../../engine/models/index.js';
-import { IMAGE_EXTENSIONS } from '../../engine/evaluate.js';
+import { IMAGE_EXTENSIONS } from '../../datasets/scan.js';
 
 export interface BenchArgs {
   nets: string[];

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { MiningRecord } from '../../../shared/domain.js';
 import type { Store } from '../../store/index.js';
-import { loadTeacher } from '../teacher-model.js';
+import { checkTeacherClasses, loadTeacher } from '../teacher-model.js';
 import { predictProbs } from '../predict.js';
 import { initBackend } from '../backend/select.js';
 import { selectTopKPerClass } from './select-top-k.js';
@@ -58,9 +58,7 @@ export async function mine(store: Store, o: MineOptions, onProgress?: (done: num
   const datasetId = store.datasets.requireDatasetId(o.dataset);
   const dataset = store.datasets.getDatasetSummary(datasetId)!;
   const rec = store.teachers.requireTeacher(o.teacher);
-  const a = [...rec.classes].sort().join(',');
-  const b = [...dataset.classes].sort().join(',');
-  if (a !== b) throw new Error(`teacher "${rec.name}" has classes [${rec.classes.join(', ')}] but dataset "${dataset.name}" has [${dataset.classes.join(', ')}]`);
+  checkTeacherClasses(rec, dataset.classes);
   const failed = await ensureTeacherPredictions(store, datasetId, rec.id, ['unlabeled', 'val'], onProgress);
   const preds = store.teachers.getTeacherPredictions(rec.id, { datasetId, role: 'unlabeled' });
   const hashById = new Map(store.images.listImages(datasetId, { role: 'unlabeled' }).map((i) => [i.id, i.hash]));

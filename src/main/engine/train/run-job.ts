@@ -17,7 +17,7 @@ import { layersPredictor, predictProbs } from '../predict.js';
 import { partStudent } from './method-loss.js';
 import { buildTrainingSet } from './training-set.js';
 import { teacherIdentity } from './teacher-cache.js';
-import { CancelledError, NonFiniteLossError, type Control, type StepMetric, type TrainSink } from './train-types.js';
+import { CancelledError, type Control, type StepMetric, type TrainSink } from './train-types.js';
 
 export interface RunEvents {
   progress(done: number, total: number, message: string): void;
@@ -216,7 +216,6 @@ export async function executeRun(
     const message = err instanceof Error ? err.message : String(err);
     store.runs.updateRun(run.id, { wallSeconds: wall, pid: null });
     store.runs.setRunStatus(run.id, 'failed', message);
-    if (err instanceof NonFiniteLossError) throw err;
     throw err;
   }
 }
