@@ -104,6 +104,41 @@ describe('SIMD kernels on two threads', () => {
     for (let i = 0; i < xs.length; i += 997) expect(y[i]).toBeCloseTo(xs[i]! * 2 - 1, 5);
   });
 
+  it('relu and relu6 gradients split over threads equal the definition', () => {
+    const x = rnd([4, 40, 40, 16]).mul(5);
+    const dy = rnd([4, 40, 40, 16]);
+    const xs = x.dataSync();
+    const ds = dy.dataSync();
+    for (const [f, cap] of [[tf.relu, Infinity], [tf.relu6, 6]] as const) {
+      const got = tf.grad((v: tf.Tensor) => f(v))(x, dy).dataSync();
+      let bad = 0;
+      for (let i = 0; i < xs.length; i++) if (got[i] !== (xs[i]! > 0 && xs[i]! <= cap ? ds[i]! : 0)) bad++;
+      expect(bad).toBe(0);
+    }
+    tf.dispose([x, dy]);
+  });
+
+  it('the shifted channel affine (x − m)·a + z·k + b splits over threads', async () => {
+    const { channelAffine } = await import('../../src/main/engine/wasm-kernels/channel-ops.js');
+    const C = 12;
+    const x = rnd([6, 30, 30, C]).add(6);
+    const z = rnd([6, 30, 30, C]);
+    const [xs, zs] = [x.dataSync(), z.dataSync()];
+    const m = Float32Array.from({ length: C }, (_, c) => 6 + c / 100);
+    const a = Float64Array.from({ length: C }, (_, c) => 300 + c);
+    const k = Float64Array.from({ length: C }, (_, c) => -0.5 + c / 10);
+    const b = Float64Array.from({ length: C }, (_, c) => c - 3);
+    const y = channelAffine(x, a, b, z, k, m)!.dataSync();
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) {
+      const c = i % C;
+      const want = (xs[i]! - m[c]!) * a[c]! + zs[i]! * k[c]! + b[c]!;
+      worst = Math.max(worst, Math.abs(y[i]! - want) / Math.max(1, Math.abs(want)));
+    }
+    expect(worst).toBeLessThan(1e-5);
+    tf.dispose([x, z]);
+  });
+
   it.each([
     { x: [4, 20, 20, 32], s: 1, pad: 'same' as const },
     { x: [4, 25, 25, 24], s: 2, pad: 'valid' as const },

@@ -166,6 +166,45 @@ describe('elementwise kernels', () => {
   }
 });
 
+describe('Relu and Relu6 gradients (one fused pass on wasm)', () => {
+  // tfjs's own formulas, computed on cpu: dy·step(x) and dy·(x ≤ 6)·step(x).
+  const reference = (dy: tf.Tensor, x: tf.Tensor, cap: number) =>
+    tf.mul(dy, tf.cast(cap === Infinity ? tf.step(x) : tf.mul(tf.lessEqual(x, cap), tf.step(x)), 'float32'));
+
+  it.each([[7], [3, 5, 5, 9], [2, 12, 12, 16]])('tf.grad of relu and relu6 equals the cpu formulas: shape %j', async (...shape) => {
+    setSimdEnabled(true);
+    const x = rnd(shape).mul(5); // straddles 0 and 6
+    const dy = rnd(shape);
+    for (const [f, cap] of [[tf.relu, Infinity], [tf.relu6, 6]] as const) {
+      await tf.setBackend('wasm');
+      const ours = tf.tidy(() => tf.grad((v: tf.Tensor) => f(v))(x, dy)).dataSync().slice();
+      await tf.setBackend('cpu');
+      const ref = tf.tidy(() => reference(dy, x, cap)).dataSync().slice();
+      await tf.setBackend('wasm');
+      // ±0 alike: tfjs's dy·0 is −0 where dy < 0, the fused kernel writes +0.
+      const plain = (v: Float32Array | Int32Array | Uint8Array) => Array.from(v, (e) => (e === 0 ? 0 : e));
+      expect(plain(ours)).toEqual(plain(ref));
+    }
+    tf.dispose([x, dy]);
+  });
+
+  it('keeps the edges: 0 and 6 themselves, NaN, ±Infinity', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([0, -0, 6, 6.000001, 5.999999, NaN, Infinity, -Infinity, 1e-30, -1e-30, 3]);
+    const dy = tf.fill([11], 2);
+    const relu = Array.from(tf.grad((v: tf.Tensor) => tf.relu(v))(x, dy).dataSync());
+    const relu6 = Array.from(tf.grad((v: tf.Tensor) => tf.relu6(v))(x, dy).dataSync());
+    expect(relu).toEqual([0, 0, 2, 2, 2, NaN, 2, 0, 2, 0, 2]);
+    expect(relu6).toEqual([0, 0, 2, 0, 2, NaN, 0, 0, 2, 0, 2]);
+    // tfjs-layers' 'relu6' activation goes through tf.relu6 (models/fast-relu6.ts) with the same values.
+    const { installFastRelu6 } = await import('../../src/main/engine/models/fast-relu6.js');
+    installFastRelu6();
+    const act = tf.layers.activation({ activation: 'relu6' });
+    expect(Array.from((act.apply(tf.tensor1d([-1, 0, 3, 6, 7, NaN])) as tf.Tensor).dataSync())).toEqual([0, 0, 3, 6, 6, NaN]);
+    tf.dispose([x, dy]);
+  });
+});
+
 describe('Sum and Mean gradients (registered without a ones tensor)', () => {
   it('are dy broadcast over the reduced axes (÷ their size for Mean)', async () => {
     await tf.setBackend('wasm');

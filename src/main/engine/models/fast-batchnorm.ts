@@ -6,6 +6,7 @@
 // The layer class is patched in place (training path only), so models keep standard
 // BatchNormalization layers in model.json.
 import * as tf from '@tensorflow/tfjs';
+import { channelAffine, channelSums } from '../wasm-kernels/channel-ops.js';
 import { asWasm, f32, sizeOf, type WasmBackend } from '../wasm-kernels/util.js';
 
 export interface BatchNormTrainingResult {
@@ -100,16 +101,14 @@ function forwardLoops(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: 
   const C = x.shape[x.rank - 1]!;
   const gs = gamma.dataSync() as Float32Array;
   const bs = beta.dataSync() as Float32Array;
-  const out = allocF32(x.shape);
-  const xs = readF32(x); // after the allocation: on wasm it is a view of the heap
-  const y = out.values();
-  const M = xs.length / C;
+  const M = x.size / C;
   // Both moments in one pass, shifted by the first row so that E[d²] − E[d]² does not cancel.
-  const shift = new Float64Array(C);
-  for (let c = 0; c < C; c++) shift[c] = xs[c]!;
-  const s1 = new Float64Array(C);
-  const s2 = new Float64Array(C);
-  momentSums(xs, C, shift, s1, s2);
+  const shift = Float64Array.from(readF32(x).subarray(0, C));
+  // SIMD on all threads where the wasm backend has it, else the JS loops.
+  const fast = channelSums('moments', x, null, shift);
+  const s1 = fast?.s1 ?? new Float64Array(C);
+  const s2 = fast?.s2 ?? new Float64Array(C);
+  if (!fast) momentSums(readF32(x), C, shift, s1, s2);
   const mean = new Float32Array(C);
   const variance = new Float32Array(C);
   const mean64 = new Float64Array(C);
@@ -128,13 +127,24 @@ function forwardLoops(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: 
     scale[c] = gs[c]! * r;
     offset[c] = bs[c]! - m * gs[c]! * r;
   }
-  // y = x·scale + offset
-  affine2(xs, null, y, C, scale, null, offset);
+  let y: tf.Tensor | null = null;
+  if (fast) {
+    // y = (x − mean₃₂)·scale + β + (mean₃₂ − mean)·scale: the shift keeps x − mean exact.
+    const fix = new Float64Array(C);
+    for (let c = 0; c < C; c++) fix[c] = bs[c]! + (mean[c]! - mean64[c]!) * scale[c]!;
+    y = channelAffine(x, scale, fix, undefined, undefined, mean);
+  }
+  if (!y) {
+    // y = x·scale + offset
+    const out = allocF32(x.shape);
+    affine2(readF32(x), null, out.values(), C, scale, null, offset); // views taken after the allocation
+    y = out.tensor();
+  }
   // The backward pass gets mean, 1/σ and γ in float64 from this closure: with the float32 mean,
   // x − mean of a near-constant channel (ReLU6-saturated) loses its few significant bits.
-  const stats: LoopStats = { mean: mean64, invStd: invStd64, gamma: Float64Array.from(gs) };
+  const stats: LoopStats = { mean: mean64, mean32: mean, invStd: invStd64, gamma: Float64Array.from(gs) };
   return {
-    y: out.tensor(),
+    y,
     mean: tf.tensor1d(mean, 'float32'),
     variance: tf.tensor1d(variance, 'float32'),
     saved: [x],
@@ -144,21 +154,23 @@ function forwardLoops(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: 
 
 interface LoopStats {
   mean: Float64Array;
+  /** The mean rounded to float32: the shift of the SIMD path. */
+  mean32: Float32Array;
   invStd: Float64Array;
   gamma: Float64Array;
 }
 
 function backwardLoops(dy: tf.Tensor, x: tf.Tensor, stats: LoopStats): tf.Tensor[] {
   const C = x.shape[x.rank - 1]!;
-  const { mean: mu, invStd: rs, gamma: gam } = stats;
-  const out = allocF32(x.shape);
-  const xs = readF32(x);
-  const gs = readF32(dy);
-  const dx = out.values();
-  const M = xs.length / C;
-  const sDy = new Float64Array(C);
-  const sDyXc = new Float64Array(C); // Σ dy·(x − mean)
-  gradSums(gs, xs, C, mu, sDy, sDyXc);
+  const { mean: mu, mean32: mu32, invStd: rs, gamma: gam } = stats;
+  const M = x.size / C;
+  // Σdy and Σdy·(x − mean): SIMD around the float32 mean, corrected to the float64 one exactly
+  // (Σdy·(x − μ) = Σdy·(x − μ₃₂) + (μ₃₂ − μ)·Σdy); else the JS loops around the float64 mean.
+  const fast = dy.dtype === 'float32' ? channelSums('grad', dy, x, mu32) : null;
+  const sDy = fast?.s1 ?? new Float64Array(C);
+  const sDyXc = fast?.s2 ?? new Float64Array(C); // Σ dy·(x − mean)
+  if (fast) for (let c = 0; c < C; c++) sDyXc[c]! += (mu32[c]! - mu[c]!) * sDy[c]!;
+  else gradSums(readF32(dy), readF32(x), C, mu, sDy, sDyXc);
   const dGamma = new Float32Array(C);
   const dBeta = new Float32Array(C);
   // dx = k·dy + a·(x − mean) − k·Σdy/M with k = γ/σ, a = −k·Σdy·x̂/(M·σ) = −k·Σdy·(x − mean)/(M·σ²).
@@ -171,10 +183,22 @@ function backwardLoops(dy: tf.Tensor, x: tf.Tensor, stats: LoopStats): tf.Tensor
     dGamma[c] = sDyXc[c]! * r;
     k[c] = gam[c]! * r;
     a[c] = (-k[c]! * r * r * sDyXc[c]!) / M;
-    b[c] = (-k[c]! * sDy[c]!) / M - a[c]! * mu[c]!;
+    b[c] = (-k[c]! * sDy[c]!) / M;
   }
-  affine2(xs, gs, dx, C, a, k, b);
-  return [out.tensor(), tf.tensor1d(dGamma, 'float32'), tf.tensor1d(dBeta, 'float32')];
+  let dx: tf.Tensor | null = null;
+  if (fast) {
+    // (x − μ₃₂)·a + dy·k + b + (μ₃₂ − μ)·a
+    const fix = new Float64Array(C);
+    for (let c = 0; c < C; c++) fix[c] = b[c]! + (mu32[c]! - mu[c]!) * a[c]!;
+    dx = channelAffine(x, a, fix, dy, k, mu32);
+  }
+  if (!dx) {
+    for (let c = 0; c < C; c++) b[c]! -= a[c]! * mu[c]!;
+    const out = allocF32(x.shape);
+    affine2(readF32(x), readF32(dy), out.values(), C, a, k, b); // views taken after the allocation
+    dx = out.tensor();
+  }
+  return [dx, tf.tensor1d(dGamma, 'float32'), tf.tensor1d(dBeta, 'float32')];
 }
 
 /** s1[c] += Σ (x − shift[c]), s2[c] += Σ (x − shift[c])² over the rows of x [M, C]. */

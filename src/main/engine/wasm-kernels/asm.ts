@@ -166,6 +166,7 @@ export class Fn {
   /** v128.bitselect: stack [v1, v2, mask] → mask ? v1 : v2 bitwise. */
   bitselect(): this { return this.simd(0x52); }
   f32Sub(): this { return this.op(0x93); }
+  f32ReinterpretI32(): this { return this.op(0xbe); }
   f32Gt(): this { return this.op(0x5e); }
   f32Eq(): this { return this.op(0x5b); }
   f32Lt(): this { return this.op(0x5d); }

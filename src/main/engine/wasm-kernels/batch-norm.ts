@@ -1,5 +1,5 @@
 // FusedBatchNorm (inference form: given mean and variance) as one SIMD per-channel affine pass on
-// all threads: y = x·a + b with a = γ/sqrt(var + ε), b = β − mean·a folded per channel in float64.
+// all threads: y = (x − mean)·a + β with a = γ/sqrt(var + ε) (the shift keeps x − mean exact).
 // tfjs's wasm kernel is a scalar loop (~6 ns/element). Statistics that are not per-channel vectors
 // (or scalars) go to tfjs's kernel.
 import * as tf from '@tensorflow/tfjs';
@@ -26,10 +26,12 @@ export function makeFusedBatchNorm(fallback: tf.KernelFunc) {
     const [m, v, o, s] = [read(mean, 0), read(variance, 1), read(offset, 0), read(scale, 1)];
     const a = new Float64Array(C);
     const b = new Float64Array(C);
+    const shift = new Float32Array(C);
     for (let c = 0; c < C; c++) {
       a[c] = s(c) / Math.sqrt(v(c) + varianceEpsilon);
-      b[c] = o(c) - m(c) * a[c]!;
+      b[c] = o(c);
+      shift[c] = m(c);
     }
-    return channelAffineInfo(backend, x!, a, b) ?? (fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
+    return channelAffineInfo(backend, x!, a, b, undefined, undefined, shift) ?? (fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo);
   };
 }

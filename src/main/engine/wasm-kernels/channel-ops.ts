@@ -59,11 +59,21 @@ export function channelSums(kind: 'moments' | 'grad', a: tf.Tensor, b: tf.Tensor
   return { s1, s2 };
 }
 
-/** out = x·a + z·k + b per channel (last axis); z and k together or not at all. */
-export function channelAffine(x: tf.Tensor, a: ArrayLike<number>, b: ArrayLike<number>, z?: tf.Tensor, k?: ArrayLike<number>): tf.Tensor | null {
+/**
+ * out = (x − shift)·a + z·k + b per channel (last axis; shift 0 when absent); z and k together or
+ * not at all.
+ */
+export function channelAffine(
+  x: tf.Tensor,
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  z?: tf.Tensor,
+  k?: ArrayLike<number>,
+  shift?: ArrayLike<number>,
+): tf.Tensor | null {
   const backend = z ? onWasm(x, z) : onWasm(x);
   if (!backend) return null;
-  const out = channelAffineInfo(backend, x, a, b, z, k);
+  const out = channelAffineInfo(backend, x, a, b, z, k, shift);
   return out ? tf.engine().makeTensorFromTensorInfo(out) : null;
 }
 
@@ -75,6 +85,7 @@ export function channelAffineInfo(
   b: ArrayLike<number>,
   z?: tf.TensorInfo,
   k?: ArrayLike<number>,
+  shift?: ArrayLike<number>,
 ): tf.TensorInfo | null {
   const ctx = simdCtx(backend);
   if (!ctx) return null;
@@ -85,18 +96,21 @@ export function channelAffineInfo(
   const rows = size / C;
   const out = backend.makeOutput(x.shape, 'float32');
   scoped(backend, (s) => {
-    const vecs = s.keep(backend.makeOutput([3, C], 'float32'));
+    // [a, k, b, shift]; the unused rows stay zero.
+    const vecs = s.keep(backend.makeOutput([4, C], 'float32'));
     const v = f32(backend, vecs);
+    v.fill(0);
     v.set(Array.from(a, Number), 0);
     if (k) v.set(Array.from(k, Number), C);
     v.set(Array.from(b, Number), 2 * C);
+    if (shift) v.set(Array.from(shift, Number), 3 * C);
     const pv = ptr(backend, vecs);
     const px = ptr(backend, x);
     const pz = z ? ptr(backend, z) : 0;
     const po = ptr(backend, out);
     const parts = ctx.pool && size >= MIN_PARALLEL ? splitRange(rows, ctx.threads) : [[0, rows] as [number, number]];
-    const args = parts.map(([r0, r1]) => [px + r0 * C * 4, z ? pz + r0 * C * 4 : 0, po + r0 * C * 4, pv, pv + C * 4, pv + 2 * C * 4, r1 - r0, C, z ? 1 : 0]);
-    if (args.length === 1) ctx.k.chanAffine(...(args[0] as [number, number, number, number, number, number, number, number, number]));
+    const args = parts.map(([r0, r1]) => [px + r0 * C * 4, z ? pz + r0 * C * 4 : 0, po + r0 * C * 4, pv + 3 * C * 4, pv, pv + C * 4, pv + 2 * C * 4, r1 - r0, C, z ? 1 : 0]);
+    if (args.length === 1) ctx.k.chanAffine(...(args[0] as [number, number, number, number, number, number, number, number, number, number]));
     else ctx.pool!.run(ctx.k.chanAffine, 'chanAffine', args);
     return vecs;
   });

@@ -12,6 +12,7 @@ import { ADAM_KERNEL, adamStep } from './fast-adam.js';
 import { registerReductionGradients } from './gradients.js';
 import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
+import { RELU_GRAD_KERNEL, registerReluGradients, reluGradKernel } from './relu-grad.js';
 
 let registered = false;
 
@@ -57,6 +58,8 @@ export function registerWasmKernels(): void {
     ['Relu', makeUnary('relu', relu.kernelFunc) as tf.KernelFunc, relu.setupFunc],
     ['Relu6', makeUnary('relu6', relu6.kernelFunc) as tf.KernelFunc, relu6.setupFunc],
     ['Step', makeUnary('step', step.kernelFunc) as tf.KernelFunc, step.setupFunc],
+    // One-pass Relu / Relu6 gradient (relu-grad.ts).
+    [RELU_GRAD_KERNEL, reluGradKernel as unknown as tf.KernelFunc],
     ['FusedBatchNorm', makeFusedBatchNorm(orig('FusedBatchNorm').kernelFunc) as tf.KernelFunc, orig('FusedBatchNorm').setupFunc],
     // Fused Adam update (fast-adam.ts).
     [ADAM_KERNEL, adamStep as unknown as tf.KernelFunc],
@@ -68,6 +71,7 @@ export function registerWasmKernels(): void {
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, ...(setupFunc ? { setupFunc } : {}) });
   }
   registerReductionGradients();
+  registerReluGradients();
 }
 
 /** The kernels registerWasmKernels adds or replaces (for tests and reports). */

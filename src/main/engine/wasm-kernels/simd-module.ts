@@ -40,14 +40,23 @@ export interface SimdKernels {
   relu6(x: number, out: number, n: number): void;
   step(x: number, out: number, n: number): void;
   /**
+   * The gradient of relu (cap = +∞) and relu6 (cap = 6) in one pass: out = 0 < x ≤ cap ? dy : 0,
+   * and NaN where x is NaN (what tfjs's dy·step(x) and dy·(x ≤ 6)·step(x) give). capBits: the
+   * float32 bits of cap as an int32 (worker jobs pass int32 arguments).
+   */
+  reluGrad(dy: number, x: number, out: number, n: number, capBits: number): void;
+  /**
    * Per-channel sums over rows [rows, C], in chunks of R rows: out[chunk][0][c] and out[chunk][1][c]
    * (float32 partials; the caller adds the chunks up in float64). momentSums: Σ(a−m), Σ(a−m)²;
    * gradSums: Σa, Σa·(b−m). m: C floats.
    */
   momentSums(a: number, b: number, m: number, out: number, rows: number, c: number, r: number): void;
   gradSums(a: number, b: number, m: number, out: number, rows: number, c: number, r: number): void;
-  /** out = x·a + z·k + b per channel (z, k skipped when hasZ = 0); a, k, b: C floats. */
-  chanAffine(x: number, z: number, out: number, a: number, k: number, b: number, rows: number, c: number, hasZ: number): void;
+  /**
+   * out = (x − m)·a + z·k + b per channel (z, k skipped when hasZ = 0); m, a, k, b: C floats. The
+   * shift m keeps x − m exact where x is close to it (BatchNorm of a near-constant channel).
+   */
+  chanAffine(x: number, z: number, out: number, m: number, a: number, k: number, b: number, rows: number, c: number, hasZ: number): void;
   /** col2im: zero dxp [B,Hp,Wp,C], then add each row of cols [B·OH·OW, KH·KW·C] into its window. */
   col2im(cols: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   /**
@@ -351,6 +360,42 @@ function unary(name: string, vec: (f: Fn, x: Local, six: Local, one: Local) => v
   return f;
 }
 
+function reluGrad(): Fn {
+  const f = new Fn('reluGrad', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [dy, x, out, n, capBits] = f.params as [Local, Local, Local, Local, Local];
+  const cap = f.local('f32');
+  const o = f.local('i32');
+  const bytes = f.local('i32');
+  const bytes4 = f.local('i32');
+  const xv = f.local('v128');
+  const capv = f.local('v128');
+  const xs = f.local('f32');
+  f.get(capBits).f32ReinterpretI32().set(cap);
+  f.get(cap).f32x4Splat().set(capv);
+  f.get(n).i32(2).shl().set(bytes);
+  f.get(bytes).i32(-16).and().set(bytes4);
+  f.loop(o, 0, bytes4, 16, () => {
+    f.get(out).get(o).add();
+    f.get(x).get(o).add().v128Load().set(xv);
+    // t = x > 0 ? dy : 0; then 0 where x > cap; then x itself where x is NaN.
+    f.v128Zero();
+    f.get(dy).get(o).add().v128Load().v128Zero().get(xv).v128Zero().f32x4Gt().bitselect();
+    f.get(xv).get(capv).f32x4Gt().bitselect();
+    f.get(xv).get(xv).get(xv).f32x4Eq().bitselect();
+    f.v128Store();
+  });
+  f.loop(o, bytes4, bytes, 4, () => {
+    f.get(out).get(o).add();
+    f.get(x).get(o).add().f32Load().set(xs);
+    f.f32(0);
+    f.get(dy).get(o).add().f32Load().f32(0).get(xs).f32(0).f32Gt().select();
+    f.get(xs).get(cap).f32Gt().select();
+    f.get(xs).get(xs).get(xs).f32Eq().select();
+    f.f32Store();
+  });
+  return f;
+}
+
 function tileRows(): Fn {
   const f = new Fn('tileRows', ['i32', 'i32', 'i32', 'i32']);
   const [src, dst, bytes, times] = f.params as [Local, Local, Local, Local];
@@ -421,8 +466,8 @@ function chanSums(name: 'momentSums' | 'gradSums'): Fn {
 }
 
 function chanAffine(): Fn {
-  const f = new Fn('chanAffine', Array(9).fill('i32') as 'i32'[]);
-  const [x, z, out, A, K, Bv, rows, c, hasZ] = f.params as Local[] as Local[];
+  const f = new Fn('chanAffine', Array(10).fill('i32') as 'i32'[]);
+  const [x, z, out, M, A, K, Bv, rows, c, hasZ] = f.params as Local[] as Local[];
   const [r, o, row, cB, c4B] = Array.from({ length: 5 }, () => f.local('i32'));
   f.get(c!).i32(2).shl().set(cB);
   f.get(cB).i32(-16).and().set(c4B);
@@ -431,13 +476,15 @@ function chanAffine(): Fn {
     f.loop(r, 0, rows!, 1, () => {
       f.loop(o, 0, c4B, 16, () => {
         f.get(out!).get(row).add().get(o).add();
-        f.get(x!).get(row).add().get(o).add().v128Load().get(A!).get(o).add().v128Load().f32x4Mul();
+        f.get(x!).get(row).add().get(o).add().v128Load().get(M!).get(o).add().v128Load().f32x4Sub();
+        f.get(A!).get(o).add().v128Load().f32x4Mul();
         if (withZ) f.get(z!).get(row).add().get(o).add().v128Load().get(K!).get(o).add().v128Load().f32x4Mul().f32x4Add();
         f.get(Bv!).get(o).add().v128Load().f32x4Add().v128Store();
       });
       f.loop(o, c4B, cB, 4, () => {
         f.get(out!).get(row).add().get(o).add();
-        f.get(x!).get(row).add().get(o).add().f32Load().get(A!).get(o).add().f32Load().f32Mul();
+        f.get(x!).get(row).add().get(o).add().f32Load().get(M!).get(o).add().f32Load().f32Sub();
+        f.get(A!).get(o).add().f32Load().f32Mul();
         if (withZ) f.get(z!).get(row).add().get(o).add().f32Load().get(K!).get(o).add().f32Load().f32Mul().f32Add();
         f.get(Bv!).get(o).add().f32Load().f32Add().f32Store();
       });
@@ -693,7 +740,7 @@ function dwInputGrad(): Fn {
 
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
-  'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'tileRows',
+  'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
   'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam',
 ];
 
@@ -739,6 +786,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
       (f, x, _six, one) => f.get(one).v128Zero().get(x).v128Zero().f32x4Gt().bitselect().get(x).get(x).get(x).f32x4Eq().bitselect(),
       (f, x) => f.f32(1).f32(0).get(x).f32(0).f32Gt().select().get(x).get(x).get(x).f32Eq().select(),
     ),
+    reluGrad(),
     tileRows(),
     chanSums('momentSums'),
     chanSums('gradSums'),
