@@ -52,6 +52,14 @@ function endsInSoftmax(model: tf.LayersModel): boolean {
   return last.getClassName() === 'Softmax' || cfg.activation === 'softmax';
 }
 
+/** A graph model's output is probabilities (a softmax head) when it is non-negative and its rows sum to 1. */
+function looksLikeProbabilities(out: tf.Tensor2D): boolean {
+  return tf.tidy(() => {
+    const rowsSumTo1 = tf.less(tf.abs(tf.sub(tf.sum(out, 1), 1)), 1e-3);
+    return tf.all(tf.logicalAnd(tf.greater(tf.min(out), -1e-6), rowsSumTo1)).dataSync()[0] === 1;
+  });
+}
+
 async function loadGraphTeacher(dir: string): Promise<tf.GraphModel> {
   const mj = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
     modelTopology: object;
@@ -71,15 +79,16 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
   const info = readTeacherInfo(record.modelDir);
   if (info.format === 'graph-model') {
     const g = await loadGraphTeacher(record.modelDir);
+    // Decided on the first batch and kept: the head does not change between batches, and reading the
+    // answer back (dataSync) on every batch would stall the backend's pipeline once per step.
+    let isProb: boolean | null = null;
     return {
       name: record.name,
       inputSize: record.inputSize,
       classes: datasetClasses.length,
       logits: (x) => {
         const out = g.predict(scaleInput(x, info.inputRange)) as tf.Tensor2D;
-        // A graph model's rows summing to 1 are probabilities (a softmax head): take logs for logits.
-        const sums = tf.sum(out, 1);
-        const isProb = tf.all(tf.logicalAnd(tf.greater(tf.min(out), -1e-6), tf.less(tf.abs(tf.sub(sums, 1)), 1e-3))).dataSync()[0] === 1;
+        isProb ??= looksLikeProbabilities(out);
         return reorder(isProb ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
       },
     };
