@@ -39,7 +39,7 @@ export function layersPredictor(model: tf.LayersModel, inputSize: number, output
 export async function predictProbs(
   m: Predictor,
   items: PredictItem[],
-  opts: { temperature?: number; batchSize?: number; cacheDir?: string; onProgress?: (done: number, total: number) => void } = {},
+  opts: { temperature?: number; batchSize?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<Predictions> {
   const batchSize = opts.batchSize ?? 64;
   const tau = opts.temperature ?? 1;

@@ -1,6 +1,5 @@
 // `distill mine`: the teacher's probabilities for every unlabeled (and val) image are stored once, then
 // the class-balanced top-K selection is recorded. Re-mining with another K reuses the stored predictions.
-import path from 'node:path';
 import type { MiningRecord } from '../../../shared/domain.js';
 import type { Store } from '../../store/index.js';
 import { checkTeacherClasses, loadTeacher } from '../teacher-model.js';
@@ -40,9 +39,7 @@ export async function ensureTeacherPredictions(
   const CHUNK = 256;
   for (let s = 0; s < todo.length; s += CHUNK) {
     const chunk = todo.slice(s, s + CHUNK);
-    const preds = await predictProbs(teacher, chunk.map((i) => ({ key: i.hash, path: i.path })), {
-      cacheDir: path.join(store.home, 'cache'),
-    });
+    const preds = await predictProbs(teacher, chunk.map((i) => ({ key: i.hash, path: i.path })));
     const bad = new Set(preds.failed.map((f) => f.index));
     preds.failed.forEach((f) => failed.push({ file: chunk[f.index]!.path, reason: f.error }));
     store.teachers.saveTeacherPredictions(

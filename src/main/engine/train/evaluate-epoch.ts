@@ -32,7 +32,6 @@ export async function evaluateEpoch(args: {
   sizes: number[];
   epoch: number;
   step: number;
-  cacheDir: string;
   temperature: number;
 }): Promise<EpochReport> {
   const { val, classes } = args;
@@ -54,13 +53,13 @@ export async function evaluateEpoch(args: {
   if (args.teacher) {
     teacherPreds = teacherValCache.get(args.teacher) ?? null;
     if (!teacherPreds || teacherPreds.n !== labeled.length) {
-      teacherPreds = await predictProbs(args.teacher, labeled, { cacheDir: args.cacheDir });
+      teacherPreds = await predictProbs(args.teacher, labeled);
       teacherValCache.set(args.teacher, teacherPreds);
     }
   }
 
   for (let s = 0; s < args.students.length; s++) {
-    const preds = await predictProbs(layersPredictor(args.students[s]!, args.sizes[s]!), labeled, { cacheDir: args.cacheDir });
+    const preds = await predictProbs(layersPredictor(args.students[s]!, args.sizes[s]!), labeled);
     const failed = new Set(preds.failed.map((f) => f.index));
     const rows = labeled.map((_, i) => i).filter((i) => !failed.has(i));
     const confusion = classes.map(() => classes.map(() => 0));

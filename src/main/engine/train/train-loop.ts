@@ -178,7 +178,6 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       sizes,
       epoch,
       step: (epoch + 1) * stepsPerEpoch,
-      cacheDir: input.cacheDir,
       temperature: tau,
     });
     report.meanLoss = meanLoss;
