@@ -1,6 +1,7 @@
 // The teacher soft-label cache (FKD style): each (item, view) computed once at the teacher's size,
 // reused from its file by a later run without calling the teacher, equal to the live teacher on the
-// same crop, keyed by what determines it, replayed as view (epoch mod V) by the training loop.
+// same crop, keyed by what determines it, replayed as view (epoch mod V) by the training loop; old
+// entries are pruned when a new one is written (the limits themselves: teacher-cache-prune.test.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -124,6 +125,26 @@ describe('teacher soft-label cache', () => {
     expect(c.source).toBe('computed');
     expect(third.rows).toBe(items.length * 3);
     expect(fs.readdirSync(dir)).toHaveLength(4);
+  });
+
+  it('a new file prunes entries unused for long; a hit marks its entry as used', async () => {
+    const dir = path.join(tmp, 'views-prune');
+    fs.mkdirSync(dir, { recursive: true });
+    const stale = 'f'.repeat(32);
+    const longAgo = new Date(Date.now() - 60 * 24 * 3600 * 1000);
+    for (const ext of ['bin', 'json']) {
+      fs.writeFileSync(path.join(dir, `${stale}.${ext}`), 'x');
+      fs.utimesSync(path.join(dir, `${stale}.${ext}`), longAgo, longAgo);
+    }
+    const cache = new ImageCache({ spillDir: tmp, vipsThreads: null });
+    const a = await ensureTeacherViews({ ...spec({ views: 1 }), teacher: countingTeacher(), dir, batchSize: 4, cache, renderer: null });
+    expect(fs.readdirSync(dir).sort()).toEqual([`${a.key}.bin`, `${a.key}.json`]);
+
+    for (const ext of ['bin', 'json']) fs.utimesSync(path.join(dir, `${a.key}.${ext}`), longAgo, longAgo);
+    const before = Date.now();
+    const b = await ensureTeacherViews({ ...spec({ views: 1 }), teacher: countingTeacher(), dir, batchSize: 4, cache, renderer: null });
+    expect(b.source).toBe('file');
+    for (const ext of ['bin', 'json']) expect(fs.statSync(path.join(dir, `${a.key}.${ext}`)).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('stores what the live teacher outputs on the same view rendered at its own size', async () => {

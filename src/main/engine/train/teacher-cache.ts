@@ -3,7 +3,7 @@
 // input size, and training replays view (epoch mod V) with those probabilities as the target. The
 // result is a file under <home>/cache/teacher-views keyed by everything that determines it, so every
 // later run with the same teacher, images, seed and augmentation reuses it: the teacher's cost is
-// paid once and shared.
+// paid once and shared. Entries unused for long are pruned after each write (teacher-cache-prune.ts).
 //
 // Stored: full softmax probabilities at τ=1, float32, row (i·V + v). Small classifiers have few
 // classes (2 classes × 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose
@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { TeacherRecord } from '../../../shared/domain.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { batches, trainingView, type AugmentOptions, type CropView, type ImageCache, type RenderPool } from '../data/index.js';
+import { pruneTeacherViews } from './teacher-cache-prune.js';
 import type { Teacher, TrainItem } from './train-types.js';
 
 /** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
@@ -174,7 +175,22 @@ function readCached(dir: string, key: string, n: number, views: number, classes:
   if (buf.byteLength !== n * views * classes * 4) return null;
   // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
   const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  markUsed(f);
   return new TeacherViews(key, n, views, classes, probs, meta.missing, 'file');
+}
+
+/**
+ * Touches a hit's files so pruning sees it as recently used: atime alone is unreliable (noatime and
+ * relatime mounts). Best effort: a read-only cache still serves the hit.
+ */
+function markUsed(f: { bin: string; json: string }): void {
+  const now = new Date();
+  try {
+    fs.utimesSync(f.bin, now, now);
+    fs.utimesSync(f.json, now, now);
+  } catch {
+    // not writable: only the pruning order suffers
+  }
 }
 
 /** The teacher's soft labels for every (item, view): from the cache file when it exists, else computed (and stored). */
@@ -241,6 +257,11 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       createdAt: new Date().toISOString(),
     };
     writeFileAtomic(f.json, JSON.stringify(meta));
+    try {
+      pruneTeacherViews(o.dir, { keep: key });
+    } catch {
+      // Housekeeping only: the labels are computed and stored, so the run goes on; the next write retries.
+    }
   }
   return new TeacherViews(key, n, V, C, probs, missing, 'computed');
 }
