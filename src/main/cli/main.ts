@@ -1,30 +1,26 @@
 // Entry of the `distill` command: dispatches to one file per command under ./commands.
 import { createOutput, CliError } from './output.js';
 import type { Command } from './command.js';
+import { COMMAND_LIST, type CommandName } from './command-list.js';
 import { VERSION } from './version.js';
 
 // Commands load lazily: tfjs and sharp take seconds to import, and `--help` or a job's first
-// JSON line should not wait for them.
-interface CommandEntry {
-  name: string;
-  usage: string;
-  summary: string;
-  load: () => Promise<Command>;
-}
+// JSON line should not wait for them. Their names, usage and summaries come from command-list.ts.
+const LOADERS: Record<CommandName, () => Promise<Command>> = {
+  dataset: async () => (await import('./commands/dataset.js')).datasetCommand,
+  teacher: async () => (await import('./commands/teacher.js')).teacherCommand,
+  mine: async () => (await import('./commands/mine.js')).mineCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
+  eval: async () => (await import('./commands/eval.js')).evalCommand,
+  export: async () => (await import('./commands/export.js')).exportCommand,
+  runs: async () => (await import('./commands/runs.js')).runsCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
+  doctor: async () => (await import('./commands/doctor.js')).doctorCommand,
+};
 
-const COMMANDS: CommandEntry[] = [
-  { name: 'dataset', usage: 'dataset add NAME --labeled DIR [--unlabeled DIR]… [--val DIR] | dataset ls', summary: 'index image folders (class subfolders for labeled/val)', load: async () => (await import('./commands/dataset.js')).datasetCommand },
-  { name: 'teacher', usage: 'teacher train NAME --dataset D --arch A [--size S] [--epochs E] | teacher import NAME PATH --classes a,b | teacher ls', summary: 'train a supervised teacher, or import a TF.js model', load: async () => (await import('./commands/teacher.js')).teacherCommand },
-  { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C]', summary: 'SSLD class-balanced mining of the unlabeled pool', load: async () => (await import('./commands/mine.js')).mineCommand },
-  { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml)', load: async () => (await import('./commands/run.js')).runCommand },
-  { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher or a path', load: async () => (await import('./commands/eval.js')).evalCommand },
-  { name: 'export', usage: 'export RUN --format tfjs|onnx|tflite [--quantize none|float16|uint8] --out DIR', summary: 'the student for mobile, verified by loading it back', load: async () => (await import('./commands/export.js')).exportCommand },
-  { name: 'runs', usage: 'runs [ls | show RUN | compare A B …]', summary: 'the run registry', load: async () => (await import('./commands/runs.js')).runsCommand },
-  { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]', summary: 'training/inference throughput (JSON lines)', load: async () => (await import('./commands/bench.js')).benchCommand },
-  { name: 'serve', usage: 'serve [--port P]', summary: 'the UI in a browser (127.0.0.1 only, token in the URL)', load: async () => (await import('./commands/serve.js')).serveCommand },
-  { name: 'demo', usage: 'demo [--size S] [--epochs E] [--keep]', summary: 'the whole job on a built-in synthetic two-class set', load: async () => (await import('./commands/demo.js')).demoCommand },
-  { name: 'doctor', usage: 'doctor', summary: 'version, active compute backend and why the others are not', load: async () => (await import('./commands/doctor.js')).doctorCommand },
-];
+const isCommandName = (name: string): name is CommandName => COMMAND_LIST.some((c) => c.name === name);
 
 function help(): string {
   const lines = [
@@ -32,7 +28,7 @@ function help(): string {
     '',
     'Usage: distill <command> [options]   (every command takes --home DIR and --json)',
     '',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(74)} ${c.summary}`),
+    ...COMMAND_LIST.map((c) => `  ${c.usage.padEnd(74)} ${c.summary}`),
     '',
     'distill --version prints the version and the compute backends (active one and why the others are not).',
   ];
@@ -49,11 +45,10 @@ export async function main(argv: string[]): Promise<number> {
       return name ? 0 : 1;
     }
     if (name === '--version' || name === '-v') {
-      return await (await COMMANDS.find((c) => c.name === 'doctor')!.load()).run(rest, out);
+      return await (await LOADERS.doctor()).run(rest, out);
     }
-    const entry = COMMANDS.find((c) => c.name === name);
-    if (!entry) throw new CliError(`unknown command "${name}" (see distill --help)`);
-    const cmd = await entry.load();
+    if (!isCommandName(name)) throw new CliError(`unknown command "${name}" (see distill --help)`);
+    const cmd = await LOADERS[name]();
     if (rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(`Usage: distill ${cmd.usage}\n${cmd.summary}\n${cmd.details ?? ''}\n`);
       return 0;

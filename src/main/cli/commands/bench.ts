@@ -3,6 +3,7 @@
 // process tree and each line carries the ratio.
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { intArg, parseFlags } from '../command.js';
 import { runBenchCommand } from './bench-run.js';
 
@@ -19,9 +20,7 @@ const Flags = z.object({
 });
 
 export const benchCommand: Command = {
-  name: 'bench',
-  usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]',
-  summary: 'training/inference throughput (JSON lines), optionally vs PyTorch',
+  ...commandInfo('bench'),
   async run(args, out) {
     const { values } = parseFlags(
       args,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -18,9 +19,7 @@ const Flags = z.object({
 });
 
 export const datasetCommand: Command = {
-  name: 'dataset',
-  usage: 'dataset add NAME --labeled DIR [--unlabeled DIR]… [--val DIR] | dataset ls',
-  summary: 'index image folders (class subfolders for labeled/val)',
+  ...commandInfo('dataset'),
   async run(args, out) {
     const [sub, ...rest] = args;
     const { values, positionals } = parseFlags(

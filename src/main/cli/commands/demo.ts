@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { intArg, parseFlags } from '../command.js';
 import { Store } from '../../store/index.js';
 import { makeSyntheticDataset } from '../../demo/synthetic-dataset.js';
@@ -118,9 +119,7 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
 const pct = (v: number | null | undefined) => (v == null ? '—' : (v * 100).toFixed(1) + '%');
 
 export const demoCommand: Command = {
-  name: 'demo',
-  usage: 'demo [--size S] [--epochs E] [--keep]',
-  summary: 'the whole job on a built-in synthetic two-class set',
+  ...commandInfo('demo'),
   async run(args, out) {
     const { values } = parseFlags(args, { size: { type: 'string' }, epochs: { type: 'string' }, keep: { type: 'boolean' } }, Flags);
     const s = (await runDemo(out, values)) as {

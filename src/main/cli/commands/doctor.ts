@@ -2,6 +2,7 @@
 // with how many threads, and why each better one is not.
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { VERSION } from '../version.js';
 import { initBackend } from '../../engine/backend/select.js';
@@ -9,9 +10,7 @@ import { initBackend } from '../../engine/backend/select.js';
 const Flags = z.object({ home: z.string().optional(), json: z.boolean().optional(), version: z.boolean().optional() });
 
 export const doctorCommand: Command = {
-  name: 'doctor',
-  usage: 'doctor',
-  summary: 'version, active compute backend and why the others are not',
+  ...commandInfo('doctor'),
   async run(args, out) {
     const { values } = parseFlags(args, { version: { type: 'boolean' } }, Flags);
     void values;

@@ -1,6 +1,7 @@
 // `distill eval MODEL --data DIR`: MODEL = run, teacher or a model path.
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -11,9 +12,7 @@ import { initBackend } from '../../engine/backend/select.js';
 const Flags = z.object({ home: z.string().optional(), json: z.boolean().optional(), data: z.string({ message: 'is required' }) });
 
 export const evalCommand: Command = {
-  name: 'eval',
-  usage: 'eval MODEL --data DIR',
-  summary: 'accuracy on class subfolders; MODEL = run, teacher or a path',
+  ...commandInfo('eval'),
   async run(args, out) {
     const { values, positionals } = parseFlags(args, { data: { type: 'string' } }, Flags);
     const ref = positionals[0];

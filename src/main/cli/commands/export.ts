@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -18,9 +19,7 @@ const Flags = z.object({
 });
 
 export const exportCommand: Command = {
-  name: 'export',
-  usage: 'export RUN --format tfjs|onnx|tflite [--quantize none|float16|uint8] --out DIR',
-  summary: 'the student for mobile, verified by loading it back',
+  ...commandInfo('export'),
   async run(args, out) {
     const { values, positionals } = parseFlags(args, { format: { type: 'string' }, quantize: { type: 'string' }, out: { type: 'string' } }, Flags);
     const ref = positionals[0];

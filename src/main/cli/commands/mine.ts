@@ -1,6 +1,7 @@
 // `distill mine --dataset D --teacher T --per-class K [--min-confidence C]`
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { openStore } from '../open-store.js';
 import { mine } from '../../engine/mining/mine.js';
@@ -15,9 +16,7 @@ const Flags = z.object({
 });
 
 export const mineCommand: Command = {
-  name: 'mine',
-  usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C]',
-  summary: 'SSLD class-balanced mining of the unlabeled pool',
+  ...commandInfo('mine'),
   async run(args, out) {
     const { values } = parseFlags(
       args,

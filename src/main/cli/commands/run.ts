@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -128,9 +129,7 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
 const fmt = (v: number | null | undefined) => (v == null ? '—' : (v * 100).toFixed(1) + '%');
 
 export const runCommand: Command = {
-  name: 'run',
-  usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A] … | run --resume RUN',
-  summary: 'a distillation run (ce, kd, ssld, dml)',
+  ...commandInfo('run'),
   details:
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +

@@ -1,6 +1,7 @@
 // `distill runs [ls | show RUN | compare A B …]`
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -10,9 +11,7 @@ const Flags = z.object({ home: z.string().optional(), json: z.boolean().optional
 const pct = (v: number | null) => (v == null ? '—' : (v * 100).toFixed(1) + '%');
 
 export const runsCommand: Command = {
-  name: 'runs',
-  usage: 'runs [ls | show RUN | compare A B …]',
-  summary: 'the run registry',
+  ...commandInfo('runs'),
   async run(args, out) {
     const { values, positionals } = parseFlags(args, {}, Flags);
     const [sub = 'ls', ...refs] = positionals;

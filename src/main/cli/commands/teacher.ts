@@ -1,6 +1,7 @@
 // `distill teacher train NAME …`, `distill teacher import NAME PATH --classes a,b`, `distill teacher ls`.
 import { z } from 'zod';
 import type { Command } from '../command.js';
+import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
@@ -22,9 +23,7 @@ const Flags = z.object({
 });
 
 export const teacherCommand: Command = {
-  name: 'teacher',
-  usage: 'teacher train NAME --dataset D --arch A [--size S] [--epochs E] | teacher import NAME PATH --classes a,b | teacher ls',
-  summary: 'train a supervised teacher, or import a TF.js model as a frozen one',
+  ...commandInfo('teacher'),
   details:
     'Archs: refnet, mobilenet_v2 (or mobilenet_v2_035/_050/_100), resnet18.\n' +
     'import: PATH is a TF.js layers or graph model.json; --input-range 0-255|0-1|-1-1 says what pixel range it expects.',
