@@ -5,8 +5,7 @@ import { z } from 'zod';
 import type { JobInfo } from '../../shared/api.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
-import { ErrorNote } from '../components/ErrorNote.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobOutcome } from '../components/JobOutcome.js';
 import { RunPicker } from '../components/Pickers.js';
 import { bytes, errorText } from '../lib/format.js';
 import { navigate, numParam } from '../router.js';
@@ -88,19 +87,16 @@ export function ExportPage({ params }: { params: URLSearchParams }) {
               </button>
             </div>
           </form>
-          <ErrorNote error={error} />
-          {jobId && (
-            <JobProgress
-              key={jobId}
-              jobId={jobId}
-              testId="export-progress"
-              onFinish={(j) => {
-                if (j.status === 'done') setResult(j);
-                else setError(j.message);
-                jobs.reload();
-              }}
-            />
-          )}
+          <JobOutcome
+            jobId={jobId}
+            error={error}
+            testId="export-progress"
+            onFinish={(j) => {
+              if (j.status === 'done') setResult(j);
+              else setError(j.message);
+              jobs.reload();
+            }}
+          />
           {result && <ExportFiles job={result} />}
         </section>
       )}

@@ -6,7 +6,7 @@ import type { TeacherRecord } from '../../shared/domain.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
-import { JobProgress } from '../components/JobProgress.js';
+import { JobOutcome } from '../components/JobOutcome.js';
 import { DatasetPicker, TeacherPicker } from '../components/Pickers.js';
 import { errorText, num, pct, when } from '../lib/format.js';
 import { navigate } from '../router.js';
@@ -151,18 +151,15 @@ function TrainForm({ onDone }: { onDone: () => void }) {
           </button>
         </div>
       </form>
-      <ErrorNote error={error} />
-      {jobId && (
-        <JobProgress
-          key={jobId}
-          jobId={jobId}
-          testId="teacher-progress"
-          onFinish={(j) => {
-            if (j.status === 'failed') setError(j.message);
-            onDone();
-          }}
-        />
-      )}
+      <JobOutcome
+        jobId={jobId}
+        error={error}
+        testId="teacher-progress"
+        onFinish={(j) => {
+          if (j.status === 'failed') setError(j.message);
+          onDone();
+        }}
+      />
     </section>
   );
 }
@@ -273,18 +270,15 @@ function MiningCard() {
           </button>
         </div>
       </form>
-      <ErrorNote error={error ?? minings.error} />
-      {jobId && (
-        <JobProgress
-          key={jobId}
-          jobId={jobId}
-          testId="mining-progress"
-          onFinish={(j) => {
-            if (j.status === 'failed') setError(j.message);
-            minings.reload();
-          }}
-        />
-      )}
+      <JobOutcome
+        jobId={jobId}
+        error={error ?? minings.error}
+        testId="mining-progress"
+        onFinish={(j) => {
+          if (j.status === 'failed') setError(j.message);
+          minings.reload();
+        }}
+      />
       {minings.data && minings.data.length > 0 && (
         <table className="table" data-testid="mining-list">
           <thead>
