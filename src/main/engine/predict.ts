@@ -1,6 +1,7 @@
 // Batched inference over image files (eval view: short side to 1.143·size, center crop): the one path
 // used by per-epoch validation, `distill eval`, mining and teacher predictions.
 import * as tf from '@tensorflow/tfjs';
+import { predictFolded } from './models/inference-plan.js';
 import { evalViews } from './train/batches.js';
 
 export interface PredictItem {
@@ -30,7 +31,8 @@ export function layersPredictor(model: tf.LayersModel, inputSize: number, output
     inputSize,
     classes: model.outputs[0]!.shape[1] as number,
     logits: (x) => {
-      const out = model.predict(x) as tf.Tensor2D;
+      // BN folded into the convs, one fused kernel per conv chain (models/inference-plan.ts).
+      const out = predictFolded(model, x) as tf.Tensor2D;
       return outputsProbabilities ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out;
     },
   };

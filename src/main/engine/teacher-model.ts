@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
+import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
 
@@ -95,12 +96,14 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
   }
   const model = await loadModelDir(record.modelDir);
   const softmax = endsInSoftmax(model);
+  // BN folded into convs (models/inference-plan.ts), checked against model.predict on the first batch.
+  const forward = checkedFoldedForward(model);
   return {
     name: record.name,
     inputSize: record.inputSize,
     classes: datasetClasses.length,
     logits: (x) => {
-      const out = model.predict(scaleInput(x, info.inputRange)) as tf.Tensor2D;
+      const out = forward(scaleInput(x, info.inputRange)) as tf.Tensor2D;
       return reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
     },
   };

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/select.js';
 import { countTrainableParams, createModel, parseNetName } from '../models/index.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
+import { predictFolded } from '../models/inference-plan.js';
 import { BenchLine, type BenchOptions } from './types.js';
 
 export async function* runBench(opts: BenchOptions): AsyncIterable<BenchLine> {
@@ -40,7 +41,8 @@ function measureNet(spec: ReturnType<typeof parseNetName>, opts: BenchOptions, r
   const target = tf.tidy(() => tf.softmax(tf.randomNormal([batch, classes], 0, 1, 'float32', 2)));
   try {
     const forward = () => {
-      const y = model.predict(x) as tf.Tensor;
+      // What the product's inference does (eval, mining, teacher labels): BN folded into the convs.
+      const y = predictFolded(model, x);
       y.dataSync(); // wait for the result on asynchronous backends
       y.dispose();
     };
