@@ -9,6 +9,7 @@ import type { Arch } from '../../../shared/run-config.js';
 import './fast-batchnorm.js'; // patches BatchNormalization's training path (same model.json)
 import './fast-relu6.js'; // relu6 activations as one kernel (same model.json)
 import './fast-depthwise.js'; // depthwise conv + bias + activation as one kernel (same model.json)
+import './fast-conv-relu.js'; // conv + bias + relu in training: fused forward, closed-form gradient (same model.json)
 import { SeedStream } from './init.js';
 import { buildMobilenetV2 } from './mobilenet-v2.js';
 import { normalizeInput } from './normalize.js';

@@ -1,0 +1,105 @@
+// Conv + bias + ReLU layers (refnet's) in training as one fused forward kernel with a closed-form
+// gradient. Under a gradient tape tfjs unfuses non-linear activations: conv, then a bias Add and a
+// Relu pass over the activations (~15% of a refnet step on wasm). Here the forward is the fused
+// kernel (XNNPACK applies bias and ReLU in the conv's output loop) and the backward reads the mask
+// from the output (y > 0 exactly where conv + bias > 0): dz = dy·[y > 0] in one pass
+// (wasm-kernels/relu-grad.ts), then the conv's two gradient kernels and Σdz for the bias.
+// Conv2D and DepthwiseConv2D are patched in place (training path only), so model.json is unchanged.
+import * as tf from '@tensorflow/tfjs';
+import { reluGrad } from '../wasm-kernels/relu-grad.js';
+// Installed first, whoever imports this module first: this patch wraps its inference path.
+import './fast-depthwise.js';
+
+export interface ConvGeometry {
+  depthwise: boolean;
+  strides: [number, number];
+  pad: 'same' | 'valid';
+}
+
+/** relu(conv(x, filter) + bias), NHWC, dilation 1, with gradients for x, filter and bias. */
+export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D, g: ConvGeometry): tf.Tensor4D {
+  const common = { strides: g.strides, pad: g.pad, dataFormat: 'NHWC', dilations: [1, 1] };
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, fi, bi, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D, tf.GradSaveFunc];
+    // The kernel directly: the op (tf.fused.*) would unfuse under the tape.
+    const y = tf.engine().runKernel(g.depthwise ? 'FusedDepthwiseConv2D' : 'FusedConv2D', { x: xi, filter: fi, bias: bi }, { ...common, activation: 'relu' }) as tf.Tensor4D;
+    save([xi, fi, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sf, sy] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+        const dz = reluGrad(dy, sy, Infinity);
+        const dx = tf.engine().runKernel(g.depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput', { dy: dz, filter: sf }, { ...common, inputShape: sx.shape }) as tf.Tensor;
+        const df = tf.engine().runKernel(g.depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter', { x: sx, dy: dz }, { ...common, filterShape: sf.shape }) as tf.Tensor;
+        return [dx, df, tf.sum(dz, [0, 1, 2])];
+      },
+    };
+  });
+  return op(x, filter, bias) as tf.Tensor4D;
+}
+
+interface VariableLike {
+  read(): tf.Tensor;
+}
+/** The fields of tfjs-layers' Conv2D / DepthwiseConv2D their call uses. */
+interface ConvLayer {
+  kernel?: VariableLike | null;
+  depthwiseKernel?: VariableLike | null;
+  bias?: VariableLike | null;
+  useBias: boolean;
+  rank?: number;
+  strides: [number, number];
+  padding: string;
+  dataFormat: string;
+  dilationRate: number | number[];
+  activation?: { getClassName(): string } | null;
+}
+type CallFn = (this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+
+let enabled = true;
+
+/** For tests and benchmarks: route training calls back to tfjs-layers' path (or not). */
+export function setFastConvRelu(on: boolean): void {
+  enabled = on;
+}
+
+function patch(proto: { call: CallFn }, depthwise: boolean): void {
+  const original = proto.call;
+  proto.call = function convCall(this: ConvLayer, inputs, kwargs) {
+    const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0]! : null) : inputs;
+    const kernel = depthwise ? this.depthwiseKernel : this.kernel;
+    const dilationOne = Array.isArray(this.dilationRate) ? this.dilationRate.every((d) => d === 1) : this.dilationRate === 1;
+    const fits =
+      enabled &&
+      kwargs?.['training'] === true &&
+      x?.rank === 4 &&
+      x.dtype === 'float32' &&
+      (depthwise || this.rank === 2) &&
+      kernel &&
+      this.useBias &&
+      this.bias &&
+      this.dataFormat === 'channelsLast' &&
+      dilationOne &&
+      this.activation?.getClassName() === 'relu';
+    if (!fits) return original.call(this, inputs, kwargs);
+    return tf.tidy(() =>
+      convBiasRelu(x as tf.Tensor4D, kernel!.read() as tf.Tensor4D, this.bias!.read() as tf.Tensor1D, {
+        depthwise,
+        strides: this.strides,
+        pad: this.padding === 'same' ? 'same' : 'valid',
+      }),
+    );
+  };
+}
+
+let installed = false;
+
+/** Patches Conv2D and DepthwiseConv2D (after fast-depthwise.ts, whose inference path it wraps). */
+export function installFastConvRelu(): void {
+  if (installed) return;
+  installed = true;
+  patch(Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as { call: CallFn }, false);
+  patch(Object.getPrototypeOf(tf.layers.depthwiseConv2d({ kernelSize: 3 })) as { call: CallFn }, true);
+}
+
+installFastConvRelu();
