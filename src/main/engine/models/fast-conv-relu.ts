@@ -7,6 +7,7 @@
 // Conv2D and DepthwiseConv2D are patched in place (training path only), so model.json is unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { reluGrad } from '../wasm-kernels/relu-grad.js';
+import { activationName, type ConvLayerFields, type LayerCallFn } from './layer-fields.js';
 // Installed first, whoever imports this module first: this patch wraps its inference path.
 import './fast-depthwise.js';
 
@@ -38,23 +39,8 @@ export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tenso
   return op(x, filter, bias) as tf.Tensor4D;
 }
 
-interface VariableLike {
-  read(): tf.Tensor;
-}
-/** The fields of tfjs-layers' Conv2D / DepthwiseConv2D their call uses. */
-interface ConvLayer {
-  kernel?: VariableLike | null;
-  depthwiseKernel?: VariableLike | null;
-  bias?: VariableLike | null;
-  useBias: boolean;
-  rank?: number;
-  strides: [number, number];
-  padding: string;
-  dataFormat: string;
-  dilationRate: number | number[];
-  activation?: { getClassName(): string } | null;
-}
-type CallFn = (this: ConvLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+type ConvLayer = ConvLayerFields;
+type CallFn = LayerCallFn<ConvLayer>;
 
 let enabled = true;
 
@@ -80,7 +66,7 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
       this.bias &&
       this.dataFormat === 'channelsLast' &&
       dilationOne &&
-      this.activation?.getClassName() === 'relu';
+      activationName(this) === 'relu';
     if (!fits) return original.call(this, inputs, kwargs);
     return tf.tidy(() =>
       convBiasRelu(x as tf.Tensor4D, kernel!.read() as tf.Tensor4D, this.bias!.read() as tf.Tensor1D, {

@@ -4,29 +4,17 @@
 // tape tfjs itself unfuses non-linear activations, so training keeps the same ops. The layer class
 // is patched in place, so models keep standard DepthwiseConv2D layers in model.json.
 import * as tf from '@tensorflow/tfjs';
+import { activationName, type ConvLayerFields, type LayerCallFn } from './layer-fields.js';
 
 type FusedActivation = 'linear' | 'relu' | 'relu6';
 const FUSABLE: ReadonlySet<string> = new Set<FusedActivation>(['linear', 'relu', 'relu6']);
 
-interface LayerVariableLike {
-  read(): tf.Tensor;
-}
-/** The fields of tfjs-layers' DepthwiseConv2D that its call uses. */
-interface DepthwiseLayer {
-  depthwiseKernel: LayerVariableLike | null;
-  bias?: LayerVariableLike | null;
-  useBias: boolean;
-  strides: [number, number];
-  padding: string;
-  dataFormat: string;
-  dilationRate: number | [number, number];
-  activation?: { getClassName(): string } | null;
-}
-type CallFn = (this: DepthwiseLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+type DepthwiseLayer = ConvLayerFields;
+type CallFn = LayerCallFn<DepthwiseLayer>;
 
 let originalCall: CallFn | null = null;
 
-function isOne(d: number | [number, number]): boolean {
+function isOne(d: number | number[]): boolean {
   return Array.isArray(d) ? d.every((v) => v === 1) : d === 1;
 }
 
@@ -39,7 +27,7 @@ export function installFastDepthwise(): void {
   originalCall = original;
   proto.call = function fusedCall(this: DepthwiseLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0]! : null) : inputs;
-    const activation = this.activation ? this.activation.getClassName() : 'linear';
+    const activation = activationName(this);
     if (!x || x.rank !== 4 || !this.depthwiseKernel || this.dataFormat !== 'channelsLast' || !isOne(this.dilationRate) || !FUSABLE.has(activation)) {
       return original.call(this, inputs, kwargs);
     }

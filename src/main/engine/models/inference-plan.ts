@@ -9,35 +9,13 @@
 // Layers outside these chains run their own `apply`; a model of another shape (shared layers,
 // several outputs) falls back to `model.predict`.
 import * as tf from '@tensorflow/tfjs';
+import { activationName, type BatchNormLayerFields, type ConvLayerFields } from './layer-fields.js';
 
 type Act = 'linear' | 'relu' | 'relu6';
 const FUSABLE_ACT: ReadonlySet<string> = new Set<Act>(['linear', 'relu', 'relu6']);
 
-interface VariableLike {
-  read(): tf.Tensor;
-}
-/** The fields of tfjs-layers' Conv2D / DepthwiseConv2D / BatchNormalization / ZeroPadding2D used here. */
-interface ConvLayer {
-  kernel?: VariableLike | null;
-  depthwiseKernel?: VariableLike | null;
-  bias?: VariableLike | null;
-  useBias: boolean;
-  strides: [number, number];
-  padding: string;
-  dataFormat: string;
-  dilationRate: number | number[];
-  activation?: { getClassName(): string } | null;
-}
-interface BatchNormLayer {
-  axis: number;
-  epsilon: number;
-  scale: boolean;
-  center: boolean;
-  gamma?: VariableLike | null;
-  beta?: VariableLike | null;
-  movingMean: VariableLike;
-  movingVariance: VariableLike;
-}
+type ConvLayer = ConvLayerFields;
+type BatchNormLayer = BatchNormLayerFields;
 interface PaddingLayer {
   padding: [[number, number], [number, number]];
   dataFormat: string;
@@ -77,10 +55,6 @@ const plans = new WeakMap<tf.LayersModel, InferencePlan | null>();
 function isConv(l: tf.layers.Layer): boolean {
   const c = l.getClassName();
   return c === 'Conv2D' || c === 'DepthwiseConv2D';
-}
-
-function activationOf(l: { activation?: { getClassName(): string } | null }): string {
-  return l.activation ? l.activation.getClassName() : 'linear';
 }
 
 function dilationOne(d: number | number[]): boolean {
@@ -145,13 +119,13 @@ function buildPlan(model: tf.LayersModel): InferencePlan | null {
       }
     } else if (isConv(l)) conv = l;
     const c = conv as unknown as ConvLayer | null;
-    if (!conv || !c || c.dataFormat !== 'channelsLast' || !dilationOne(c.dilationRate) || !FUSABLE_ACT.has(activationOf(c))) {
+    if (!conv || !c || c.dataFormat !== 'channelsLast' || !dilationOne(c.dilationRate) || !FUSABLE_ACT.has(activationName(c))) {
       steps.push({ kind: 'layer', layer: l, inputs: inputsOf.get(l.name)!, out: l.name });
       continue;
     }
     if (pad) absorbed.add(conv.name);
     let last: LayerWithNodes = conv;
-    let act = activationOf(c) as Act;
+    let act = activationName(c) as Act;
     let bn: BatchNormLayer | null = null;
     const bnNext = act === 'linear' ? soleConsumer(last.name) : null;
     if (bnNext && bnNext.getClassName() === 'BatchNormalization') {
@@ -164,8 +138,8 @@ function buildPlan(model: tf.LayersModel): InferencePlan | null {
       }
     }
     const actNext = act === 'linear' ? soleConsumer(last.name) : null;
-    if (actNext && actNext.getClassName() === 'Activation' && FUSABLE_ACT.has(activationOf(actNext as unknown as ConvLayer))) {
-      act = activationOf(actNext as unknown as ConvLayer) as Act;
+    if (actNext && actNext.getClassName() === 'Activation' && FUSABLE_ACT.has(activationName(actNext as unknown as ConvLayer))) {
+      act = activationName(actNext as unknown as ConvLayer) as Act;
       last = actNext;
       absorbed.add(actNext.name);
     }
