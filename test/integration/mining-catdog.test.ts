@@ -1,16 +1,18 @@
-// SSLD mining on the real cat/dog pool: a small teacher trained on the 200 labeled images mines the
-// 2,000 unlabeled ones; the selection's precision per class is measured against the held-back truth
-// (../shared/datasets/catdog/unlabeled-truth.csv, never imported) and reported.
+// SSLD mining on the real cat/dog pool: a teacher well above chance (test/fixtures/catdog-teacher, a
+// mobilenet_v2 ×0.5 that never saw the unlabeled images; a teacher trained from scratch in CI time is
+// at chance) is imported as a user would, mines the 2,000 unlabeled images, and the selection's
+// precision per class is measured against the held-back truth (unlabeled-truth.csv, never imported).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store/index.js';
 import { importDataset } from '../../src/main/datasets/import.js';
-import { trainTeacher } from '../../src/main/engine/teacher-train.js';
+import { importTeacher } from '../../src/main/engine/teacher-import.js';
 import { mine } from '../../src/main/engine/mining/mine.js';
 
 const CATDOG = path.resolve(__dirname, '../../../shared/datasets/catdog');
+const FIXTURE = path.resolve(__dirname, '../fixtures/catdog-teacher');
 const have = fs.existsSync(path.join(CATDOG, 'unlabeled-truth.csv'));
 
 describe.skipIf(!have)('mining on ../shared/datasets/catdog', () => {
@@ -27,16 +29,13 @@ describe.skipIf(!have)('mining on ../shared/datasets/catdog', () => {
         ],
       });
       expect(imported.unlabeled).toBe(2000);
-      const teacher = await trainTeacher(
-        store,
-        { name: 't', dataset: 'catdog', arch: 'mobilenet_v2_035', size: 40, epochs: 5, batchSize: 32, lr: 0.003, seed: 1 },
-        { progress() {}, info() {} },
-      );
+      const teacher = await importTeacher(store, { name: 't', path: FIXTURE, classes: ['cat', 'dog'], inputRange: '0-255' });
+      expect(teacher.inputSize).toBe(64);
       const K = 300;
       const r = await mine(store, { dataset: 'catdog', teacher: teacher.id, perClass: K, minConfidence: 0 });
       const m = r.mining;
-      // Class-balanced: no class gets more than K; the counts add up to the selection.
-      for (const n of Object.values(m.perClassSelected)) expect(n).toBeLessThanOrEqual(K);
+      // Class-balanced: each class gets exactly K (the pool holds ~1,000 of each); the counts add up.
+      expect(m.perClassSelected).toEqual({ cat: K, dog: K });
       expect(Object.values(m.perClassSelected).reduce((a, b) => a + b, 0)).toBe(m.selected);
       // The ranking inside a class follows the teacher's confidence.
       const sel = store.minings.getMiningSelections(m.id);
@@ -62,9 +61,11 @@ describe.skipIf(!have)('mining on ../shared/datasets/catdog', () => {
       }
       const report = Object.fromEntries(Object.entries(perClass).map(([c, v]) => [c, { precision: v.hit / v.n, n: v.n }]));
       const overall = Object.values(perClass).reduce((a, v) => ({ hit: a.hit + v.hit, n: a.n + v.n }), { hit: 0, n: 0 });
-      console.log(JSON.stringify({ teacherValAccuracy: teacher.valAccuracy, miningPrecision: overall.hit / overall.n, perClass: report }));
-      // A teacher above chance on val must mine better than chance.
-      if ((teacher.valAccuracy ?? 0) > 0.6) expect(overall.hit / overall.n).toBeGreaterThan(0.55);
+      console.log(JSON.stringify({ miningPrecision: overall.hit / overall.n, perClass: report }));
+      // Measured 69.3% / 70.3% with this teacher (n = 300 each, σ ≈ 2.7%); chance is 50%. A broken
+      // ranking, a swapped class order or a selection ignoring the teacher lands near or below 50%.
+      expect(overall.hit / overall.n).toBeGreaterThan(0.6);
+      for (const c of Object.values(report)) expect(c.precision).toBeGreaterThan(0.55);
     } finally {
       store.close();
     }
