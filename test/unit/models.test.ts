@@ -80,6 +80,13 @@ describe('model architectures', () => {
     expect(() => createModel({ arch: 'resnet18', width: 0.5, inputSize: 64, classes: 2 })).toThrow(/width/);
   });
 
+  it('seed 0, the run default, reproduces too (tfjs reads a 0 seed as "unseeded")', () => {
+    const spec = { arch: 'mobilenet_v2', width: 0.35, inputSize: 32, classes: 2, seed: 0 } as const;
+    const a = weightsOf(createModel(spec));
+    const b = weightsOf(createModel(spec));
+    a.forEach((w, i) => expect(w.equals(b[i]!)).toBe(true));
+  });
+
   it('a seed gives identical weights; another seed different ones', () => {
     const spec = { arch: 'mobilenet_v2', width: 0.35, inputSize: 32, classes: 2 } as const;
     const ma = createModel({ ...spec, seed: 7 });

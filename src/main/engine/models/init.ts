@@ -4,6 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
+/** Stands in for seed 0 (never produced otherwise: other seeds are base·1000 + i with base ≥ 1 or i ≥ 1). */
+const ZERO_SEED_STANDIN = 2_654_435_761;
+
 /** Hands out distinct, reproducible seeds to the initializers of one model, in build order. */
 export class SeedStream {
   private i = 0;
@@ -13,7 +16,9 @@ export class SeedStream {
     this.base = seed ?? Math.floor(Math.random() * 2 ** 31);
   }
   next(): number {
-    return this.base * 1000 + this.i++;
+    const s = this.base * 1000 + this.i++;
+    // tfjs treats a seed of 0 as "no seed" (random): run seed 0, the default, would not reproduce.
+    return s === 0 ? ZERO_SEED_STANDIN : s;
   }
 }
 
