@@ -6,7 +6,8 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { decodeForEval, decodeForTraining } from './decode.js';
+import { decodeForEval, decodeForTraining, trainSide } from './decode.js';
+import { DecodedStore } from './decoded-store.js';
 import { Limiter } from './limit.js';
 import { SpillStore, type SpillRecord } from './spill-store.js';
 
@@ -35,6 +36,10 @@ export interface ImageCacheOptions {
   vipsThreads?: number | null;
   /** Replaces the sharp decoder (tests). */
   decoder?: Decoder;
+  /** Keep decoded images on disk here across processes (decoded-store.ts); none when absent. */
+  persistDir?: string;
+  /** Byte cap of persistDir (default 2 GiB). */
+  persistBytes?: number;
 }
 
 export interface WarmProgress {
@@ -51,6 +56,8 @@ export interface WarmResult {
 
 export interface ImageCacheStats {
   decodes: number;
+  /** Images read back from the persistent store instead of decoded. */
+  persistHits: number;
   memoryHits: number;
   diskHits: number;
   memoryEntries: number;
@@ -75,7 +82,9 @@ export class ImageCache {
   private readonly limiter: Limiter;
   private readonly spill: SpillStore;
   private readonly decoder: Decoder;
-  private counts = { decodes: 0, memoryHits: 0, diskHits: 0, memoryEntries: 0, memoryBytes: 0, diskEntries: 0, failures: 0 };
+  private counts = { decodes: 0, persistHits: 0, memoryHits: 0, diskHits: 0, memoryEntries: 0, memoryBytes: 0, diskEntries: 0, failures: 0 };
+  private persist: DecodedStore | null = null;
+  private readonly writes = new Set<Promise<void>>();
 
   constructor(opts: ImageCacheOptions = {}) {
     this.memoryBudget = opts.memoryBytes ?? DEFAULT_CACHE_BYTES;
@@ -85,6 +94,36 @@ export class ImageCache {
     this.decoder = opts.decoder ?? defaultDecoder;
     const vips = opts.vipsThreads === undefined ? 1 : opts.vipsThreads;
     if (vips !== null) sharp.concurrency(vips);
+    if (opts.persistDir) this.persistTo(opts.persistDir, opts.persistBytes);
+  }
+
+  /**
+   * From now on, decoded images are also kept in `dir` and looked up there before decoding. Prunes
+   * the folder to its cap in the background (what earlier processes left). Calling it again with
+   * the same folder does nothing.
+   */
+  persistTo(dir: string, maxBytes?: number): void {
+    if (this.persist?.dir === dir) return;
+    this.persist = new DecodedStore(dir, maxBytes);
+    this.persist.prune().catch(() => undefined);
+  }
+
+  /** Decoded pixels from the persistent store, else from the decoder (then stored). */
+  private async load(ref: ImageRef, size: number, mode: DecodeMode): Promise<{ data: Uint8Array; decoded: boolean }> {
+    const persist = this.persist;
+    const file = persist ? await persist.fileFor({ path: ref.path, size, mode }) : null;
+    if (persist && file) {
+      const side = mode === 'train' ? trainSide(size) : size;
+      const data = await persist.read(file, side * side * 3);
+      if (data) return { data, decoded: false };
+    }
+    const data = await this.decoder(ref.path, size, mode);
+    if (persist && file) {
+      // Not awaited by the reader; close() waits for them.
+      const w = persist.write(file, data).finally(() => this.writes.delete(w));
+      this.writes.add(w);
+    }
+    return { data, decoded: true };
   }
 
   /** Path of the spill file (created on first spill). */
@@ -119,10 +158,11 @@ export class ImageCache {
     const pending = this.inflight.get(k);
     if (pending) return pending;
     const p = this.limiter
-      .run(() => this.decoder(ref.path, size, mode))
+      .run(() => this.load(ref, size, mode))
       .then(
-        async (data) => {
-          this.counts.decodes++;
+        async ({ data, decoded }) => {
+          if (decoded) this.counts.decodes++;
+          else this.counts.persistHits++;
           await this.store(k, data);
           return data;
         },
@@ -185,6 +225,7 @@ export class ImageCache {
   /** Drops everything and deletes the spill file. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.inflight.values()]);
+    await Promise.allSettled([...this.writes]);
     this.entries.clear();
     this.counts = { ...this.counts, memoryEntries: 0, memoryBytes: 0, diskEntries: 0 };
     await this.spill.close();
@@ -204,4 +245,9 @@ let shared: ImageCache | null = null;
 export function sharedImageCache(opts?: ImageCacheOptions): ImageCache {
   shared ??= new ImageCache(opts);
   return shared;
+}
+
+/** Makes the process-wide cache keep decoded images under `dir` (runs, mining, evaluation of one home). */
+export function persistSharedImageCache(dir: string): void {
+  sharedImageCache().persistTo(dir);
 }

@@ -3,6 +3,7 @@ export { TRAIN_MARGIN, trainSide, centerOffset, centerCrop, decodeForTraining, d
 export {
   ImageCache,
   sharedImageCache,
+  persistSharedImageCache,
   cacheKey,
   DEFAULT_CACHE_BYTES,
   type DecodeMode,

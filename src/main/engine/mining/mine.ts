@@ -1,11 +1,13 @@
 // `distill mine`: the teacher's probabilities for every unlabeled (and val) image are stored once, then
 // the class-balanced top-K selection is recorded. Re-mining with another K reuses the stored predictions.
+import path from 'node:path';
 import type { MiningRecord } from '../../../shared/domain.js';
 import type { Store } from '../../store/index.js';
 import { checkTeacherClasses, loadTeacher } from '../teacher-model.js';
 import { predictProbs } from '../predict.js';
 import { initBackend } from '../backend/select.js';
 import { selectTopKPerClass } from './select-top-k.js';
+import { persistSharedImageCache } from '../data/index.js';
 
 export interface MineOptions {
   dataset: string | number;
@@ -33,6 +35,8 @@ export async function ensureTeacherPredictions(
   const todo = images.filter((i) => missing.has(i.id));
   if (todo.length === 0) return [];
   await initBackend();
+  // The same decoded images as the runs of this home (a run on these images after mining starts warm).
+  persistSharedImageCache(path.join(store.home, 'cache', 'decoded'));
   // The teacher's own class order: stored probabilities are in it.
   const teacher = await loadTeacher(rec, rec.classes);
   const failed: { file: string; reason: string }[] = [];

@@ -14,6 +14,7 @@ import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './
 import { trainLoop } from './train-loop.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../predict.js';
+import { persistSharedImageCache } from '../data/index.js';
 import { partStudent } from './method-loss.js';
 import { buildTrainingSet } from './training-set.js';
 import { teacherIdentity } from './teacher-cache.js';
@@ -62,6 +63,8 @@ export async function executeRun(
     throw new Error(`method "${config.method}" is not implemented yet (available: ${IMPLEMENTED_METHODS.join(', ')})`);
   }
   const backend = await initBackend();
+  // Decoded images persist in the home across runs: a second run on the same images starts warm.
+  persistSharedImageCache(path.join(store.home, 'cache', 'decoded'));
   const started = Date.now();
   const priorWall = run.wallSeconds ?? 0;
   run = store.runs.updateRun(run.id, { backend, pid: process.pid, error: null });
