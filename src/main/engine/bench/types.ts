@@ -1,7 +1,8 @@
 // Records of `distill bench`: one line per net, ours and the PyTorch yardstick's.
 import { z } from 'zod';
 
-export const BenchLine = z.object({
+/** What both engines measure per net. */
+const Throughput = z.object({
   net: z.string(),
   size: z.number().int(),
   batch: z.number().int(),
@@ -9,6 +10,9 @@ export const BenchLine = z.object({
   /** Images per second, median over the repeats. */
   infer_img_s: z.number(),
   train_img_s: z.number(),
+});
+
+export const BenchLine = Throughput.extend({
   /** The active candidate of the BackendReport (wasm, tensorflow, …). */
   backend: z.string(),
   threads: z.number().int(),
@@ -16,15 +20,7 @@ export const BenchLine = z.object({
 export type BenchLine = z.infer<typeof BenchLine>;
 
 /** One line of ../shared/bench/torch_ref.py. */
-export const TorchLine = z.object({
-  net: z.string(),
-  size: z.number().int(),
-  batch: z.number().int(),
-  params: z.number().int(),
-  infer_img_s: z.number(),
-  train_img_s: z.number(),
-  engine: z.string(),
-});
+export const TorchLine = Throughput.extend({ engine: z.string() });
 export type TorchLine = z.infer<typeof TorchLine>;
 
 /** Our line plus PyTorch's figures measured in the same run, and ours ÷ theirs. */

@@ -6,6 +6,7 @@
 // along the last axis on either side. Other broadcasts and dtypes go to tfjs's kernels.
 import * as tf from '@tensorflow/tfjs';
 import type { Simd } from './simd-module.js';
+import { elementwisePar } from './parallel.js';
 import { splitRange } from './simd-pool.js';
 import { asWasm, ptr, simdCtx } from './util.js';
 
@@ -92,10 +93,7 @@ export function makeUnary(op: 'relu' | 'relu6' | 'step', fallback: tf.KernelFunc
     if (n === 0) return out;
     const src = ptr(backend, x);
     const dst = ptr(backend, out);
-    const ranges = s.pool && n >= MIN_PARALLEL ? splitRange(n, s.threads, 16) : [[0, n] as [number, number]];
-    const argLists = ranges.map(([i0, i1]) => [src + i0 * 4, dst + i0 * 4, i1 - i0]);
-    if (argLists.length === 1) s.k[op](...(argLists[0] as [number, number, number]));
-    else s.pool!.run(s.k[op], op, argLists);
+    elementwisePar(s, op, n, (i0, i1) => [src + i0 * 4, dst + i0 * 4, i1 - i0]);
     return out;
   };
 }

@@ -4,11 +4,10 @@
 // operation sequence in float32, so results are bit-identical; state (m, v, β^t) lives in the
 // same variables, so weights save/load like tf.train.adam's. Other backends: tfjs's own code.
 import * as tf from '@tensorflow/tfjs';
-import { splitRange } from './simd-pool.js';
+import { elementwisePar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, f32 } from './util.js';
 
 export const ADAM_KERNEL = 'DistillAdamStep';
-const MIN_PARALLEL = 1 << 16;
 
 /** Kernel: inputs {x, g, m, v}; attrs {k: [b1, 1−b1, b2, 1−b2, c1, c2, eps, −lr]} → [x', m', v']. */
 export function adamStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
@@ -24,10 +23,7 @@ export function adamStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown
     f32(backend, kT).set(k);
     const [px, pg, pm, pv, pk] = [x, g, m, v, kT].map((t) => ptr(backend, t)) as [number, number, number, number, number];
     const [ox, om, ov] = outs.map((t) => ptr(backend, t)) as [number, number, number];
-    const ranges = ctx.pool && n >= MIN_PARALLEL ? splitRange(n, ctx.threads, 16) : [[0, n] as [number, number]];
-    const argLists = ranges.map(([i0, i1]) => [px, pg, pm, pv, ox, om, ov].map((p) => p + i0 * 4).concat([i1 - i0, pk]));
-    if (argLists.length === 1) ctx.k.adam(...(argLists[0] as [number, number, number, number, number, number, number, number, number]));
-    else ctx.pool!.run(ctx.k.adam, 'adam', argLists);
+    elementwisePar(ctx, 'adam', n, (i0, i1) => [px, pg, pm, pv, ox, om, ov].map((p) => p + i0 * 4).concat([i1 - i0, pk]));
     return kT;
   });
   return outs;

@@ -1,13 +1,26 @@
 // The SIMD kernels split over the pool's threads. Each split gives every thread a disjoint part
 // of the output; below a size where handing over costs more than it saves, one thread does all.
 import type { Simd } from './simd-module.js';
-import { splitRange } from './simd-pool.js';
+import { splitRange, type KernelName } from './simd-pool.js';
 
 /** Output floats under which a kernel stays on one thread (a hand-over costs ~10–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 15;
 
 function worthIt(s: Simd, work: number): boolean {
   return s.pool !== null && s.threads > 1 && work >= MIN_PARALLEL_WORK;
+}
+
+/** Floats under which an elementwise kernel stays on one thread. */
+const MIN_PARALLEL_ELEMENTS = 1 << 16;
+
+/**
+ * An elementwise kernel over n floats, split into aligned ranges over the threads when n is large:
+ * `argsFor(i0, i1)` gives the kernel's arguments for floats [i0, i1) (its pointers advanced by i0).
+ */
+export function elementwisePar(s: Simd, name: KernelName, n: number, argsFor: (i0: number, i1: number) => number[]): void {
+  const fn = s.k[name] as (...args: number[]) => void;
+  if (!s.pool || s.threads < 2 || n < MIN_PARALLEL_ELEMENTS) return fn(...argsFor(0, n));
+  s.pool.run(fn, name, splitRange(n, s.threads, 16).map(([i0, i1]) => argsFor(i0, i1)));
 }
 
 /** C = A·B (see SimdKernels.gemm), split over columns of C when wide enough, else over rows. */

@@ -4,14 +4,13 @@
 // dx = 0 < x ≤ cap ? dy : 0 (NaN where x is NaN, as tfjs gives). Gradients are global in tfjs, so
 // other backends (and wasm without SIMD) keep tfjs's formulas.
 import * as tf from '@tensorflow/tfjs';
-import { splitRange } from './simd-pool.js';
+import { elementwisePar } from './parallel.js';
 import { asWasm, ptr, simdCtx } from './util.js';
 
 export const RELU_GRAD_KERNEL = 'DistillReluGrad';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
-const MIN_PARALLEL = 1 << 16;
 const bits = new Int32Array(1);
 const bitsF = new Float32Array(bits.buffer);
 
@@ -31,10 +30,7 @@ export function reluGradKernel(args: KernelArgs): tf.TensorInfo {
   bitsF[0] = cap;
   const capBits = bits[0]!;
   const [pd, px, po] = [ptr(backend, dy), ptr(backend, x), ptr(backend, out)];
-  const ranges = s.pool && n >= MIN_PARALLEL ? splitRange(n, s.threads, 16) : [[0, n] as [number, number]];
-  const argLists = ranges.map(([i0, i1]) => [pd + i0 * 4, px + i0 * 4, po + i0 * 4, i1 - i0, capBits]);
-  if (argLists.length === 1) s.k.reluGrad(...(argLists[0] as [number, number, number, number, number]));
-  else s.pool!.run(s.k.reluGrad, 'reluGrad', argLists);
+  elementwisePar(s, 'reluGrad', n, (i0, i1) => [pd + i0 * 4, px + i0 * 4, po + i0 * 4, i1 - i0, capBits]);
   return out;
 }
 
