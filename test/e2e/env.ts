@@ -25,8 +25,10 @@ export const e2e = {
   get data(): string {
     return need('DISTILL_E2E_DATA');
   },
-  /** The shared cat/dog set the copy was taken from. */
-  catdog: path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog'),
+  /** The cat/dog set the copy was taken from (../shared's, or global-setup's drawn stand-in). */
+  get catdog(): string {
+    return process.env.DISTILL_E2E_CATDOG ?? path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog');
+  },
   get screens(): string {
     return need('DISTILL_E2E_SCREENS');
   },

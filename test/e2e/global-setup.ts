@@ -7,10 +7,41 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CATDOG = path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog');
+const SHARED_CATDOG = path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog');
+
+/**
+ * Where ../shared is not beside the checkout: a stand-in with the cat/dog set's layout, drawn with
+ * sharp (warm discs for "cat", cool squares for "dog", on noise), so the suite still drives the UI.
+ */
+async function drawStandIn(dest: string): Promise<void> {
+  const sharp = (await import('sharp')).default;
+  const draw = async (file: string, cls: 'cat' | 'dog', i: number) => {
+    const size = 96;
+    const px = Buffer.alloc(size * size * 3);
+    let h = (i + 1) * 2654435761 + (cls === 'dog' ? 97 : 0);
+    const rnd = () => ((h = (h * 1103515245 + 12345) >>> 0) >>> 8) / 2 ** 24;
+    const cx = 30 + rnd() * 36;
+    const cy = 30 + rnd() * 36;
+    const r = 14 + rnd() * 10;
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const inside = cls === 'cat' ? (x - cx) ** 2 + (y - cy) ** 2 < r * r : Math.abs(x - cx) < r && Math.abs(y - cy) < r;
+        const base = inside ? (cls === 'cat' ? [220, 120, 60] : [60, 110, 220]) : [128, 128, 128];
+        for (let c = 0; c < 3; c++) px[(y * size + x) * 3 + c] = Math.max(0, Math.min(255, base[c]! + (rnd() - 0.5) * 60));
+      }
+    }
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await sharp(px, { raw: { width: size, height: size, channels: 3 } }).jpeg({ quality: 90 }).toFile(file);
+  };
+  for (const cls of ['cat', 'dog'] as const) {
+    for (let i = 0; i < 24; i++) await draw(path.join(dest, 'labeled', cls, `${cls}.${i}.jpg`), cls, i);
+    for (let i = 0; i < 20; i++) await draw(path.join(dest, 'val', cls, `${cls}.${100 + i}.jpg`), cls, 100 + i);
+    for (let i = 0; i < 30; i++) await draw(path.join(dest, 'unlabeled', `${1000 + i + (cls === 'dog' ? 30 : 0)}.jpg`), cls, 200 + i);
+  }
+}
 
 /** labeled: 20/class, val: 20/class, unlabeled: 60, plus two broken images that must be reported as skipped. */
-function copySubset(dest: string): void {
+function copySubset(CATDOG: string, dest: string): void {
   const take = (from: string, to: string, n: number) => {
     fs.mkdirSync(to, { recursive: true });
     const names = fs.readdirSync(from).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, n);
@@ -86,7 +117,13 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const home = path.join(tmp, 'home');
   const data = path.join(tmp, 'catdog');
   fs.mkdirSync(home);
-  copySubset(data);
+  let catdog = SHARED_CATDOG;
+  if (!fs.existsSync(path.join(catdog, 'labeled'))) {
+    catdog = path.join(tmp, 'stand-in');
+    console.log(`E2E: ${SHARED_CATDOG} is absent; using a drawn stand-in with its layout (${catdog})`);
+    await drawStandIn(catdog);
+  }
+  copySubset(catdog, data);
   const screens = path.join(ROOT, 'test-results', 'screens');
   fs.rmSync(screens, { recursive: true, force: true });
   fs.mkdirSync(screens, { recursive: true });
@@ -96,6 +133,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   process.env.DISTILL_E2E_DATA = data;
   process.env.DISTILL_E2E_HOME = home;
   process.env.DISTILL_E2E_SCREENS = screens;
+  process.env.DISTILL_E2E_CATDOG = catdog;
 
   return async () => {
     if (child.exitCode === null) {

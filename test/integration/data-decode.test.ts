@@ -1,5 +1,5 @@
 // Real JPEGs from ../shared/datasets/catdog (200×200 photos) through the training decoder.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -36,11 +36,16 @@ async function boxDownscale(file: string, side: number): Promise<Float64Array> {
   return out;
 }
 
-describe('decode on catdog JPEGs', () => {
-  const files = [
-    ...readdirSync(join(CATDOG, 'labeled/cat')).slice(0, 3).map((f) => join(CATDOG, 'labeled/cat', f)),
-    ...readdirSync(join(CATDOG, 'labeled/dog')).slice(0, 3).map((f) => join(CATDOG, 'labeled/dog', f)),
-  ];
+// Skipped, visibly, where ../shared is not beside the checkout.
+const have = existsSync(join(CATDOG, 'labeled'));
+
+describe.skipIf(!have)('decode on catdog JPEGs', () => {
+  const files = have
+    ? [
+        ...readdirSync(join(CATDOG, 'labeled/cat')).slice(0, 3).map((f) => join(CATDOG, 'labeled/cat', f)),
+        ...readdirSync(join(CATDOG, 'labeled/dog')).slice(0, 3).map((f) => join(CATDOG, 'labeled/dog', f)),
+      ]
+    : ['../shared/datasets/catdog is absent'];
 
   it.each(files)('%s decodes to the stored square and matches a box-filtered reference', async (file) => {
     const size = 96;

@@ -1,5 +1,5 @@
 // The whole input pipeline on real catdog JPEGs: folder → cache (with spill) → views → batches.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,8 +20,11 @@ async function collect(it: AsyncIterable<Batch>): Promise<Batch[]> {
   return out;
 }
 
-describe('input pipeline on catdog', async () => {
-  const { items: all, classes } = await itemsFromFolder(join(CATDOG, 'labeled'));
+// Skipped, visibly, where ../shared is not beside the checkout.
+const have = existsSync(join(CATDOG, 'labeled'));
+
+describe.skipIf(!have)('input pipeline on catdog', async () => {
+  const { items: all, classes } = have ? await itemsFromFolder(join(CATDOG, 'labeled')) : { items: [], classes: [] };
   // 12 cats and 12 dogs keep the test small on a shared 2-core machine.
   const items = [...all.filter((i) => i.label === 0).slice(0, 12), ...all.filter((i) => i.label === 1).slice(0, 12)];
 
