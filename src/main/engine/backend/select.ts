@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendReport } from '../../../shared/domain.js';
 import { registerWasmKernels } from '../wasm-kernels/register.js';
 import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.js';
+import { installWasmHeapGuard } from './wasm-heap-guard.js';
+import { installHeapChecker } from '../wasm-kernels/heap-check.js';
+import type { WasmBackend } from '../wasm-kernels/util.js';
 
 export type BackendKind = 'tensorflow' | 'wasm' | 'cpu';
 /** Candidate names, best first; `active` in the report is one of these. */
@@ -178,6 +181,9 @@ async function tryWasm(threads: number): Promise<WasmResult> {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     wasm.setThreadsCount(1);
   }
+  // A full heap must fail loudly: tfjs would otherwise write the tensor at address 0.
+  const guard = installWasmHeapGuard();
+  if (guard) note = note ? `${note}; heap guard ${guard}` : `heap guard ${guard}`;
   let okInit: boolean;
   const before = processListeners();
   try {
@@ -192,6 +198,8 @@ async function tryWasm(threads: number): Promise<WasmResult> {
   const backend = tf.backend() as unknown as { wasm: unknown };
   settleWorkers(backend.wasm);
   registerWasmKernels();
+  // Debug mode: every kernel call is followed by a check of the heap's region headers/footers.
+  if (process.env.DISTILL_HEAP_CHECK === '1') installHeapChecker(tf.backend() as unknown as WasmBackend);
   return { ok: true, threads: wasm.getThreadsCount(), simd, note };
 }
 
