@@ -3,7 +3,7 @@
 // backend and return null anywhere else (other backend, no SIMD), so the caller keeps a plain path.
 import * as tf from '@tensorflow/tfjs';
 import { splitRange } from './simd-pool.js';
-import { asWasm, f32, ptr, scoped, simdCtx, type WasmBackend } from './util.js';
+import { asWasm, f32, ptr, scopedEffect, simdCtx, type WasmBackend } from './util.js';
 
 /** Rows per float32 partial sum; the partials are added up in float64. */
 const ROWS_PER_PARTIAL = 64;
@@ -28,7 +28,7 @@ export function channelSums(kind: 'moments' | 'grad', a: tf.Tensor, b: tf.Tensor
   const chunks = Math.ceil(rows / ROWS_PER_PARTIAL);
   const s1 = new Float64Array(C);
   const s2 = new Float64Array(C);
-  scoped(backend, (s) => {
+  scopedEffect(backend, (s) => {
     const mT = s.keep(backend.makeOutput([C], 'float32'));
     const partial = s.keep(backend.makeOutput([chunks, 2, C], 'float32'));
     f32(backend, mT).set(Array.from(m, Number));
@@ -54,7 +54,6 @@ export function channelSums(kind: 'moments' | 'grad', a: tf.Tensor, b: tf.Tensor
         s2[c]! += v[base + C + c]!;
       }
     }
-    return partial;
   });
   return { s1, s2 };
 }
@@ -95,7 +94,7 @@ export function channelAffineInfo(
   const size = x.shape.reduce((p, d) => p * d, 1);
   const rows = size / C;
   const out = backend.makeOutput(x.shape, 'float32');
-  scoped(backend, (s) => {
+  scopedEffect(backend, (s) => {
     // [a, k, b, shift]; the unused rows stay zero.
     const vecs = s.keep(backend.makeOutput([4, C], 'float32'));
     const v = f32(backend, vecs);
@@ -112,7 +111,6 @@ export function channelAffineInfo(
     const args = parts.map(([r0, r1]) => [px + r0 * C * 4, z ? pz + r0 * C * 4 : 0, po + r0 * C * 4, pv + 3 * C * 4, pv, pv + C * 4, pv + 2 * C * 4, r1 - r0, C, z ? 1 : 0]);
     if (args.length === 1) ctx.k.chanAffine(...(args[0] as [number, number, number, number, number, number, number, number, number, number]));
     else ctx.pool!.run(ctx.k.chanAffine, 'chanAffine', args);
-    return vecs;
   });
   return out;
 }

@@ -5,7 +5,7 @@
 // same variables, so weights save/load like tf.train.adam's. Other backends: tfjs's own code.
 import * as tf from '@tensorflow/tfjs';
 import { elementwisePar } from './parallel.js';
-import { asWasm, ptr, scoped, simdCtx, f32 } from './util.js';
+import { asWasm, ptr, scopedEffect, simdCtx, f32 } from './util.js';
 
 export const ADAM_KERNEL = 'DistillAdamStep';
 
@@ -18,13 +18,12 @@ export function adamStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown
   const k = (args.attrs as unknown as { k: number[] }).k;
   const n = x.shape.reduce((a, b) => a * b, 1);
   const outs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32'), backend.makeOutput(x.shape, 'float32')];
-  scoped(backend, (s) => {
+  scopedEffect(backend, (s) => {
     const kT = s.keep(backend.makeOutput([8], 'float32'));
     f32(backend, kT).set(k);
     const [px, pg, pm, pv, pk] = [x, g, m, v, kT].map((t) => ptr(backend, t)) as [number, number, number, number, number];
     const [ox, om, ov] = outs.map((t) => ptr(backend, t)) as [number, number, number];
     elementwisePar(ctx, 'adam', n, (i0, i1) => [px, pg, pm, pv, ox, om, ov].map((p) => p + i0 * 4).concat([i1 - i0, pk]));
-    return kT;
   });
   return outs;
 }

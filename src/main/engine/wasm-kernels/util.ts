@@ -55,8 +55,8 @@ export class Scope {
     for (const t of this.owned) if (t !== result) this.backend.disposeData(t.dataId);
     return result;
   }
-  /** Frees everything: for the error path. */
-  fail(): void {
+  /** Frees everything (the error path, and kernels that only write into existing outputs). */
+  freeAll(): void {
     for (const t of this.owned) this.backend.disposeData(t.dataId);
   }
 }
@@ -68,10 +68,25 @@ export function scoped(backend: WasmBackend, body: (s: Scope) => TensorInfo): Te
   try {
     result = body(s);
   } catch (err) {
-    s.fail();
+    s.freeAll();
     throw err;
   }
   return s.done(result);
+}
+
+/**
+ * Runs `body` for its effect (it writes into outputs allocated outside the scope): every
+ * intermediate is freed, whatever happens. Use this, not `scoped`, when there is no result to hand
+ * on: `scoped` keeps its result alive for the caller, so a scratch tensor returned to it and then
+ * dropped is a raw heap allocation the engine never sees, lost on every call.
+ */
+export function scopedEffect(backend: WasmBackend, body: (s: Scope) => void): void {
+  const s = new Scope(backend);
+  try {
+    body(s);
+  } finally {
+    s.freeAll();
+  }
 }
 
 /**
