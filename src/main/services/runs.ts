@@ -10,7 +10,7 @@ import type { HandlerGroup, ServiceContext } from './context.js';
 import { ApiError } from './types.js';
 import { configDiff } from '../../shared/config-diff.js';
 import { etaSeconds, stepsPerEpochFrom, type StepSample } from './eta.js';
-import { pidAlive } from './run-control.js';
+import { pidAlive } from '../util/pid-alive.js';
 import type { RunMonitor } from './run-monitor.js';
 import type { JobInfo } from '../../shared/api.js';
 
