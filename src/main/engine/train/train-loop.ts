@@ -61,7 +61,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
   // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
   const views = stepTeacher && config.teacherCache === 'views' ? await teacherViews(input, stepTeacher) : null;
-  const viewFn = views ? cachedView(config.seed, views.views, config.data.augment) : undefined;
+  const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
@@ -170,6 +170,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       }
     }
 
+    sink.phase?.('evaluate', epoch);
     const report = await evaluateEpoch({
       students,
       teacher,
@@ -196,9 +197,9 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
 }
 
 /** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */
-function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
+async function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
   const { config, sink } = input;
-  return ensureTeacherViews({
+  const views = await ensureTeacherViews({
     teacher,
     teacherId: input.teacherId ?? '',
     classes: input.classes,
@@ -212,4 +213,7 @@ function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews>
     onProgress: (done, total) => sink.progress(done, total, 'teacher soft labels'),
     between: () => waitWhilePaused(input),
   });
+  const all = views.n * views.views;
+  sink.info?.(`teacher soft labels: ${views.computedRows} view(s) computed, ${all - views.computedRows - views.missing.length} reused from the cache`);
+  return views;
 }
