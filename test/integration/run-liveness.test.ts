@@ -44,8 +44,8 @@ const alive = (pid: number) => {
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-live-'));
   home = path.join(work, 'home');
-  const data = await makeSyntheticDataset({ dir: path.join(work, 'data'), labeledPerClass: 40, unlabeled: 0, valPerClass: 8, size: 40, seed: 2 });
-  const r = cli(['dataset', 'add', 'shapes', '--labeled', data.labeled, '--val', data.val]);
+  const data = await makeSyntheticDataset({ dir: path.join(work, 'data'), labeledPerClass: 40, unlabeled: 12, valPerClass: 8, size: 40, seed: 2 });
+  const r = cli(['dataset', 'add', 'shapes', '--labeled', data.labeled, '--unlabeled', data.unlabeled, '--val', data.val]);
   expect(r.code, r.stderr).toBe(0);
 }, 120_000);
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -81,6 +81,16 @@ describe('run liveness', () => {
     const resumed = cli(['run', '--resume', String(runId)]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.lines.at(-1)!.epochs).toBe(2);
+    // ce has no teacher: no teacher–student agreement, so the unlabeled pool is never predicted.
+    expect(JSON.stringify(resumed.lines)).not.toContain('unlabeled pool');
+    const db = new Database(path.join(home, 'distill.db'), { readonly: true });
+    const pool = db
+      .prepare(`SELECT COUNT(*) n FROM run_predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND i.role = 'unlabeled'`)
+      .get(runId) as { n: number };
+    const val = db.prepare(`SELECT COUNT(*) n FROM run_predictions p JOIN images i ON i.id = p.image_id WHERE p.run_id = ? AND i.role = 'val'`).get(runId) as { n: number };
+    db.close();
+    expect(pool.n).toBe(0);
+    expect(val.n).toBe(16);
   }, 300_000);
 
   it('a trainer killed with SIGKILL reads as interrupted (pid gone), and the runs command says so', async () => {

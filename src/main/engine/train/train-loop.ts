@@ -8,6 +8,7 @@ import type { TeacherTarget } from '../losses/index.js';
 import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
 import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
 import { evaluateEpoch } from './evaluate-epoch.js';
+import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
 import { saveCheckpoint } from './checkpoint.js';
 import {
@@ -61,6 +62,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
   // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
   const views = stepTeacher && config.teacherCache === 'views' ? await teacherViews(input, stepTeacher) : null;
+  // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
+  if (views && stepTeacher && !sizes.includes(stepTeacher.inputSize)) sharedImageCache().forgetSize(stepTeacher.inputSize);
   const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
