@@ -103,6 +103,7 @@ child.stdout.on('data', (d: Buffer) => {
 
 const seen = new Map<number, Record<string, number>>();
 const tensors: number[] = [];
+const heaps: number[] = [];
 function pollEpochs(): void {
   if (runId === null) return;
   const db = new Database(path.join(home, 'distill.db'), { readonly: true, fileMustExist: true });
@@ -117,6 +118,7 @@ function pollEpochs(): void {
       if (seen.has(epoch) || m['mem/tensors'] === undefined) continue;
       seen.set(epoch, m);
       tensors.push(m['mem/tensors']!);
+      if (m['mem/wasm_heap_mb'] !== undefined) heaps.push(m['mem/wasm_heap_mb']);
       emit({ type: 'epoch', epoch, valAccuracy: m['val/accuracy'] ?? null, rssMb: m['mem/rss_mb'], wasmHeapMb: m['mem/wasm_heap_mb'] ?? null, tensors: m['mem/tensors'], peakRssMb: Math.round(peakRss), minutes: (Date.now() - started) / 60_000 });
       if ((m['mem/rss_mb'] ?? 0) > flags['max-rss-mb']) failures.push(`epoch ${epoch}: RSS ${m['mem/rss_mb']!.toFixed(0)} MB above ${flags['max-rss-mb']} MB`);
       // After the first epoch the live tensors (weights, optimizer slots) are a fixed set: any growth is a leak.
@@ -167,6 +169,8 @@ const summary = {
   peakRssMb: Math.round(peakRss),
   maxRssMb: flags['max-rss-mb'],
   tensors: tensors.length ? { first: tensors[0], last: tensors[tensors.length - 1] } : null,
+  // Reported, not judged: the WASM heap only grows (emscripten never shrinks it), so its trend shows fragmentation or leaks inside kernels.
+  wasmHeapMb: heaps.length ? { first: heaps[0], last: heaps[heaps.length - 1] } : null,
   failures,
   home: flags.keep ? home : null,
 };
