@@ -59,7 +59,11 @@ export const TeacherRecord = z.object({
 });
 export type TeacherRecord = z.infer<typeof TeacherRecord>;
 
-export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
+/**
+ * 'stalled': the watchdog ended a trainer that made no progress for too long; 'interrupted': the trainer
+ * process is gone (killed, crashed) while the run was active. Both resume from the last checkpoint.
+ */
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled', 'stalled', 'interrupted'] as const;
 export const RunStatus = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof RunStatus>;
 

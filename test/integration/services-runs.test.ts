@@ -180,10 +180,11 @@ describe('runs through a trainer child', () => {
     expect(((await services.call('runs.list', {})) as unknown[]).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('marks a killed trainer failed', async () => {
+  it('marks a killed trainer interrupted, with why', async () => {
     const run = RunRecord.parse(await services.call('runs.start', { config: config('kill-1') }));
-    await until('failed', () => lastStatus(run.id) === 'failed');
+    await until('interrupted', () => lastStatus(run.id) === 'interrupted' && /SIGKILL/.test(statusEvents(run.id).at(-1)!.error ?? ''));
     expect(statusEvents(run.id).at(-1)!.error).toMatch(/killed by SIGKILL/);
+    expect(RunRecord.parse(await services.call('runs.get', { id: run.id }).then((r) => (r as { run: unknown }).run)).status).toBe('interrupted');
   });
 
   it('pauses, resumes and cancels through the control column, with an ETA while running', async () => {
@@ -229,13 +230,13 @@ describe('runs through a trainer child', () => {
     await until('cancelled again', () => lastStatus(run.id) === 'cancelled' && statusEvents(run.id).filter((r) => r.status === 'cancelled').length >= 2);
   });
 
-  it('follows a run started elsewhere and fails it when its trainer process is gone', async () => {
+  it('follows a run started elsewhere and reads it interrupted when its trainer process is gone', async () => {
     const dead = 2 ** 22 + 12345; // above the default pid_max: no such process
     const ds = seeded.datasets.findDatasetId('cats')!;
     const rec = seeded.runs.createRun({ config: config('elsewhere-1'), datasetId: ds, status: 'running' });
     seeded.runs.updateRun(rec.id, { pid: dead });
-    await until('failed', () => lastStatus(rec.id) === 'failed');
-    expect(statusEvents(rec.id).at(-1)!.error).toMatch(new RegExp(`pid ${dead}`));
+    await until('interrupted', () => lastStatus(rec.id) === 'interrupted');
+    expect(((await services.call('runs.list', {})) as RunRecord[]).find((r) => r.id === rec.id)!.status).toBe('interrupted');
     // A cancel on a queued run with no trainer at all settles it directly.
     const queued = seeded.runs.createRun({ config: config('elsewhere-2'), datasetId: ds });
     const cancelled = RunRecord.parse(await services.call('runs.cancel', { id: 'elsewhere-2' }));

@@ -51,6 +51,23 @@ describe('ImageCache', () => {
     await cache.close();
   });
 
+  it('forgetSize gives the memory of one size back to the budget (the teacher\'s squares once its labels are cached)', async () => {
+    const fake = countingDecoder();
+    const cache = new ImageCache({ decoder: fake.decoder, spillDir: dir, memoryBytes: 1000, vipsThreads: null });
+    await cache.warm(refs.slice(0, 4), 10); // 3 in memory (900 bytes), 1 spilled
+    await cache.get(refs[0]!, 10, 'eval');
+    expect(cache.stats()).toMatchObject({ memoryEntries: 3, memoryBytes: 900, diskEntries: 2 });
+    expect(cache.forgetSize(10)).toBe(900);
+    expect(cache.stats()).toMatchObject({ memoryEntries: 0, memoryBytes: 0, diskEntries: 1 });
+    expect(cache.has(refs[0]!.key, 10)).toBe(false);
+    // Only the train squares of that size went: the eval one of the same size stays, untouched.
+    expect(cache.has(refs[0]!.key, 10, 'eval')).toBe(true);
+    // The freed budget holds other images in memory again.
+    await cache.warm(refs.slice(4, 7), 10);
+    expect(cache.stats()).toMatchObject({ memoryEntries: 3, memoryBytes: 900, diskEntries: 1 });
+    await cache.close();
+  });
+
   it('spills beyond the byte budget to a file and reads back identical bytes', async () => {
     const fake = countingDecoder();
     const size = 10; // 300 bytes per image

@@ -30,6 +30,8 @@ suite('metric series', () => {
     expect(chartKind({ name: 'val/teacher_accuracy', scope: 'epoch' })).toBe('accuracy');
     expect(chartKind({ name: 'lr', scope: 'step' })).toBe('lr');
     expect(chartKind({ name: 'img_per_sec', scope: 'step' })).toBe('speed');
+    // Memory per epoch gets its own chart (RSS and WASM heap would otherwise land among the losses).
+    for (const name of ['mem/rss_mb', 'mem/wasm_heap_mb', 'mem/tensors']) expect(chartKind({ name, scope: 'epoch' })).toBe('memory');
     expect(chartKind({ name: 'val/js_teacher', scope: 'epoch' })).toBe('divergence');
     expect(chartKind({ name: 'val/kl_teacher', scope: 'epoch' })).toBe('divergence');
     expect(chartKind({ name: 'loss/ssld', scope: 'step' })).toBe('loss');

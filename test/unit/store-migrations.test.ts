@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { migrate, openDb, resolveHome, SCHEMA_VERSION, userVersion } from '../../src/main/store/db.js';
 import { MIGRATIONS } from '../../src/main/store/migrations/index.js';
 import { Store } from '../../src/main/store/index.js';
+import { HEARTBEAT_STALE_MS } from '../../src/main/store/runs.js';
 
 let dir: string;
 beforeEach(() => {
@@ -109,6 +110,35 @@ describe('migrations', () => {
     v2.close();
   });
 
+  it('migration 4 rebuilds runs with the stalled and interrupted statuses and a heartbeat, keeping runs and what references them', () => {
+    const file = path.join(dir, 'v3.db');
+    const v3 = openDb(file, { targetVersion: 3 });
+    v3.prepare(`INSERT INTO datasets (id, name, created_at, updated_at) VALUES (1, 'd', 't', 't')`).run();
+    v3.prepare(
+      `INSERT INTO runs (id, name, dataset_id, method, config_json, status, created_at, pid, control) VALUES (7, 'r', 1, 'ce', '{}', 'running', 't', 123, 'pause')`,
+    ).run();
+    v3.prepare(`INSERT INTO metrics (run_id, scope, step, epoch, name, value, time) VALUES (7, 'step', 1, 0.1, 'loss', 0.5, 1)`).run();
+    v3.prepare(`INSERT INTO checkpoints (run_id, epoch, step, dir, created_at) VALUES (7, 0, 10, '/x', 't')`).run();
+    expect(() => v3.prepare(`UPDATE runs SET status = 'stalled' WHERE id = 7`).run()).toThrow(/CHECK/);
+    v3.close();
+
+    const db = openDb(file, { targetVersion: 4 });
+    expect(db.prepare('SELECT id, name, status, pid, control, heartbeat_at FROM runs').all()).toEqual([
+      { id: 7, name: 'r', status: 'running', pid: 123, control: 'pause', heartbeat_at: null },
+    ]);
+    expect(db.prepare('SELECT COUNT(*) n FROM metrics WHERE run_id = 7').get()).toEqual({ n: 1 });
+    expect(db.prepare('SELECT COUNT(*) n FROM checkpoints WHERE run_id = 7').get()).toEqual({ n: 1 });
+    for (const s of ['stalled', 'interrupted']) db.prepare(`UPDATE runs SET status = ? WHERE id = 7`).run(s);
+    expect(() => db.prepare(`UPDATE runs SET status = 'bogus' WHERE id = 7`).run()).toThrow(/CHECK/);
+    // Foreign keys are back on, and still point at the rebuilt table: deleting the run cascades.
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(indexes(db)).toContain('runs_by_dataset');
+    db.prepare('DELETE FROM runs WHERE id = 7').run();
+    expect(db.prepare('SELECT COUNT(*) n FROM metrics').get()).toEqual({ n: 0 });
+    expect(db.prepare('SELECT COUNT(*) n FROM checkpoints').get()).toEqual({ n: 0 });
+    db.close();
+  });
+
   it('roll back a failing migration and leave the file at the previous version', () => {
     const file = path.join(dir, 'fail.db');
     const broken = [...MIGRATIONS, { version: MIGRATIONS.length + 1, name: 'broken', up: (d: Database.Database) => d.exec('CREATE TABLE t1 (a); SELECT * FROM no_such_table') }];
@@ -193,6 +223,35 @@ describe('resolveHome', () => {
     expect(fs.existsSync(path.join(home, 'distill.db'))).toBe(true);
     expect(store.home).toBe(home);
     expect(store.thumbsDir).toBe(path.join(home, 'thumbs'));
+    store.close();
+  });
+});
+
+describe('run liveness in the registry', () => {
+  it('an active run whose pid is gone, or whose heartbeat is stale, reads as interrupted; the row is untouched', async () => {
+    const store = Store.open(path.join(dir, 'home'));
+    store.db.prepare(`INSERT INTO datasets (id, name, created_at, updated_at) VALUES (1, 'd', 't', 't')`).run();
+    const run = store.runs.createRun({ config: { name: 'r', dataset: 'd', method: 'ce', student: { arch: 'refnet', inputSize: 32 }, epochs: 1 }, datasetId: 1 });
+    store.runs.setRunStatus(run.id, 'running');
+    // A real process that is then gone.
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    await new Promise((r) => child.once('spawn', r));
+    store.runs.heartbeatRun(run.id, child.pid!);
+    expect(store.runs.requireRun(run.id).status).toBe('running');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    expect(store.runs.requireRun(run.id).status).toBe('interrupted');
+    expect((store.db.prepare('SELECT status FROM runs WHERE id = ?').get(run.id) as { status: string }).status).toBe('running');
+
+    // Our own (live) pid with a heartbeat older than the limit: interrupted too; a fresh beat: running.
+    store.runs.heartbeatRun(run.id, process.pid, Date.now() - HEARTBEAT_STALE_MS - 1000);
+    expect(store.runs.requireRun(run.id).status).toBe('interrupted');
+    store.runs.heartbeatRun(run.id, process.pid);
+    expect(store.runs.requireRun(run.id).status).toBe('running');
+    // Terminal statuses are never rewritten.
+    store.runs.setRunStatus(run.id, 'completed');
+    store.runs.heartbeatRun(run.id, 999_999_999, 0);
+    expect(store.runs.requireRun(run.id).status).toBe('completed');
     store.close();
   });
 });

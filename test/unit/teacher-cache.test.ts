@@ -1,7 +1,8 @@
-// The teacher soft-label cache (FKD style): each (item, view) computed once at the teacher's size,
+// The teacher soft-label cache (FKD style): each (image, view) computed once at the teacher's size,
 // reused from its file by a later run without calling the teacher, equal to the live teacher on the
-// same crop, keyed by what determines it, replayed as view (epoch mod V) by the training loop; old
-// entries are pruned when a new one is written (the limits themselves: teacher-cache-prune.test.ts).
+// same crop, keyed per image content, view and teacher (so runs on other sets of the same images share
+// it), replayed as view (epoch mod V) by the training loop; old segments are pruned when a new one is
+// written (the limits themselves: teacher-cache-prune.test.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,7 @@ import {
   ensureTeacherViews,
   teacherViewsKey,
   viewCount,
+  viewIndex,
   type TeacherViewsSpec,
 } from '../../src/main/engine/train/teacher-cache.js';
 import { trainLoop } from '../../src/main/engine/train/train-loop.js';
@@ -105,8 +107,11 @@ describe('teacher soft-label cache', () => {
     expect(a.source).toBe('computed');
     expect(first.rows).toBe(items.length * 3);
     expect(progress.at(-1)).toEqual([15, 15]);
-    expect(fs.readdirSync(dir).sort()).toEqual([`${a.key}.bin`, `${a.key}.json`]);
-    expect(fs.statSync(path.join(dir, `${a.key}.bin`)).size).toBe(items.length * 3 * CLASSES.length * 4);
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    const seg = files[0]!.replace(/\.bin$/, '');
+    expect(files).toEqual([`${seg}.bin`, `${seg}.json`]);
+    expect(fs.statSync(path.join(dir, `${seg}.bin`)).size).toBe(items.length * 3 * CLASSES.length * 4);
     for (let r = 0; r < items.length * 3; r++) {
       const row = Array.from(a.probs.subarray(r * 3, r * 3 + 3));
       expect(row.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
@@ -115,6 +120,7 @@ describe('teacher soft-label cache', () => {
     const second = countingTeacher();
     const b = await ensureTeacherViews({ ...spec(), teacher: second, dir, batchSize: 2, cache, renderer: null });
     expect(b.source).toBe('file');
+    expect(b.computedRows).toBe(0);
     expect(second.rows).toBe(0);
     expect(b.key).toBe(a.key);
     expect(Buffer.from(b.probs.buffer).equals(Buffer.from(a.probs.buffer))).toBe(true);
@@ -137,14 +143,17 @@ describe('teacher soft-label cache', () => {
       fs.utimesSync(path.join(dir, `${stale}.${ext}`), longAgo, longAgo);
     }
     const cache = new ImageCache({ spillDir: tmp, vipsThreads: null });
-    const a = await ensureTeacherViews({ ...spec({ views: 1 }), teacher: countingTeacher(), dir, batchSize: 4, cache, renderer: null });
-    expect(fs.readdirSync(dir).sort()).toEqual([`${a.key}.bin`, `${a.key}.json`]);
+    await ensureTeacherViews({ ...spec({ views: 1 }), teacher: countingTeacher(), dir, batchSize: 4, cache, renderer: null });
+    const files = fs.readdirSync(dir).sort();
+    expect(files).toHaveLength(2);
+    expect(files.some((f) => f.startsWith(stale))).toBe(false);
+    const seg = files[0]!.replace(/\.bin$/, '');
 
-    for (const ext of ['bin', 'json']) fs.utimesSync(path.join(dir, `${a.key}.${ext}`), longAgo, longAgo);
+    for (const ext of ['bin', 'json']) fs.utimesSync(path.join(dir, `${seg}.${ext}`), longAgo, longAgo);
     const before = Date.now();
     const b = await ensureTeacherViews({ ...spec({ views: 1 }), teacher: countingTeacher(), dir, batchSize: 4, cache, renderer: null });
     expect(b.source).toBe('file');
-    for (const ext of ['bin', 'json']) expect(fs.statSync(path.join(dir, `${a.key}.${ext}`)).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
+    for (const ext of ['bin', 'json']) expect(fs.statSync(path.join(dir, `${seg}.${ext}`)).mtimeMs).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('stores what the live teacher outputs on the same view rendered at its own size', async () => {
@@ -158,7 +167,7 @@ describe('teacher soft-label cache', () => {
       const src = await decodeForTraining(items[i]!.path, T);
       for (let v = 0; v < V; v++) {
         const x = new Float32Array(T * T * 3);
-        renderView(src, side, trainingView(7, v, i, augment), T, x, 0);
+        renderView(src, side, trainingView(7, v, viewIndex(items[i]!.key), augment), T, x, 0);
         const p = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(x, [1, T, T, 3]))).dataSync());
         const cached = views.rows([i], v)!;
         for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(p[c]! - cached[c]!));
@@ -171,17 +180,16 @@ describe('teacher soft-label cache', () => {
     expect(viewSpread).toBeGreaterThan(1e-3);
   });
 
-  it('keys on the teacher, its size, the items in order, V, seed and augmentation', () => {
+  it('keys the bucket on the teacher, its size, classes, seed and augmentation, not on the run\'s images or V', () => {
     const base = teacherViewsKey(spec());
     expect(teacherViewsKey(spec())).toBe(base);
     // The default aspect range spelled out is the same crops.
     expect(teacherViewsKey(spec({ augment: { ...augment, aspectMin: 3 / 4, aspectMax: 4 / 3 } }))).toBe(base);
+    // Images and views are keyed per entry inside the bucket: any set of the same images shares it.
+    expect(teacherViewsKey(spec({ items: items.slice(1) }))).toBe(base);
+    expect(teacherViewsKey(spec({ items: [...items].reverse(), views: 4 }))).toBe(base);
     const changed = [
       spec({ seed: 8 }),
-      spec({ items: items.slice(1) }),
-      spec({ items: [...items].reverse() }),
-      spec({ items: items.map((it, i) => (i === 2 ? { ...it, key: 'other' } : it)) }),
-      spec({ views: 4 }),
       spec({ teacherId: 'teacher:1:tiny:124' }),
       spec({ teacherSize: 48 }),
       spec({ augment: { ...augment, flip: false } }),
@@ -194,13 +202,13 @@ describe('teacher soft-label cache', () => {
   it('epoch e replays view e mod V: the batches show it and the targets are its rows', async () => {
     expect([1, 2, 4, 5, 100].map(viewCount)).toEqual([1, 2, 4, 4, 4]);
     const V = 3;
-    const viewFn = cachedView(7, V, augment);
+    const viewFn = cachedView(7, V, augment, items);
     for (const e of [0, 2, 3, 7]) {
-      for (let i = 0; i < items.length; i++) expect(viewFn(i, e)).toEqual(trainingView(7, e % V, i, augment));
+      for (let i = 0; i < items.length; i++) expect(viewFn(i, e)).toEqual(trainingView(7, e % V, viewIndex(items[i]!.key), augment));
     }
     // Through the training batcher at the student's size: every row shows its item's view (epoch mod V).
     for await (const b of trainingBatches(items, { size: 32, batchSize: 2, seed: 7, epoch: 4, augment, view: viewFn })) {
-      expect(b.views).toEqual(b.indices.map((i) => trainingView(7, 1, i, augment)));
+      expect(b.views).toEqual(b.indices.map((i) => trainingView(7, 1, viewIndex(items[i]!.key), augment)));
     }
     const views = await ensureTeacherViews({ ...spec(), teacher: countingTeacher(), dir: null, batchSize: 8, renderer: null, cache: new ImageCache({ spillDir: tmp, vipsThreads: null }) });
     const rows = views.rows([3, 0], 5)!; // view 2
@@ -219,15 +227,43 @@ describe('teacher soft-label cache', () => {
     expect(views.rows([1, 0], 1)).not.toBeNull();
   });
 
+  it('entries are per image and view: another set of the same images, or more views, computes only what is new', async () => {
+    const dir = path.join(tmp, 'views-shared');
+    const cache = new ImageCache({ spillDir: tmp, vipsThreads: null });
+    const first = countingTeacher();
+    const a = await ensureTeacherViews({ ...spec({ items: items.slice(0, 3), views: 2 }), teacher: first, dir, batchSize: 2, cache, renderer: null });
+    expect(first.rows).toBe(3 * 2);
+    // A superset in another order, with more views: only the 2 new images × 2 views and the 3rd view of all 5.
+    const order = [4, 2, 0, 3, 1];
+    const second = countingTeacher();
+    const b = await ensureTeacherViews({ ...spec({ items: order.map((i) => items[i]!), views: 3 }), teacher: second, dir, batchSize: 2, cache, renderer: null });
+    expect(second.rows).toBe(2 * 2 + 5);
+    expect(b.computedRows).toBe(2 * 2 + 5);
+    expect(b.source).toBe('mixed');
+    // The reused rows are the first run's, bit for bit, at their new positions.
+    order.forEach((orig, pos) => {
+      if (orig > 2) return;
+      for (const v of [0, 1]) expect(Array.from(b.rows([pos], v)!)).toEqual(Array.from(a.rows([orig], v)!));
+    });
+    // And what was reused equals what the teacher computes afresh (no cache) on the same views.
+    const fresh = await ensureTeacherViews({ ...spec({ items: order.map((i) => items[i]!), views: 3 }), teacher: countingTeacher(), dir: null, batchSize: 5, cache, renderer: null });
+    for (let r = 0; r < b.probs.length; r++) expect(Math.abs(b.probs[r]! - fresh.probs[r]!)).toBeLessThan(1e-6);
+    // A subset now: nothing new.
+    const third = countingTeacher();
+    const c = await ensureTeacherViews({ ...spec({ items: [items[3]!, items[0]!], views: 3 }), teacher: third, dir, batchSize: 2, cache, renderer: null });
+    expect(third.rows).toBe(0);
+    expect(c.source).toBe('file');
+  });
+
   it("the training loop: 'views' labels once before epoch 0 and a second run calls no teacher; 'off' runs it every step", async () => {
-    const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher) => {
+    const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher, method: 'ssld' | 'kd' = 'ssld', train: TrainItem[] = items) => {
       const config = RunConfig.parse({
         name: 'r',
         dataset: 'd',
-        method: 'ssld',
+        method,
         teacher: 'tiny',
         student: { arch: 'refnet', inputSize: 32 },
-        data: { useLabels: false, useUnlabeled: true, augment },
+        data: { useLabels: method === 'kd', useUnlabeled: method !== 'kd', augment },
         epochs,
         batchSize: 3,
         seed: 7,
@@ -243,8 +279,10 @@ describe('teacher soft-label cache', () => {
       });
       const progress: string[] = [];
       const losses: number[] = [];
+      const info: string[] = [];
       const sink: TrainSink = {
-        step: (_s, _e, m) => losses.push(m.find((x) => x.name === 'loss/js')!.value),
+        step: (_s, _e, m) => losses.push(m.find((x) => x.name === (method === 'kd' ? 'loss/kd' : 'loss/js'))!.value),
+        info: (msg) => info.push(msg),
         epochEnd: async () => undefined,
         control: () => 'run',
         progress: (d, t, msg) => progress.push(`${msg} ${d}/${t}`),
@@ -253,7 +291,7 @@ describe('teacher soft-label cache', () => {
       await trainLoop({
         config,
         classes: CLASSES,
-        train: items,
+        train,
         val: [],
         students: [student],
         optimizers: [tf.train.adam(1e-3)],
@@ -264,7 +302,7 @@ describe('teacher soft-label cache', () => {
         sink,
       });
       student.dispose();
-      return { progress, losses };
+      return { progress, losses, info };
     };
     const t1 = countingTeacher();
     const r1 = await run('views', 5, t1);
@@ -273,6 +311,7 @@ describe('teacher soft-label cache', () => {
     expect(r1.progress).toContain('teacher soft labels 20/20');
     expect(r1.losses).toHaveLength(10);
     expect(r1.losses.every(Number.isFinite)).toBe(true);
+    expect(r1.info).toEqual(['teacher soft labels: 20 view(s) computed, 0 reused from the cache']);
     expect(fs.readdirSync(path.join(tmp, 'home-cache', 'teacher-views'))).toHaveLength(2);
 
     const t2 = countingTeacher();
@@ -283,5 +322,13 @@ describe('teacher soft-label cache', () => {
     const t3 = countingTeacher();
     await run('off', 2, t3);
     expect(t3.rows).toBe(items.length * 2);
+
+    // A kd run on some of the same images (labeled now), same teacher and seed: every view is reused.
+    const t4 = countingTeacher();
+    const labeled = items.slice(1, 4).map((it, i) => ({ ...it, label: i % CLASSES.length }));
+    const r4 = await run('views', 4, t4, 'kd', labeled);
+    expect(t4.rows).toBe(0);
+    expect(r4.info).toContain('teacher soft labels: 0 view(s) computed, 12 reused from the cache');
+    expect(r4.losses.every(Number.isFinite)).toBe(true);
   });
 });

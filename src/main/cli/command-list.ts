@@ -12,7 +12,7 @@ export interface CommandInfo {
 export const COMMAND_LIST = [
   { name: 'dataset', usage: 'dataset add NAME --labeled DIR [--unlabeled DIR]… [--val DIR] | dataset ls', summary: 'index image folders (class subfolders for labeled/val)' },
   { name: 'teacher', usage: 'teacher train NAME --dataset D --arch A [--size S] [--epochs E] | teacher import NAME PATH --classes a,b | teacher ls', summary: 'train a supervised teacher, or import a TF.js model as a frozen one' },
-  { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C]', summary: 'SSLD class-balanced mining of the unlabeled pool' },
+  { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C] [--truth CSV]', summary: 'SSLD class-balanced mining of the unlabeled pool (per class: count, confidence range; --truth file,label CSV: precision)' },
   { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml)' },
   { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher or a path' },
   { name: 'export', usage: 'export RUN --format tfjs|onnx|tflite [--quantize none|float16|uint8] --out DIR', summary: 'the student for mobile, verified by loading it back' },
@@ -20,7 +20,7 @@ export const COMMAND_LIST = [
   { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]', summary: 'training/inference throughput (JSON lines), optionally vs PyTorch' },
   { name: 'serve', usage: 'serve [--port P]', summary: 'the UI in a browser (127.0.0.1 only, token in the printed URL)' },
   { name: 'demo', usage: 'demo [--size S] [--epochs E] [--keep]', summary: 'the whole job on a built-in synthetic two-class set' },
-  { name: 'doctor', usage: 'doctor', summary: 'version, active compute backend and why the others are not' },
+  { name: 'doctor', usage: 'doctor', summary: 'version, active compute backend and why the others are not; what each cache holds and its bound' },
 ] as const satisfies readonly CommandInfo[];
 
 export type CommandName = (typeof COMMAND_LIST)[number]['name'];

@@ -16,19 +16,31 @@ export interface Output {
   result(obj: unknown, human?: string): void;
 }
 
-export function createOutput(json: boolean, write: (s: string) => void = (s) => process.stdout.write(s)): Output {
-  let lastProgress = 0;
+/** JSON progress lines at most this often (~4 a second); a phase's first and last line always pass. */
+export const JSON_PROGRESS_MS = 250;
+const HUMAN_PROGRESS_MS = 1000;
+
+export function createOutput(
+  json: boolean,
+  write: (s: string) => void = (s) => process.stdout.write(s),
+  now: () => number = Date.now,
+): Output {
+  let lastProgress = -Infinity;
+  let lastPhase: unknown = undefined;
   return {
     json,
     event(obj, human) {
-      if (json) write(JSON.stringify(obj) + '\n');
-      else if (human) {
-        // Throttle human progress lines so a terminal is not flooded.
-        const now = Date.now();
-        if (obj.type === 'progress' && now - lastProgress < 1000 && obj.done !== obj.total) return;
-        lastProgress = now;
-        write(human + '\n');
+      if (obj.type === 'progress') {
+        // Throttled for both readers: 12,000 images must not print 12,000 lines.
+        const t = now();
+        const phase = `${String(obj.phase)}|${String(obj.message)}`;
+        const edge = phase !== lastPhase || obj.done === obj.total || obj.done === 0;
+        if (!edge && t - lastProgress < (json ? JSON_PROGRESS_MS : HUMAN_PROGRESS_MS)) return;
+        lastProgress = t;
+        lastPhase = phase;
       }
+      if (json) write(JSON.stringify(obj) + '\n');
+      else if (human) write(human + '\n');
     },
     info(text) {
       if (!json) write(text + '\n');

@@ -67,10 +67,11 @@ export async function evaluatePredictor(
 export async function evaluateFolderItems(
   model: { dir: string; inputSize: number; classes: readonly string[] },
   items: { key: string; path: string; label: string }[],
+  onProgress?: (done: number, total: number) => void,
 ): Promise<EvalOutcome> {
   const m = await loadModelDir(model.dir);
   try {
-    return await evaluatePredictor(layersPredictor(m, model.inputSize), model.classes, items);
+    return await evaluatePredictor(layersPredictor(m, model.inputSize), model.classes, items, onProgress);
   } finally {
     m.dispose();
   }

@@ -3,7 +3,7 @@
 // run` in a terminal) are followed the same way. A run whose trainer process is gone is marked failed.
 import type { RunRecord } from '../../shared/domain.js';
 import type { ServiceContext } from './context.js';
-import { pidAlive } from './run-control.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 const MAX_ROWS_PER_EVENT = 2000;

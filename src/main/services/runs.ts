@@ -10,7 +10,7 @@ import type { HandlerGroup, ServiceContext } from './context.js';
 import { ApiError } from './types.js';
 import { configDiff } from '../../shared/config-diff.js';
 import { etaSeconds, stepsPerEpochFrom, type StepSample } from './eta.js';
-import { pidAlive } from './run-control.js';
+import { pidAlive } from '../util/pid-alive.js';
 import type { RunMonitor } from './run-monitor.js';
 import type { JobInfo } from '../../shared/api.js';
 
@@ -72,17 +72,20 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
             if (!settled) reject(new ApiError(info.message || `the trainer exited with code ${detail.code}`, 400));
             return;
           }
-          afterTrainerExit(runId, info);
+          afterTrainerExit(runId, info, detail);
         },
       });
     });
 
-  const afterTrainerExit = (runId: number, info: JobInfo): void => {
+  const afterTrainerExit = (runId: number, info: JobInfo, detail: { signal: NodeJS.Signals | null }): void => {
     try {
       let run = store.runs.getRun(runId);
       if (!run) return;
-      if (ACTIVE.has(run.status)) {
-        if (info.status === 'failed') run = store.runs.setRunStatus(runId, 'failed', info.message);
+      // The trainer is gone, so an unsettled run reads 'interrupted': settle it with what its exit says.
+      if (ACTIVE.has(run.status) || run.status === 'interrupted') {
+        // Killed by a signal we did not send (kill -9, the OOM killer): interrupted, resumable from the last checkpoint.
+        if (info.status === 'failed' && detail.signal) run = store.runs.setRunStatus(runId, 'interrupted', info.message);
+        else if (info.status === 'failed') run = store.runs.setRunStatus(runId, 'failed', info.message);
         else if (info.status === 'cancelled') run = store.runs.setRunStatus(runId, 'cancelled');
         else run = store.runs.setRunStatus(runId, 'failed', 'the trainer exited without finishing the run');
       }
@@ -157,6 +160,8 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       }
       // Cancelled, failed, or active with no trainer left: continue from the last checkpoint.
       store.runControl.setRunControl(run.id, null);
+      // The old trainer's pid goes with it, or the queued run would read as interrupted until the new one starts.
+      store.runs.updateRun(run.id, { pid: null });
       store.runs.setRunStatus(run.id, 'queued', null);
       await spawnTrainer(['run', '--resume', String(run.id)], run.id);
       const now = store.runs.requireRun(run.id);

@@ -78,9 +78,20 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, t
       // Re-read inside the lock: another process may have migrated since we looked.
       if (userVersion(db) >= m.version) return;
       m.up(db);
+      if (m.foreignKeysOff) {
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new Error(`migration ${m.version} (${m.name}) would break ${broken.length} foreign key reference(s)`);
+      }
       db.pragma(`user_version = ${m.version}`);
     });
-    step.immediate();
+    // The pragma is a no-op inside a transaction, so it is switched around it.
+    const fkWasOn = db.pragma('foreign_keys', { simple: true }) === 1;
+    if (m.foreignKeysOff && fkWasOn) db.pragma('foreign_keys = OFF');
+    try {
+      step.immediate();
+    } finally {
+      if (m.foreignKeysOff && fkWasOn) db.pragma('foreign_keys = ON');
+    }
   }
   return userVersion(db);
 }

@@ -4,6 +4,7 @@ import { BackendReport, RunRecord, RunStatus } from '../../shared/domain.js';
 import { RunConfig, type RunConfigInput } from '../../shared/run-config.js';
 import { nowIso, writeTx, type Db } from './db.js';
 import { findId, requireId, type IdOrName } from './lookup.js';
+import { pidAlive } from '../util/pid-alive.js';
 
 interface RunRow {
   id: number;
@@ -27,9 +28,27 @@ interface RunRow {
   started_at: string | null;
   finished_at: string | null;
   wall_seconds: number | null;
+  heartbeat_at: number | null;
 }
 
 const Strings = z.array(z.string());
+
+/** A trainer beats every few seconds (the watchdog thread); silence this long means it is gone. */
+export const HEARTBEAT_STALE_MS = 60_000;
+const ACTIVE = new Set<string>(['queued', 'running', 'paused']);
+
+/**
+ * The status as it truly is: an active run whose trainer process is gone (pid not alive here, or
+ * no heartbeat for HEARTBEAT_STALE_MS) reads as 'interrupted' (a kill -9, a crash, a reboot). The
+ * row keeps what the trainer last wrote; `distill run --resume` takes it over.
+ */
+export function effectiveStatus(r: Pick<RunRow, 'status' | 'pid' | 'heartbeat_at'>, now = Date.now()): RunStatus {
+  const status = RunStatus.parse(r.status);
+  if (!ACTIVE.has(status) || r.pid === null) return status;
+  if (!pidAlive(r.pid)) return 'interrupted';
+  if (r.heartbeat_at !== null && now - r.heartbeat_at > HEARTBEAT_STALE_MS) return 'interrupted';
+  return status;
+}
 
 function toRecord(r: RunRow): RunRecord {
   return {
@@ -39,7 +58,7 @@ function toRecord(r: RunRow): RunRecord {
     teacherId: r.teacher_id,
     method: r.method,
     config: RunConfig.parse(JSON.parse(r.config_json)),
-    status: RunStatus.parse(r.status),
+    status: effectiveStatus(r),
     backend: r.backend_json === null ? null : BackendReport.parse(JSON.parse(r.backend_json)),
     error: r.error,
     flags: Strings.parse(JSON.parse(r.flags_json)),
@@ -179,7 +198,12 @@ export function updateRun(db: Db, ref: IdOrName, patch: RunPatch): RunRecord {
   return getRun(db, id)!;
 }
 
-const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
+const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled', 'stalled', 'interrupted']);
+
+/** The trainer's sign of life (epoch ms), written by its watchdog thread every few seconds. */
+export function heartbeatRun(db: Db, id: number, pid: number, at = Date.now()): void {
+  db.prepare('UPDATE runs SET heartbeat_at = ?, pid = ? WHERE id = ?').run(at, pid, id);
+}
 
 /** Moves a run to a status, stamping startedAt on first start and finishedAt on a terminal status. */
 export function setRunStatus(db: Db, ref: IdOrName, status: RunStatus, error?: string | null): RunRecord {

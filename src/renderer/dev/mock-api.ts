@@ -149,6 +149,9 @@ export async function installMockApi(): Promise<void> {
     if (step % stepsPerEpoch === 0) {
       const acc = Math.min(0.97, (run.method === 'ssld' ? 0.93 : 0.86) - 0.35 * Math.exp(-epoch / 2) + (rand(seed + 2) - 0.5) * 0.02);
       push('val_accuracy', acc, 'epoch');
+      push('mem/rss_mb', 880 + 40 * Math.min(epoch, 2) + rand(seed + 3) * 12, 'epoch');
+      push('mem/wasm_heap_mb', 320 + 16 * Math.min(epoch, 1), 'epoch');
+      push('mem/tensors', 412, 'epoch');
       if (run.teacherId !== null) {
         push('teacher_js', 0.2 * Math.exp(-epoch / 3) + 0.02, 'epoch');
         push('teacher_kl', 0.5 * Math.exp(-epoch / 3) + 0.05, 'epoch');
@@ -216,6 +219,16 @@ export async function installMockApi(): Promise<void> {
     const run = newRun(cfg, 'completed');
     for (let s = 1; s <= cfg.epochs * stepsPerEpoch; s++) advance(run, s);
     run.wallSeconds = 412 + run.id * 30;
+    run.finishedAt = new Date().toISOString();
+  }
+
+  {
+    // A run its watchdog stopped mid-epoch 4: the Run page offers Resume.
+    const cfg = RunConfig.parse({ ...defaultRunConfig('ssld', 'catdog', 'resnet18-teacher'), name: 'ssld-long', epochs: 8 });
+    const run = newRun(cfg, 'stalled');
+    for (let s = 1; s <= 3 * stepsPerEpoch + 17; s++) advance(run, s);
+    run.error = 'stalled: no progress for 75 s (limit 60 s) in phase train, epoch 4, step 137; resume with: distill run --resume 3';
+    run.wallSeconds = 301;
     run.finishedAt = new Date().toISOString();
   }
 

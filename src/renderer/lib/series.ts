@@ -2,7 +2,7 @@
 // different x values are aligned into uPlot's one-x-many-y table.
 import type { MetricRow } from '../../shared/domain.js';
 
-export type ChartKind = 'loss' | 'accuracy' | 'lr' | 'speed' | 'divergence';
+export type ChartKind = 'loss' | 'accuracy' | 'lr' | 'speed' | 'divergence' | 'memory';
 
 export const CHART_TITLES: Record<ChartKind, string> = {
   loss: 'Loss parts',
@@ -10,10 +10,12 @@ export const CHART_TITLES: Record<ChartKind, string> = {
   lr: 'Learning rate',
   speed: 'Throughput (img/s)',
   divergence: 'Teacher–student divergence (JS / KL)',
+  memory: 'Memory per epoch (RSS, WASM heap in MB; live tensors)',
 };
 
 export function chartKind(row: Pick<MetricRow, 'name' | 'scope'>): ChartKind {
   const n = row.name.toLowerCase();
+  if (/^mem\//.test(n)) return 'memory';
   if (/acc/.test(n)) return 'accuracy';
   // Per-epoch means of the loss parts (train/ce, train/js) are losses, whatever the part's name.
   if (/^train\//.test(n)) return 'loss';

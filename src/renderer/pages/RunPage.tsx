@@ -16,13 +16,16 @@ import { useRunMetrics } from '../run-metrics.js';
 import { RunsPage } from './RunsPage.js';
 
 const LIVE = new Set(['queued', 'running', 'paused']);
-const KINDS: ChartKind[] = ['loss', 'accuracy', 'lr', 'speed', 'divergence'];
+const KINDS: ChartKind[] = ['loss', 'accuracy', 'lr', 'speed', 'divergence', 'memory'];
+/** The trainer is gone (stalled: ended by its watchdog; interrupted: killed or crashed): Resume takes over from the last checkpoint. */
+const RESUMABLE = new Set(['paused', 'stalled', 'interrupted', 'cancelled', 'failed']);
 const EMPTY: Record<ChartKind, string> = {
   loss: 'Loss parts appear with the first training steps.',
   accuracy: 'Validation accuracy is measured at the end of each epoch.',
   lr: 'The learning rate is logged every step.',
   speed: 'Throughput is logged every step.',
   divergence: 'Measured per epoch for runs with a teacher or peers.',
+  memory: 'Process RSS, WASM heap and live tensors are logged at the end of each epoch.',
 };
 
 export function RunPage({ params }: { params: URLSearchParams }) {
@@ -96,7 +99,7 @@ function RunView({ id }: { id: number }) {
               Pause
             </button>
           )}
-          {run.status === 'paused' && (
+          {RESUMABLE.has(run.status) && (
             <button onClick={() => void act('runs.resume')} data-testid="resume">
               Resume
             </button>
@@ -117,6 +120,12 @@ function RunView({ id }: { id: number }) {
       </header>
       <ErrorNote error={actionError} />
       {run.status === 'failed' && <ErrorNote error={`The run failed: ${run.error ?? 'no message'}`} testId="run-error" />}
+      {run.status === 'stalled' && (
+        <ErrorNote error={`The watchdog stopped this run — ${run.error ?? "no progress"}. Resume continues from the last checkpoint.`} testId="run-stalled" />
+      )}
+      {run.status === 'interrupted' && (
+        <ErrorNote error="The trainer process is gone (killed, crashed or the machine restarted). Resume continues from the last checkpoint." testId="run-interrupted" />
+      )}
 
       <div className="summary-strip">
         <div className="stat">

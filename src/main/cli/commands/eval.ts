@@ -22,7 +22,9 @@ export const evalCommand: Command = {
       await initBackend();
       const m = resolveModel(store, ref);
       const items = listClassFolder(values.data);
-      const r = await evaluateFolderItems(m, items);
+      const r = await evaluateFolderItems(m, items, (done, total) =>
+        out.event({ type: 'progress', phase: 'eval', done, total }, `evaluating ${done}/${total}`),
+      );
       out.result(
         { accuracy: r.accuracy, n: r.n, perClass: r.perClass, confusion: r.confusion, skipped: r.skipped },
         `${m.kind} "${m.name}" on ${values.data}: accuracy ${(r.accuracy * 100).toFixed(1)}% (n=${r.n}); ` +

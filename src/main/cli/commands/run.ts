@@ -8,6 +8,10 @@ import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
 import { RunConfig, ARCHS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
 import type { Store } from '../../store/index.js';
+import { DB_FILE } from '../../store/db.js';
+import { RunWatchdog } from '../../jobs/run-watchdog.js';
+import { startInterruptGuard } from '../../jobs/interrupt-guard.js';
+import path from 'node:path';
 
 const Flags = z.object({
   home: z.string().optional(),
@@ -87,17 +91,29 @@ function configFromFlags(f: Flags): RunConfigInput {
   } as RunConfigInput;
 }
 
+/** The run's log: what the watchdog saw when it stalled (phase, epoch, step, the stuck stack). */
+export function runLogFile(home: string, runId: number): string {
+  return path.join(home, 'runs', String(runId), 'run.log');
+}
+
 export async function startRun(store: Store, out: Output, runRef: number | string, resume: boolean): Promise<number> {
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  const rec = store.runs.requireRun(runRef);
+  const logFile = runLogFile(store.home, rec.id);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  // Both live outside the main thread's event loop: they act even while a step is stuck inside WASM.
+  const watchdog = new RunWatchdog({ dbFile: path.join(store.home, DB_FILE), runId: rec.id, runName: rec.name, logFile });
+  const guard = startInterruptGuard(rec.id);
   try {
     // Loaded here, after the run row exists and its id is printed: tfjs takes seconds to import.
     const { executeRun } = await import('../../engine/train/run-job.js');
     const outcome = await executeRun(store, runRef, {
       resume,
       signal: ac.signal,
+      liveness: watchdog,
       events: {
         progress: (done, total, message) =>
           out.event({ type: 'progress', phase: 'train', done, total, message }, `${message}: step ${done}/${total}`),
@@ -123,6 +139,8 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    await watchdog.stop();
+    guard.stop();
   }
 }
 
@@ -134,7 +152,10 @@ export const runCommand: Command = {
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
     '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
-    'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
+    'Ctrl-C marks the run cancelled and keeps its checkpoints (a trainer that cannot stop within 10 s is ended: interrupted);\n' +
+    '--resume RUN continues from the last checkpoint. A watchdog ends a run with no progress for max(60 s, 20 × the median\n' +
+    'step time) (5 min before steps are timed): the run is marked stalled, where it hung goes to <home>/runs/RUN/run.log.\n' +
+    'Env: DISTILL_STALL_SECONDS (the 60 s minimum), DISTILL_INTERRUPT_GRACE_SECONDS (the 10 s grace).',
   async run(args, out) {
     const { values } = parseFlags(
       args,

@@ -218,6 +218,26 @@ export class ImageCache {
     return { decoded: fresh.size, failed };
   }
 
+  /**
+   * Forgets every image decoded at `size` (e.g. the teacher's, once its soft labels are cached and
+   * training renders at the student's size only): their memory goes back to the budget. Spilled
+   * bytes stay in the spill file until close; the persistent store keeps them for the next run.
+   */
+  forgetSize(size: number, mode: DecodeMode = 'train'): number {
+    const prefix = `${mode}:${size}:`;
+    let freed = 0;
+    for (const [k, e] of this.entries) {
+      if (!k.startsWith(prefix)) continue;
+      if (e.kind === 'memory') {
+        freed += e.data.byteLength;
+        this.counts.memoryEntries--;
+        this.counts.memoryBytes -= e.data.byteLength;
+      } else if (e.kind === 'disk') this.counts.diskEntries--;
+      this.entries.delete(k);
+    }
+    return freed;
+  }
+
   stats(): ImageCacheStats {
     return { ...this.counts, diskBytes: this.spill.bytes };
   }

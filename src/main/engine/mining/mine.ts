@@ -7,6 +7,7 @@ import { checkTeacherClasses, loadTeacher } from '../teacher-model.js';
 import { predictProbs } from '../predict.js';
 import { initBackend } from '../backend/select.js';
 import { selectTopKPerClass } from './select-top-k.js';
+import type { SelectedImage } from './mining-report.js';
 import { persistSharedImageCache } from '../data/index.js';
 
 export interface MineOptions {
@@ -20,6 +21,8 @@ export interface MineOutcome {
   mining: MiningRecord;
   failed: { file: string; reason: string }[];
   belowConfidence: number;
+  /** The selection with each image's path, for reports. */
+  selected: SelectedImage[];
 }
 
 export async function ensureTeacherPredictions(
@@ -43,7 +46,9 @@ export async function ensureTeacherPredictions(
   const CHUNK = 256;
   for (let s = 0; s < todo.length; s += CHUNK) {
     const chunk = todo.slice(s, s + CHUNK);
-    const preds = await predictProbs(teacher, chunk.map((i) => ({ key: i.hash, path: i.path })));
+    const preds = await predictProbs(teacher, chunk.map((i) => ({ key: i.hash, path: i.path })), {
+      onProgress: (done) => onProgress?.(s + done, todo.length),
+    });
     const bad = new Set(preds.failed.map((f) => f.index));
     preds.failed.forEach((f) => failed.push({ file: chunk[f.index]!.path, reason: f.error }));
     store.teachers.saveTeacherPredictions(
@@ -62,7 +67,9 @@ export async function mine(store: Store, o: MineOptions, onProgress?: (done: num
   checkTeacherClasses(rec, dataset.classes);
   const failed = await ensureTeacherPredictions(store, datasetId, rec.id, ['unlabeled', 'val'], onProgress);
   const preds = store.teachers.getTeacherPredictions(rec.id, { datasetId, role: 'unlabeled' });
-  const hashById = new Map(store.images.listImages(datasetId, { role: 'unlabeled' }).map((i) => [i.id, i.hash]));
+  const pool = store.images.listImages(datasetId, { role: 'unlabeled' });
+  const hashById = new Map(pool.map((i) => [i.id, i.hash]));
+  const pathById = new Map(pool.map((i) => [i.id, i.path]));
   const valHashes = store.images.hashesOfRole(datasetId, 'val');
   const sel = selectTopKPerClass(
     preds.filter((p) => hashById.has(p.imageId)).map((p) => ({ imageId: p.imageId, hash: hashById.get(p.imageId)!, probs: p.probs })),
@@ -80,5 +87,6 @@ export async function mine(store: Store, o: MineOptions, onProgress?: (done: num
     excludedDuplicates: sel.excludedDuplicates,
     selections: sel.selected.map((m) => ({ imageId: m.imageId, label: rec.classes[m.label]!, confidence: m.confidence })),
   });
-  return { mining, failed, belowConfidence: sel.belowConfidence };
+  const selected = sel.selected.map((m) => ({ path: pathById.get(m.imageId)!, label: rec.classes[m.label]!, confidence: m.confidence }));
+  return { mining, failed, belowConfidence: sel.belowConfidence, selected };
 }

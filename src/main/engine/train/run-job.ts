@@ -15,7 +15,8 @@ import { trainLoop } from './train-loop.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../predict.js';
 import { persistSharedImageCache } from '../data/index.js';
-import { partStudent } from './method-loss.js';
+import { methodUsesTeacher, partStudent } from './method-loss.js';
+import { wasmHeapBytes } from '../compat/wasm-heap.js';
 import { buildTrainingSet } from './training-set.js';
 import { teacherIdentity } from './teacher-cache.js';
 import { CancelledError, type Control, type StepMetric, type TrainSink } from './train-types.js';
@@ -23,6 +24,19 @@ import { CancelledError, type Control, type StepMetric, type TrainSink } from '.
 export interface RunEvents {
   progress(done: number, total: number, message: string): void;
   info(message: string): void;
+}
+
+/** Signs of progress for a watchdog (see jobs/run-watchdog.ts); the engine only reports them. */
+export interface RunLiveness {
+  phase(name: 'teacher soft labels' | 'evaluate' | 'checkpoint' | 'pool predictions', epoch?: number): void;
+  tick(): void;
+  step(epoch: number, step: number): void;
+}
+
+/** Test-only: a step that never returns (a synchronous busy loop, like a kernel spinning in malloc). */
+function testHangAtStep(): number | null {
+  const raw = process.env.DISTILL_TEST_HANG_AT_STEP;
+  return raw && /^\d+$/.test(raw) ? Number(raw) : null;
 }
 
 export interface RunOutcome {
@@ -55,7 +69,7 @@ export function runDir(store: Store, runId: number): string {
 export async function executeRun(
   store: Store,
   runRef: number | string,
-  opts: { resume?: boolean; events: RunEvents; signal?: AbortSignal },
+  opts: { resume?: boolean; events: RunEvents; signal?: AbortSignal; liveness?: RunLiveness },
 ): Promise<RunOutcome> {
   let run = store.runs.requireRun(runRef);
   const config = run.config;
@@ -68,6 +82,9 @@ export async function executeRun(
   const started = Date.now();
   const priorWall = run.wallSeconds ?? 0;
   run = store.runs.updateRun(run.id, { backend, pid: process.pid, error: null });
+  store.runs.heartbeatRun(run.id, process.pid);
+  const live = opts.liveness;
+  const hangAt = testHangAtStep();
   store.runControl.setRunControl(run.id, null);
 
   try {
@@ -125,11 +142,14 @@ export async function executeRun(
     let control: Control = 'run';
     const sink: TrainSink = {
       step(step, epoch, metrics: StepMetric[]) {
+        if (hangAt !== null && step + 1 === hangAt) for (;;);
+        live?.step(Math.floor(epoch - 1e-9), step + 1);
         const time = Date.now();
         for (const m of metrics) pending.push({ model: m.model, scope: 'step', step: step + 1, epoch, name: m.name, value: m.value, time });
         if (time - lastFlush > 1000) flush();
       },
       async epochEnd(report, save) {
+        live?.phase('checkpoint', report.epoch);
         flush();
         const dir = path.join(runDir(store, run.id), `ckpt-epoch-${String(report.epoch + 1).padStart(4, '0')}`);
         await save(dir);
@@ -141,6 +161,7 @@ export async function executeRun(
           run.id,
           Object.entries(report.meanLoss).map(([k, v]) => ({ model: partStudent(k), scope: 'epoch' as const, step: report.step, epoch: report.epoch + 1, name: `train/${k}`, value: v })),
         );
+        store.metrics.insertMetrics(run.id, memoryMetrics(report.step, report.epoch + 1));
         store.checkpoints.addCheckpoint({ runId: run.id, epoch: report.epoch, step: report.step, dir, valAccuracy: report.valAccuracy });
         if (report.predictions.length) {
           lastValPredictions = report.predictions.map((p) => ({ imageId: p.imageId, probs: p.probs }));
@@ -171,7 +192,12 @@ export async function executeRun(
         }
         return control;
       },
-      progress: (d, t, m) => opts.events.progress(d, t, m),
+      progress: (d, t, m) => {
+        if (m === 'teacher soft labels') live?.phase('teacher soft labels');
+        opts.events.progress(d, t, m);
+      },
+      phase: (name, epoch) => live?.phase(name, epoch),
+      info: (message) => opts.events.info(message),
       flag(message) {
         store.runs.addRunFlag(run.id, message);
         opts.events.info(`warning: ${message}`);
@@ -192,11 +218,18 @@ export async function executeRun(
       sink,
     });
     flush();
-    // The student's predictions on the unlabeled pool too, for teacher–student agreement in the UI.
-    const pool = store.images.listImages(run.datasetId, { role: 'unlabeled' });
+    // The student's predictions on the unlabeled pool too, for teacher–student agreement in the UI;
+    // a method without a teacher has no agreement to show, so it skips the pass.
+    const pool = teacherRec && methodUsesTeacher(config.method) ? store.images.listImages(run.datasetId, { role: 'unlabeled' }) : [];
     if (pool.length) {
       opts.events.info(`predicting the unlabeled pool (${pool.length} images) for teacher–student agreement`);
-      const preds = await predictProbs(layersPredictor(students[0]!, config.student.inputSize), pool.map((i) => ({ key: i.hash, path: i.path })));
+      live?.phase('pool predictions');
+      const preds = await predictProbs(layersPredictor(students[0]!, config.student.inputSize), pool.map((i) => ({ key: i.hash, path: i.path })), {
+        onProgress: (done, total) => {
+          live?.tick();
+          opts.events.progress(done, total, 'pool predictions');
+        },
+      });
       const bad = new Set(preds.failed.map((f) => f.index));
       store.runPredictions.saveRunPredictions(run.id, set.classes, [
         ...lastValPredictions,
@@ -221,6 +254,19 @@ export async function executeRun(
     store.runs.setRunStatus(run.id, 'failed', message);
     throw err;
   }
+}
+
+/** Where the memory goes, per epoch: process RSS, the WASM heap, live tensors (mem/* metrics, MB). */
+function memoryMetrics(step: number, epoch: number): MetricInput[] {
+  const time = Date.now();
+  const rss = process.memoryUsage().rss;
+  const heap = wasmHeapBytes();
+  const rows: MetricInput[] = [
+    { model: 0, scope: 'epoch', step, epoch, name: 'mem/rss_mb', value: rss / 2 ** 20, time },
+    { model: 0, scope: 'epoch', step, epoch, name: 'mem/tensors', value: tf.memory().numTensors, time },
+  ];
+  if (heap !== null) rows.push({ model: 0, scope: 'epoch', step, epoch, name: 'mem/wasm_heap_mb', value: heap / 2 ** 20, time });
+  return rows;
 }
 
 function pruneCheckpoints(store: Store, runId: number): void {

@@ -1,13 +1,15 @@
 // Teacher soft labels over stored crops (FKD style, design.md): each training image gets V fixed views
-// (view v of item i = trainingView(seed, v, i)); the teacher runs once per (item, view) at its own
-// input size, and training replays view (epoch mod V) with those probabilities as the target. The
-// result is a file under <home>/cache/teacher-views keyed by everything that determines it, so every
-// later run with the same teacher, images, seed and augmentation reuses it: the teacher's cost is
-// paid once and shared. Entries unused for long are pruned after each write (teacher-cache-prune.ts).
+// (view v of an image = trainingView(seed, v, viewIndex(its content hash))); the teacher runs once per
+// (image, view) at its own input size, and training replays view (epoch mod V) with those
+// probabilities as the target. Entries are keyed per image content, view and teacher (a "bucket":
+// teacher weights, size, classes, seed, augmentation), not by the run's image set: any run on the same
+// images with the same teacher reuses them (a kd run after an ssld run on a superset computes nothing).
+// Files under <home>/cache/teacher-views are segments (one per computing run); entries unused for long
+// are pruned after each write (teacher-cache-prune.ts).
 //
-// Stored: full softmax probabilities at τ=1, float32, row (i·V + v). Small classifiers have few
-// classes (2 classes × 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose
-// precision; the loss softens them to any τ as p^(1/τ) renormalized (exact for a full softmax).
+// Stored: full softmax probabilities at τ=1, float32. Small classifiers have few classes (2 classes ×
+// 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose precision; the loss
+// softens them to any τ as p^(1/τ) renormalized (exact for a full softmax).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,16 +23,27 @@ import type { Teacher, TrainItem } from './train-types.js';
 
 /** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
 export const MAX_VIEWS = 4;
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** V = min(epochs, 4), at least 1. */
 export function viewCount(epochs: number): number {
   return Math.max(1, Math.min(Math.floor(epochs), MAX_VIEWS));
 }
 
+/** The crop stream of an image follows its content, not its position in a run's list (so runs share views). */
+export function viewIndex(key: string): number {
+  return crypto.createHash('sha1').update(key).digest().readUInt32LE(0) >>> 1;
+}
+
 /** The crop of item `index` in `epoch` when the teacher's outputs are cached: its view (epoch mod V). */
-export function cachedView(seed: number, views: number, augment: AugmentOptions): (index: number, epoch: number) => CropView {
-  return (index, epoch) => trainingView(seed, epoch % views, index, augment);
+export function cachedView(
+  seed: number,
+  views: number,
+  augment: AugmentOptions,
+  items: readonly { key: string }[],
+): (index: number, epoch: number) => CropView {
+  const idx = items.map((it) => viewIndex(it.key));
+  return (index, epoch) => trainingView(seed, epoch % views, idx[index]!, augment);
 }
 
 /**
@@ -59,8 +72,8 @@ export interface TeacherViewsSpec {
   augment: AugmentOptions;
 }
 
-/** A hash of everything the cached probabilities depend on. */
-export function teacherViewsKey(s: TeacherViewsSpec): string {
+/** The bucket: a hash of everything an image's cached probabilities depend on besides the image and view. */
+export function teacherViewsKey(s: Omit<TeacherViewsSpec, 'items' | 'views'>): string {
   const h = crypto.createHash('sha256');
   h.update(
     JSON.stringify({
@@ -68,7 +81,6 @@ export function teacherViewsKey(s: TeacherViewsSpec): string {
       teacher: s.teacherId,
       size: s.teacherSize,
       classes: s.classes,
-      views: s.views,
       seed: s.seed,
       // Explicit defaults: an option left out and the same option spelled out give the same crops.
       augment: {
@@ -77,24 +89,21 @@ export function teacherViewsKey(s: TeacherViewsSpec): string {
         aspectMin: s.augment.aspectMin ?? 3 / 4,
         aspectMax: s.augment.aspectMax ?? 4 / 3,
       },
-      n: s.items.length,
     }),
   );
-  for (const it of s.items) h.update(`\n${it.key}`);
   return h.digest('hex').slice(0, 32);
 }
 
+/** One segment: the views it holds of each image, row (k·viewList.length + j) = image keys[k], view viewList[j]. */
 const Meta = z.object({
   format: z.literal(FORMAT),
-  key: z.string(),
+  bucket: z.string(),
   teacherId: z.string(),
-  n: z.number().int().min(0),
-  views: z.number().int().min(1),
   classes: z.number().int().min(1),
   teacherSize: z.number().int().min(1),
   seed: z.number().int(),
-  /** (item, view) rows whose image could not be decoded: no target stored. */
-  missing: z.array(z.number().int().min(0)),
+  keys: z.array(z.string()),
+  viewList: z.array(z.number().int().min(0)),
   createdAt: z.string(),
 });
 type Meta = z.infer<typeof Meta>;
@@ -111,8 +120,10 @@ export class TeacherViews {
     /** Row-major [n·views, classes], row i·views + v. */
     readonly probs: Float32Array,
     missing: readonly number[],
-    /** Where it came from this time: computed now, or read from the file. */
-    readonly source: 'computed' | 'file',
+    /** Where it came from this time: all computed now, all read from files, or both. */
+    readonly source: 'computed' | 'file' | 'mixed',
+    /** (item, view) rows the teacher computed this time (0: everything came from the cache). */
+    readonly computedRows = 0,
   ) {
     if (probs.length !== n * views * classes) throw new Error(`teacher views: expected ${n * views * classes} values, got ${probs.length}`);
     this.missingRows = new Set(missing);
@@ -153,30 +164,60 @@ export interface EnsureTeacherViewsOptions extends Omit<TeacherViewsSpec, 'teach
   renderer?: RenderPool | null;
 }
 
-function filesOf(dir: string, key: string): { bin: string; json: string } {
-  return { bin: path.join(dir, `${key}.bin`), json: path.join(dir, `${key}.json`) };
+function filesOf(dir: string, segment: string): { bin: string; json: string } {
+  return { bin: path.join(dir, `${segment}.bin`), json: path.join(dir, `${segment}.json`) };
 }
 
-function readCached(dir: string, key: string, n: number, views: number, classes: number): TeacherViews | null {
-  const f = filesOf(dir, key);
-  let meta: Meta;
+/**
+ * Fills `probs` rows (item i, view v) found in the bucket's segments; returns the rows found. A
+ * segment that cannot be read is skipped (its rows are computed again).
+ */
+function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, V: number, C: number, probs: Float32Array): Set<number> {
+  const found = new Set<number>();
+  let names: string[];
   try {
-    meta = Meta.parse(JSON.parse(fs.readFileSync(f.json, 'utf8')));
+    // A segment's name starts with its bucket: other buckets' files are never opened (a read would
+    // refresh their atime and keep them from being pruned).
+    names = fs.readdirSync(dir).filter((n) => n.startsWith(bucket) && /^[0-9a-f]+\.json$/.test(n));
   } catch {
-    return null; // absent or unreadable: computed again and rewritten
+    return found;
   }
-  if (meta.key !== key || meta.n !== n || meta.views !== views || meta.classes !== classes) return null;
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(f.bin);
-  } catch {
-    return null;
+  for (const name of names) {
+    const f = filesOf(dir, name.slice(0, -5));
+    let meta: Meta;
+    try {
+      meta = Meta.parse(JSON.parse(fs.readFileSync(f.json, 'utf8')));
+    } catch {
+      continue; // another format or unreadable
+    }
+    if (meta.bucket !== bucket || meta.classes !== C) continue;
+    const useful = meta.keys.some((k) => rowsOf.has(k));
+    if (!useful) continue;
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(f.bin);
+    } catch {
+      continue;
+    }
+    const J = meta.viewList.length;
+    if (buf.byteLength !== meta.keys.length * J * C * 4) continue;
+    // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
+    const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    meta.keys.forEach((k, ki) => {
+      const items = rowsOf.get(k);
+      if (!items) return;
+      meta.viewList.forEach((v, j) => {
+        if (v >= V) return;
+        const src = data.subarray((ki * J + j) * C, (ki * J + j + 1) * C);
+        for (const i of items) {
+          probs.set(src, (i * V + v) * C);
+          found.add(i * V + v);
+        }
+      });
+    });
+    markUsed(f);
   }
-  if (buf.byteLength !== n * views * classes * 4) return null;
-  // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
-  const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  markUsed(f);
-  return new TeacherViews(key, n, views, classes, probs, meta.missing, 'file');
+  return found;
 }
 
 /**
@@ -193,75 +234,111 @@ function markUsed(f: { bin: string; json: string }): void {
   }
 }
 
-/** The teacher's soft labels for every (item, view): from the cache file when it exists, else computed (and stored). */
+/** The teacher's soft labels for every (item, view): from the cache where an image's view is there, else computed (and stored). */
 export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<TeacherViews> {
   const { teacher, items, views: V } = o;
   const n = items.length;
   const C = o.classes.length;
   if (teacher.classes !== C) throw new Error(`teacher "${teacher.name}" predicts ${teacher.classes} classes, the run has ${C}`);
-  const key = teacherViewsKey({ ...o, teacherSize: teacher.inputSize });
-  if (o.dir) {
-    const hit = readCached(o.dir, key, n, V, C);
-    if (hit) {
-      o.onProgress?.(n * V, n * V);
-      return hit;
-    }
-  }
-
+  const bucket = teacherViewsKey({ ...o, teacherSize: teacher.inputSize });
+  const rowsOf = new Map<string, number[]>();
+  items.forEach((it, i) => {
+    const list = rowsOf.get(it.key);
+    if (list) list.push(i);
+    else rowsOf.set(it.key, [i]);
+  });
   const probs = new Float32Array(n * V * C);
+  const found = o.dir ? readCached(o.dir, bucket, rowsOf, V, C, probs) : new Set<number>();
+
+  // What is left, per view: one teacher pass per distinct image (copies share the row).
+  const todo: { key: string; path: string; label: null; rows: number[] }[][] = [];
+  let total = 0;
+  for (let v = 0; v < V; v++) {
+    const list: { key: string; path: string; label: null; rows: number[] }[] = [];
+    for (const [key, rows] of rowsOf) if (!found.has(rows[0]! * V + v)) list.push({ key, path: items[rows[0]!]!.path, label: null, rows });
+    todo.push(list);
+    total += list.length;
+  }
   const missing: number[] = [];
-  const total = n * V;
   let done = 0;
   o.onProgress?.(0, total);
+  const computed = new Map<string, Map<number, Float32Array>>();
   for (let v = 0; v < V; v++) {
+    const list = todo[v]!;
+    if (list.length === 0) continue;
+    const idx = list.map((it) => viewIndex(it.key));
     for await (const b of batches({
-      items,
+      items: list,
       size: teacher.inputSize,
       batchSize: o.batchSize,
       seed: o.seed,
       epoch: v,
       shuffle: false,
       augment: o.augment,
-      view: (i) => trainingView(o.seed, v, i, o.augment),
+      view: (i) => trainingView(o.seed, v, idx[i]!, o.augment),
       onDecodeError: 'skip',
       cache: o.cache,
       renderer: o.renderer,
     })) {
       await o.between?.();
-      for (const f of b.failed) missing.push(f.index * V + v);
+      for (const f of b.failed) for (const i of list[f.index]!.rows) missing.push(i * V + v);
       if (b.indices.length > 0) {
         const out = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))));
         const data = (await out.data()) as Float32Array;
         out.dispose();
-        b.indices.forEach((i, r) => probs.set(data.subarray(r * C, (r + 1) * C), (i * V + v) * C));
+        b.indices.forEach((li, r) => {
+          const row = data.slice(r * C, (r + 1) * C);
+          const it = list[li]!;
+          for (const i of it.rows) probs.set(row, (i * V + v) * C);
+          let m = computed.get(it.key);
+          if (!m) computed.set(it.key, (m = new Map()));
+          m.set(v, row);
+        });
       }
       done += b.indices.length + b.failed.length;
       o.onProgress?.(done, total);
     }
   }
 
-  if (o.dir) {
-    const f = filesOf(o.dir, key);
-    // Data first, then the meta: a meta file only ever describes a complete data file.
-    writeFileAtomic(f.bin, new Uint8Array(probs.buffer, probs.byteOffset, probs.byteLength));
-    const meta: Meta = {
-      format: FORMAT,
-      key,
-      teacherId: o.teacherId,
-      n,
-      views: V,
-      classes: C,
-      teacherSize: teacher.inputSize,
-      seed: o.seed,
-      missing,
-      createdAt: new Date().toISOString(),
-    };
-    writeFileAtomic(f.json, JSON.stringify(meta));
-    try {
-      pruneTeacherViews(o.dir, { keep: key });
-    } catch {
-      // Housekeeping only: the labels are computed and stored, so the run goes on; the next write retries.
-    }
+  if (o.dir && computed.size > 0) writeSegment(o.dir, bucket, o, teacher.inputSize, C, computed);
+  const computedRows = [...computed.values()].reduce((a, m) => a + m.size, 0);
+  const source = computedRows === 0 ? 'file' : found.size === 0 ? 'computed' : 'mixed';
+  return new TeacherViews(bucket, n, V, C, probs, missing, source, computedRows);
+}
+
+/** One new segment with the rows computed now, grouped by the set of views each image got. */
+function writeSegment(
+  dir: string,
+  bucket: string,
+  o: Pick<EnsureTeacherViewsOptions, 'teacherId' | 'seed'>,
+  teacherSize: number,
+  C: number,
+  computed: Map<string, Map<number, Float32Array>>,
+): void {
+  const groups = new Map<string, string[]>();
+  for (const [key, m] of computed) {
+    const sig = [...m.keys()].sort((a, b) => a - b).join(',');
+    const g = groups.get(sig);
+    if (g) g.push(key);
+    else groups.set(sig, [key]);
   }
-  return new TeacherViews(key, n, V, C, probs, missing, 'computed');
+  let last = '';
+  for (const [sig, keys] of groups) {
+    const viewList = sig.split(',').map(Number);
+    const J = viewList.length;
+    const data = new Float32Array(keys.length * J * C);
+    keys.forEach((k, ki) => viewList.forEach((v, j) => data.set(computed.get(k)!.get(v)!, (ki * J + j) * C)));
+    const segment = bucket + crypto.createHash('sha256').update(`${sig}:${keys.join('\n')}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 16);
+    const f = filesOf(dir, segment);
+    // Data first, then the meta: a meta file only ever describes a complete data file.
+    writeFileAtomic(f.bin, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const meta: Meta = { format: FORMAT, bucket, teacherId: o.teacherId, classes: C, teacherSize, seed: o.seed, keys, viewList, createdAt: new Date().toISOString() };
+    writeFileAtomic(f.json, JSON.stringify(meta));
+    last = segment;
+  }
+  try {
+    pruneTeacherViews(dir, { keep: last });
+  } catch {
+    // Housekeeping only: the labels are computed and stored, so the run goes on; the next write retries.
+  }
 }

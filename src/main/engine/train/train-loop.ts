@@ -8,6 +8,7 @@ import type { TeacherTarget } from '../losses/index.js';
 import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
 import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
 import { evaluateEpoch } from './evaluate-epoch.js';
+import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
 import { saveCheckpoint } from './checkpoint.js';
 import {
@@ -61,7 +62,9 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
   // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
   const views = stepTeacher && config.teacherCache === 'views' ? await teacherViews(input, stepTeacher) : null;
-  const viewFn = views ? cachedView(config.seed, views.views, config.data.augment) : undefined;
+  // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
+  if (views && stepTeacher && !sizes.includes(stepTeacher.inputSize)) sharedImageCache().forgetSize(stepTeacher.inputSize);
+  const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
@@ -170,6 +173,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       }
     }
 
+    sink.phase?.('evaluate', epoch);
     const report = await evaluateEpoch({
       students,
       teacher,
@@ -196,9 +200,9 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
 }
 
 /** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */
-function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
+async function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
   const { config, sink } = input;
-  return ensureTeacherViews({
+  const views = await ensureTeacherViews({
     teacher,
     teacherId: input.teacherId ?? '',
     classes: input.classes,
@@ -212,4 +216,7 @@ function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews>
     onProgress: (done, total) => sink.progress(done, total, 'teacher soft labels'),
     between: () => waitWhilePaused(input),
   });
+  const all = views.n * views.views;
+  sink.info?.(`teacher soft labels: ${views.computedRows} view(s) computed, ${all - views.computedRows - views.missing.length} reused from the cache`);
+  return views;
 }

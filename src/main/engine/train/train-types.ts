@@ -46,6 +46,10 @@ export interface TrainSink {
   control(): Control;
   progress(done: number, total: number, message: string): void;
   flag(message: string): void;
+  /** A line worth showing (e.g. how many teacher views came from the cache). */
+  info?(message: string): void;
+  /** Entering a phase between steps (for a watchdog): the epoch's evaluation. */
+  phase?(name: 'evaluate', epoch: number): void;
 }
 
 export interface LoopInput {

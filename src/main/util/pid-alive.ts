@@ -1,4 +1,4 @@
-// Whether a run's trainer process is still alive (run control itself is store.runControl).
+// Whether a process is alive, for telling a running run from one whose trainer is gone.
 /** True when a process with this pid exists (EPERM: exists, owned by someone else). */
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
