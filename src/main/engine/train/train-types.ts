@@ -13,9 +13,7 @@ export interface TrainItem {
 }
 
 /** A frozen teacher: logits in the run's class order. */
-export interface Teacher extends Predictor {
-  name: string;
-}
+export type Teacher = Predictor & { name: string };
 
 export interface StepMetric {
   model: number;
