@@ -12,7 +12,7 @@ import { loadTeacher, writeTeacherInfo, type InputRange } from './teacher-model.
 
 export async function importTeacher(
   store: Store,
-  o: { name: string; path: string; classes: string[]; inputRange: InputRange },
+  o: { name: string; path: string; classes: string[]; inputRange: InputRange; mean?: [number, number, number]; std?: [number, number, number] },
 ): Promise<TeacherRecord> {
   if (store.teachers.getTeacher(o.name)) throw new Error(`teacher "${o.name}" already exists`);
   if (new Set(o.classes).size !== o.classes.length || o.classes.length < 2) throw new Error('--classes needs at least two distinct names');
@@ -42,7 +42,7 @@ export async function importTeacher(
     throw new Error(`${src}: cannot find a square NHWC RGB input shape [null, S, S, 3] in the model`);
   }
   const inputSize = Number(m[1]);
-  writeTeacherInfo(dir, { format: format === 'graph-model' ? 'graph-model' : 'layers-model', inputRange: o.inputRange });
+  writeTeacherInfo(dir, { format: format === 'graph-model' ? 'graph-model' : 'layers-model', inputRange: o.inputRange, mean: o.mean, std: o.std });
   const rec = {
     name: o.name,
     kind: 'imported' as const,
@@ -56,7 +56,7 @@ export async function importTeacher(
   };
   // Check it runs and predicts exactly |classes| outputs before registering it.
   await initBackend();
-  const t = await loadTeacher({ ...rec, id: 0, createdAt: '' }, o.classes);
+  const t = await loadTeacher({ ...rec, name: o.name }, o.classes);
   const outShape = tf.tidy(() => t.logits(tf.zeros([1, inputSize, inputSize, 3]) as tf.Tensor4D).shape);
   if (outShape[1] !== o.classes.length) {
     fs.rmSync(dir, { recursive: true, force: true });
