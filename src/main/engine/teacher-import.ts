@@ -98,7 +98,7 @@ export async function importTeacher(store: Store, o: ImportTeacherOptions): Prom
   };
   // Check it runs and predicts exactly |classes| outputs before registering it.
   await initBackend();
-  const t = await loadTeacher({ ...rec, id: 0, createdAt: '' }, o.classes);
+  const t = await loadTeacher(rec, o.classes);
   const probe = await predictorLogits(t, new Float32Array(inputSize * inputSize * 3), 1);
   const outShape = probe.shape;
   probe.dispose();

@@ -13,8 +13,9 @@ import { z } from 'zod';
 import { applyPreprocessing, InputRange, Preprocessing } from './teachers/preprocessing.js';
 import { onnxPredictor, openOnnxImageModel } from './teachers/onnx-teacher.js';
 
-export { InputRange };
-/** An imported teacher's format and input contract, stored beside it (`inputRange`: the name it was first stored under). */
+export { InputRange } from './teachers/preprocessing.js';
+
+/** A teacher folder's format and input contract: ours take [0,255] and normalize inside; imported and backbone teachers say what they expect. */
 const TeacherInfo = z.object({
   format: z.enum(['layers-model', 'graph-model', 'onnx']),
   inputRange: InputRange,
@@ -22,6 +23,9 @@ const TeacherInfo = z.object({
   std: Preprocessing.shape.std,
 });
 export type TeacherInfo = z.infer<typeof TeacherInfo>;
+
+/** What loading a teacher needs from its record (eval also loads run students and model paths this way). */
+export type TeacherSource = Pick<TeacherRecord, 'name' | 'classes' | 'inputSize' | 'modelDir'>;
 const INFO_FILE = 'distill-teacher.json';
 /** An imported ONNX teacher's model, in its folder. */
 export const ONNX_TEACHER_FILE = 'model.onnx';
@@ -33,8 +37,14 @@ export function writeTeacherInfo(dir: string, info: TeacherInfo): void {
 function readTeacherInfo(dir: string): TeacherInfo {
   const file = path.join(dir, INFO_FILE);
   if (!fs.existsSync(file)) return { format: readModelJson(dir).format === 'graph-model' ? 'graph-model' : 'layers-model', inputRange: '0-255' };
-  const parsed = TeacherInfo.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: cannot read the teacher's input contract (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = TeacherInfo.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: not a valid teacher input contract (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
   return parsed.data;
 }
 
@@ -47,7 +57,7 @@ function scaleInput(x: tf.Tensor4D, p: Preprocessing): tf.Tensor4D {
   return p.range === '0-255' && !p.mean && !p.std ? x : applyPreprocessing(x, p);
 }
 
-export function checkTeacherClasses(teacher: TeacherRecord, datasetClasses: readonly string[]): number[] {
+export function checkTeacherClasses(teacher: Pick<TeacherRecord, 'name' | 'classes'>, datasetClasses: readonly string[]): number[] {
   const a = [...teacher.classes].sort().join(', ');
   const b = [...datasetClasses].sort().join(', ');
   if (a !== b) {
@@ -87,7 +97,7 @@ async function loadGraphTeacher(dir: string): Promise<tf.GraphModel> {
   );
 }
 
-export async function loadTeacher(record: TeacherRecord, datasetClasses: readonly string[]): Promise<Teacher> {
+export async function loadTeacher(record: TeacherSource, datasetClasses: readonly string[]): Promise<Teacher> {
   const perm = checkTeacherClasses(record, datasetClasses);
   const identity = perm.every((p, i) => p === i);
   const reorder = (logits: tf.Tensor2D): tf.Tensor2D => (identity ? logits : tf.gather(logits, perm, 1));
@@ -96,7 +106,7 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
   if (info.format === 'onnx') {
     const m = await openOnnxImageModel(path.join(record.modelDir, ONNX_TEACHER_FILE));
     if (m.input.size !== record.inputSize) throw new Error(`${m.file}: input size ${m.input.size} differs from the teacher's recorded ${record.inputSize}`);
-    return { name: record.name, ...onnxPredictor(m, pre, perm) };
+    return { name: record.name, ...onnxPredictor(m, pre, perm), dispose: () => void m.session.release() };
   }
   if (info.format === 'graph-model') {
     const g = await loadGraphTeacher(record.modelDir);
@@ -112,6 +122,7 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
         isProb ??= looksLikeProbabilities(out);
         return reorder(isProb ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
       },
+      dispose: () => g.dispose(),
     };
   }
   const model = await loadModelDir(record.modelDir);
@@ -126,5 +137,6 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
       const out = forward(scaleInput(x, pre)) as tf.Tensor2D;
       return reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
     },
+    dispose: () => model.dispose(),
   };
 }

@@ -6,8 +6,7 @@ import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
 import { resolveModel } from '../../engine/model-ref.js';
-import { evaluateFolderItems, evaluatePredictor, listClassFolder } from '../../engine/evaluate.js';
-import { loadTeacher } from '../../engine/teacher-model.js';
+import { evaluateFolderItems, listClassFolder } from '../../engine/evaluate.js';
 import { initBackend } from '../../engine/backend/select.js';
 
 const Flags = z.object({ home: z.string().optional(), json: z.boolean().optional(), data: z.string({ message: 'is required' }) });
@@ -23,11 +22,7 @@ export const evalCommand: Command = {
       await initBackend();
       const m = resolveModel(store, ref);
       const items = listClassFolder(values.data);
-      // A teacher runs through the one teacher path (TF.js or onnxruntime, its preprocessing applied).
-      const r =
-        m.kind === 'teacher'
-          ? await evaluatePredictor(await loadTeacher(store.teachers.requireTeacher(m.id!), m.classes), m.classes, items)
-          : await evaluateFolderItems(m, items);
+      const r = await evaluateFolderItems(m, items);
       out.result(
         { accuracy: r.accuracy, n: r.n, perClass: r.perClass, confusion: r.confusion, skipped: r.skipped },
         `${m.kind} "${m.name}" on ${values.data}: accuracy ${(r.accuracy * 100).toFixed(1)}% (n=${r.n}); ` +

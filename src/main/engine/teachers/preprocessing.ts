@@ -31,10 +31,3 @@ export function applyPreprocessing(x: tf.Tensor4D, p: Preprocessing): tf.Tensor4
     return y;
   });
 }
-
-/** Parses "r,g,b" from a flag or a form; the error names the value. */
-export function parseRgb(text: string, what: string): [number, number, number] {
-  const parts = text.split(',').map((s) => Number(s.trim()));
-  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw new Error(`${what}: expected three numbers r,g,b, got "${text}"`);
-  return [parts[0]!, parts[1]!, parts[2]!];
-}
