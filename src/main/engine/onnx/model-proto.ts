@@ -116,3 +116,55 @@ export function withOutput(model: ModelProto, value: string): Uint8Array {
   }
   return onnx.ModelProto.encode(copy).finish();
 }
+
+export interface DenseLayer {
+  /** [inDim, outDim], row-major (y = x·W + b). */
+  kernel: Float32Array;
+  bias: Float32Array;
+  inDim: number;
+  outDim: number;
+}
+
+/**
+ * The model cut at `feature` with a classifier appended: spatial features [N,C,H,W] (or [N,H,W,C],
+ * transposed first) are global-average-pooled and flattened, then Gemm layers with ReLU between them;
+ * the logits become the only graph output. Only ops whose semantics are stable across opsets are used.
+ */
+export function withDenseHead(model: ModelProto, feature: string, spatial: 'NCHW' | 'NHWC' | null, layers: readonly DenseLayer[], output: string): Uint8Array {
+  const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
+  const g = copy.graph!;
+  const taken = new Set(valueNames(copy));
+  const fresh = (base: string): string => {
+    let name = `distill_${base}`;
+    for (let i = 1; taken.has(name); i++) name = `distill_${base}_${i}`;
+    taken.add(name);
+    return name;
+  };
+  const nodes: onnxProto.onnx.INodeProto[] = [];
+  const weights: onnxProto.onnx.ITensorProto[] = [];
+  const A = onnx.AttributeProto.AttributeType;
+  let x = feature;
+  const add = (opType: string, inputs: string[], attribute: onnxProto.onnx.IAttributeProto[] = [], out?: string): string => {
+    const y = out ?? fresh(opType.toLowerCase());
+    nodes.push({ name: fresh(`${opType.toLowerCase()}_node`), opType, input: inputs, output: [y], attribute });
+    return y;
+  };
+  if (spatial === 'NHWC') x = add('Transpose', [x], [{ name: 'perm', type: A.INTS, ints: [0, 3, 1, 2] }]);
+  if (spatial) x = add('GlobalAveragePool', [x]);
+  x = add('Flatten', [x], [{ name: 'axis', type: A.INT, i: 1 }]);
+  layers.forEach((l, i) => {
+    const w = fresh(`head${i}_w`);
+    const b = fresh(`head${i}_b`);
+    weights.push(
+      { name: w, dims: [l.inDim, l.outDim], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(l.kernel).buffer) },
+      { name: b, dims: [l.outDim], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(Float32Array.from(l.bias).buffer) },
+    );
+    const last = i === layers.length - 1;
+    x = add('Gemm', [x, w, b], [], last ? output : undefined);
+    if (!last) x = add('Relu', [x]);
+  });
+  g.node = [...(g.node ?? []), ...nodes];
+  g.initializer = [...(g.initializer ?? []), ...weights];
+  g.output = [onnx.ValueInfoProto.create({ name: output, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } })];
+  return onnx.ModelProto.encode(copy).finish();
+}

@@ -9,6 +9,8 @@ import { preprocessPixels, type Layout } from './host-preprocessing.js';
 import type { Preprocessing } from './preprocessing.js';
 
 const FLOAT = 1;
+// Ops whose output is a linear map's: logits, never probabilities.
+const DENSE_OPS = new Set(['Gemm', 'MatMul', 'Add']);
 
 export interface OnnxImageInput {
   name: string;
@@ -48,8 +50,8 @@ export interface OnnxImageModel {
   file: string;
   input: OnnxImageInput;
   output: { name: string; dims: Dim[] | null };
-  /** What the graph says its head is: Softmax → probabilities, LogSoftmax → log-probabilities, else unknown. */
-  head: 'probabilities' | 'log-probabilities' | 'unknown';
+  /** What the graph says its head is: Softmax → probabilities, LogSoftmax → log-probabilities, a dense op → logits. */
+  head: 'probabilities' | 'log-probabilities' | 'logits' | 'unknown';
   session: OrtSession;
 }
 
@@ -70,7 +72,7 @@ export async function openOnnxImageModel(file: string, opts: { bytes?: Uint8Arra
     file,
     input,
     output: { name: out.name, dims: out.dims },
-    head: op === 'Softmax' ? 'probabilities' : op === 'LogSoftmax' ? 'log-probabilities' : 'unknown',
+    head: op === 'Softmax' ? 'probabilities' : op === 'LogSoftmax' ? 'log-probabilities' : op && DENSE_OPS.has(op) ? 'logits' : 'unknown',
     session,
   };
 }
@@ -84,12 +86,13 @@ export async function runOnnxImages(
   pixels: Float32Array,
   n: number,
   pre: Preprocessing,
-): Promise<{ rows: Float32Array; width: number }> {
+): Promise<{ rows: Float32Array; width: number; dims: readonly number[] }> {
   const S = m.input.size;
   const per = S * S * 3;
   const chunk = m.input.fixedBatch ?? Math.max(1, n);
   const parts: Float32Array[] = [];
   let width = 0;
+  let outDims: readonly number[] = [];
   for (let s = 0; s < n; s += chunk) {
     const k = Math.min(chunk, n - s);
     const src = new Float32Array(chunk * per);
@@ -104,6 +107,7 @@ export async function runOnnxImages(
     }
     if (out.dims[0] !== chunk) throw new Error(`${m.file}: output "${m.output.name}" has shape [${out.dims.join(', ')}], not one row per image`);
     width = out.data.length / chunk;
+    outDims = out.dims;
     parts.push(out.data.subarray(0, k * width));
   }
   const rows = new Float32Array(n * width);
@@ -112,7 +116,7 @@ export async function runOnnxImages(
     rows.set(p, at);
     at += p.length;
   }
-  return { rows, width };
+  return { rows, width, dims: [n, ...outDims.slice(1)] };
 }
 
 /** Rows that are non-negative and sum to 1 are probabilities (a softmax head the graph does not name). */

@@ -1,10 +1,11 @@
-// `--backbone B`: a bundled name or a path to a TF.js model.json (or its folder), with the preprocessing
+// `--backbone B`: a bundled name, a path to a TF.js model.json (or its folder) or an .onnx file, with the preprocessing
 // it expects (the bundled entry's, a path's from the flags, 0-255 when none is given) and its feature layer.
 import fs from 'node:fs';
 import path from 'node:path';
 import { BUNDLED_BACKBONES, bundledBackboneModelJson, findBundledBackbone } from './bundled-backbones.js';
 import type { Preprocessing } from './preprocessing.js';
 import { loadTfjsBackbone, type TfjsBackbone } from './tfjs-backbone.js';
+import { loadOnnxBackbone, type OnnxBackbone } from './onnx-backbone.js';
 
 export interface BackboneSpec {
   backbone: string;
@@ -13,7 +14,7 @@ export interface BackboneSpec {
   preprocessing?: Partial<Preprocessing>;
 }
 
-export async function openBackbone(spec: BackboneSpec): Promise<TfjsBackbone> {
+export async function openBackbone(spec: BackboneSpec): Promise<TfjsBackbone | OnnxBackbone> {
   const bundled = findBundledBackbone(spec.backbone);
   const over = spec.preprocessing ?? {};
   if (bundled) {
@@ -28,7 +29,7 @@ export async function openBackbone(spec: BackboneSpec): Promise<TfjsBackbone> {
   }
   const p = path.resolve(spec.backbone);
   if (p.toLowerCase().endsWith('.onnx')) {
-    throw new Error(`${p}: ONNX backbones are not supported by this build; use a TF.js model.json`);
+    return loadOnnxBackbone({ name: p, file: p, featureLayer: spec.featureLayer, preprocessing: { range: '0-255', ...over } });
   }
   const file = p.endsWith('.json') ? p : path.join(p, 'model.json');
   if (!fs.existsSync(file)) {

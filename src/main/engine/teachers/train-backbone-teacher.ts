@@ -1,9 +1,13 @@
 // Backbone teacher training: features of the labeled images (each view) and of val (center view)
 // through the feature cache, a class-balanced head on them, val accuracy per class from the same
-// features, then one TF.js model (backbone + head) saved into the teacher's folder.
+// features, then one model (backbone + head: TF.js, or .onnx for an ONNX backbone) saved into the teacher's folder.
 import * as tf from '@tensorflow/tfjs';
 import { saveModelDir } from '../model-io.js';
-import { writeTeacherInfo } from '../teacher-model.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { ONNX_TEACHER_FILE, writeTeacherInfo } from '../teacher-model.js';
+import type { OnnxBackbone } from './onnx-backbone.js';
 import { buildBackboneTeacherModel } from './backbone-teacher-model.js';
 import type { FeatureCache } from './feature-cache.js';
 import { headLogits, trainHead, type HeadKind } from './feature-head.js';
@@ -19,7 +23,7 @@ export interface LabeledImage {
 }
 
 export interface BackboneTeacherInput {
-  backbone: TfjsBackbone;
+  backbone: TfjsBackbone | OnnxBackbone;
   classes: string[];
   train: LabeledImage[];
   val: LabeledImage[];
@@ -105,17 +109,23 @@ export async function trainBackboneTeacher(o: BackboneTeacherInput): Promise<Bac
   const head = await trainHead(X, trainY, D, { kind: o.head.kind, classes: classes.length, epochs: o.head.epochs, lr: o.head.lr, l2: o.head.l2, seed: o.head.seed });
   o.events.info(`head (${o.head.kind}) trained on ${trainY.length} feature vectors: loss ${head.finalLoss.toFixed(4)}`);
   const score = valFeatures ? scoreFeatures(head, valFeatures, D, o.val, valOk, classes) : null;
-  const model = buildBackboneTeacherModel(backbone, head);
-  try {
-    await saveModelDir(model, o.outDir, {
-      metadata: { classes, inputSize: backbone.inputSize, backbone: backbone.name, featureLayer: backbone.featureLayer, head: o.head.kind },
-    });
-  } finally {
-    // The head's Dense layers only; the backbone's layers are shared with `backbone` and disposed with it.
-    for (const l of model.layers.filter((l) => l.name.startsWith('distill_head_'))) l.dispose();
+  if ('kind' in backbone) {
+    // An ONNX backbone's teacher is one .onnx file (the model cut at the feature, then the head), run by onnxruntime.
+    fs.mkdirSync(o.outDir, { recursive: true });
+    writeFileAtomic(path.join(o.outDir, ONNX_TEACHER_FILE), backbone.teacherModel(head));
+  } else {
+    const model = buildBackboneTeacherModel(backbone, head);
+    try {
+      await saveModelDir(model, o.outDir, {
+        metadata: { classes, inputSize: backbone.inputSize, backbone: backbone.name, featureLayer: backbone.featureLayer, head: o.head.kind },
+      });
+    } finally {
+      // The head's Dense layers only; the backbone's layers are shared with `backbone` and disposed with it.
+      for (const l of model.layers.filter((l) => l.name.startsWith('distill_head_'))) l.dispose();
+    }
   }
   writeTeacherInfo(o.outDir, {
-    format: 'layers-model',
+    format: 'kind' in backbone ? 'onnx' : 'layers-model',
     inputRange: backbone.preprocessing.range,
     ...(backbone.preprocessing.mean ? { mean: backbone.preprocessing.mean } : {}),
     ...(backbone.preprocessing.std ? { std: backbone.preprocessing.std } : {}),
