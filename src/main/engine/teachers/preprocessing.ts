@@ -4,8 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
-export const InputRange = z.enum(['0-255', '0-1', '-1-1']);
-export type InputRange = z.infer<typeof InputRange>;
+import { InputRange } from '../../../shared/input-range.js';
+
+export { InputRange };
 
 const Rgb = z.tuple([z.number(), z.number(), z.number()]);
 
