@@ -1,5 +1,6 @@
 // An ONNX teacher through the real `distill` CLI on a generated two-class set: import (with range and
-// mean/std flags), mining, eval and an SSLD run whose soft labels come from onnxruntime. The teacher is a
+// mean/std flags), mining, eval and an SSLD run whose soft labels come from onnxruntime; the same file as
+// a --backbone for a trained head. The teacher is a
 // hand-set network (1×1 conv: red minus blue and blue minus red, ReLU, average pool, Gemm) that tells the
 // set's red-ish circles from its blue-ish squares, so mining precision and eval accuracy are checkable.
 import { spawnSync } from 'node:child_process';
@@ -97,6 +98,15 @@ describe('an ONNX teacher through the CLI', () => {
     expect(kl.length).toBe(1);
   }, 600_000);
 
+  it('teacher train --backbone model.onnx: a head on the pooled features before its Gemm, saved as one .onnx teacher', () => {
+    const t = result(['teacher', 'train', 'rvb-head', '--dataset', 'shapes', '--backbone', teacherFile, '--input-range', '0-1', '--views', '1', '--epochs', '60']);
+    expect(t.valAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(fs.existsSync(path.join(home, 'teachers', 'rvb-head', 'model.onnx'))).toBe(true);
+    // The saved teacher runs through the one teacher path (onnxruntime) with the accuracy the trainer reported.
+    const e = result(['eval', 'rvb-head', '--data', data.val]);
+    expect(e.accuracy).toBeCloseTo(t.valAccuracy as number, 10);
+  }, 300_000);
+
   it('refuses a file that is not ONNX, naming it, and registers nothing', () => {
     const bad = path.join(work, 'not-a-model.onnx');
     fs.writeFileSync(bad, 'plain text');
@@ -104,6 +114,6 @@ describe('an ONNX teacher through the CLI', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/^distill: .*not-a-model\.onnx: not an ONNX model/);
     const ls = result(['teacher', 'ls']);
-    expect(ls.teachers).toBe(1);
+    expect(ls.teachers).toBe(2);
   });
 });
