@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTeacherViews } from '../../src/main/engine/train/teacher-cache.js';
+import type { TrainItem } from '../../src/main/engine/train/train-types.js';
 import { Store } from '../../src/main/store/index.js';
 import { importTeacher } from '../../src/main/engine/teacher-import.js';
 import { loadTeacher } from '../../src/main/engine/teacher-model.js';
@@ -153,6 +156,37 @@ describe('ONNX teachers', () => {
       });
     }
   }
+});
+
+describe('an ONNX teacher in the soft-label views cache', () => {
+  it('stores the same soft labels as the TF.js version of the network over the same augmented views', async () => {
+    const items: TrainItem[] = [];
+    for (let i = 0; i < 5; i++) {
+      const file = path.join(tmp, `view-${i}.png`);
+      await sharp(Buffer.from(pixels(1, 40 + i).map((v) => v)), { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+      items.push({ key: `view-${i}`, path: file, label: null });
+    }
+    const augment = { flip: true, cropScaleMin: 0.5 };
+    const views = async (name: string) =>
+      ensureTeacherViews({
+        teacher: await loadTeacher(store.teachers.requireTeacher(name), CLASSES),
+        teacherId: name, classes: CLASSES, items, views: 2, seed: 3, augment, dir: null, batchSize: 2, renderer: null,
+      });
+    // Imported above with the same weights and preprocessing (0-1 + mean/std), one ONNX, one TF.js.
+    const a = await views('onnx-NHWC-0-1-ms');
+    const b = await views('tfjs-NHWC-0-1-ms');
+    expect(a.missing).toEqual([]);
+    let diff = 0;
+    let spread = 0;
+    for (let v = 0; v < 2; v++) {
+      const ra = a.rows([0, 1, 2, 3, 4], v)!;
+      const rb = b.rows([0, 1, 2, 3, 4], v)!;
+      diff = Math.max(diff, maxAbsDiff([Array.from(ra)], [Array.from(rb)]));
+      spread = Math.max(spread, ...Array.from(ra, (p) => Math.abs(p - 1 / 3)));
+    }
+    expect(diff).toBeLessThan(1e-5);
+    expect(spread).toBeGreaterThan(1e-3); // not uniform: the comparison says something
+  });
 });
 
 describe('ONNX import refusals', () => {
