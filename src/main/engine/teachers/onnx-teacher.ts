@@ -145,6 +145,7 @@ export function onnxPredictor(m: OnnxImageModel, pre: Preprocessing, perm: reado
     inputSize: m.input.size,
     classes: C,
     hostLogits: async (pixels, n) => {
+      if (n === 0) return new Float32Array(0);
       const { rows, width } = await runOnnxImages(m, pixels, n, pre);
       if (width !== C) throw new Error(`${m.file}: output "${m.output.name}" has ${width} values per image, the teacher has ${C} classes`);
       isProb ??= rowsAreProbabilities(rows, width);
