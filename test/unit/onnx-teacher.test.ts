@@ -123,9 +123,11 @@ describe('ONNX teachers', () => {
   }
 
   it("reorders to the dataset's class order", async () => {
+    const file = writeOnnx('reorder.onnx', tinyClassifierOnnx({ size: S, weights: W, layout: 'NCHW' }));
+    await importTeacher(store, { name: 'reorder', path: file, classes: CLASSES, preprocessing: PRE });
     const x = pixels(3, 9);
     const ref = tinyReference(preprocessed(x, PRE), 3, S, W).logits;
-    const got = await logitsOf('nchw-gemm', x, 3, ['fox', 'cat', 'dog']);
+    const got = await logitsOf('reorder', x, 3, ['fox', 'cat', 'dog']);
     expect(maxAbsDiff(got, ref.map((row) => [row[2]!, row[0]!, row[1]!]))).toBeLessThan(1e-4);
   });
 
@@ -172,9 +174,14 @@ describe('an ONNX teacher in the soft-label views cache', () => {
         teacher: await loadTeacher(store.teachers.requireTeacher(name), CLASSES),
         teacherId: name, classes: CLASSES, items, views: 2, seed: 3, augment, dir: null, batchSize: 2, renderer: null,
       });
-    // Imported above with the same weights and preprocessing (0-1 + mean/std), one ONNX, one TF.js.
-    const a = await views('onnx-NHWC-0-1-ms');
-    const b = await views('tfjs-NHWC-0-1-ms');
+    // The same weights and preprocessing (0-1 + mean/std), one ONNX, one TF.js.
+    await importTeacher(store, { name: 'views-onnx', path: writeOnnx('views.onnx', tinyClassifierOnnx({ size: S, weights: W, layout: 'NHWC' })), classes: CLASSES, preprocessing: PRE });
+    const model = tfjsTwin(W);
+    await saveModelDir(model, path.join(tmp, 'views-tfjs'));
+    model.dispose();
+    await importTeacher(store, { name: 'views-tfjs', path: path.join(tmp, 'views-tfjs', 'model.json'), classes: CLASSES, preprocessing: PRE });
+    const a = await views('views-onnx');
+    const b = await views('views-tfjs');
     expect(a.missing).toEqual([]);
     let diff = 0;
     let spread = 0;
