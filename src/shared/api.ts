@@ -14,6 +14,7 @@ import {
   TeacherRecord,
 } from './domain.js';
 import { RunConfig } from './run-config.js';
+import { InputRange } from './input-range.js';
 
 const Id = z.union([z.number().int(), z.string().min(1)]);
 
@@ -59,6 +60,24 @@ export const FolderGuess = z.object({
   classes: z.array(z.string()),
   images: z.number().int(),
 });
+
+export const BackboneInfo = z.object({
+  name: z.string(),
+  inputSize: z.number().int(),
+  featureDim: z.number().int(),
+  featureLayer: z.string(),
+  license: z.string(),
+});
+export type BackboneInfo = z.infer<typeof BackboneInfo>;
+
+/** The last line of `distill teacher train --json`: what the Teachers page shows when a training job ends. */
+export const TeacherTrainResult = z.object({
+  teacher: z.number().int(),
+  valAccuracy: z.number().nullable(),
+  perClass: z.record(z.string(), z.number()).nullable(),
+  seconds: z.number().optional(),
+});
+export type TeacherTrainResult = z.infer<typeof TeacherTrainResult>;
 
 export const JobInfo = z.object({
   id: z.string(),
@@ -110,8 +129,23 @@ export const api = {
     JobInfo,
   ),
   'teachers.import': method(
-    z.object({ name: z.string().min(1), path: z.string().min(1), classes: z.array(z.string().min(1)).min(2) }),
+    z.object({ name: z.string().min(1), path: z.string().min(1), classes: z.array(z.string().min(1)).min(2), inputRange: InputRange.optional() }),
     TeacherRecord,
+  ),
+  /** Pretrained backbones shipped with the app (resources/backbones). */
+  'teachers.backbones': method(z.object({}), z.array(BackboneInfo)),
+  /** A teacher = a frozen pretrained backbone (bundled name or a TF.js model.json path) + a head trained on its features. */
+  'teachers.trainBackbone': method(
+    z.object({
+      name: z.string().min(1),
+      dataset: Id,
+      backbone: z.string().min(1),
+      featureLayer: z.string().min(1).optional(),
+      inputRange: InputRange.optional(),
+      head: z.enum(['linear', 'mlp']).default('linear'),
+      epochs: z.number().int().min(1).max(10000).default(60),
+    }),
+    JobInfo,
   ),
 
   'mining.list': method(z.object({ dataset: Id }), z.array(MiningRecord)),

@@ -29,7 +29,7 @@ describe.skipIf(!have)('mining on ../shared/datasets/catdog', () => {
         ],
       });
       expect(imported.unlabeled).toBe(2000);
-      const teacher = await importTeacher(store, { name: 't', path: FIXTURE, classes: ['cat', 'dog'], inputRange: '0-255' });
+      const teacher = await importTeacher(store, { name: 't', path: FIXTURE, classes: ['cat', 'dog'], preprocessing: { range: '0-255' } });
       expect(teacher.inputSize).toBe(64);
       const K = 300;
       const r = await mine(store, { dataset: 'catdog', teacher: teacher.id, perClass: K, minConfidence: 0 });

@@ -24,6 +24,7 @@ import {
 } from '../../src/main/engine/train/teacher-cache.js';
 import { trainLoop } from '../../src/main/engine/train/train-loop.js';
 import type { Teacher, TrainItem, TrainSink } from '../../src/main/engine/train/train-types.js';
+import type { TensorPredictor } from '../../src/main/engine/predict.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-teacher-cache-'));
 const T = 40; // teacher size, ≠ the student's 32: views are replayed at another size
@@ -33,7 +34,7 @@ let items: TrainItem[] = [];
 let net: tf.LayersModel;
 
 /** The tiny teacher, counting the rows it is asked to label. */
-function countingTeacher(): Teacher & { rows: number } {
+function countingTeacher(): TensorPredictor & { name: string; rows: number } {
   const t = {
     name: 'tiny',
     inputSize: T,

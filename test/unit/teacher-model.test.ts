@@ -9,6 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TeacherRecord } from '../../src/shared/domain.js';
 import { loadTeacher } from '../../src/main/engine/teacher-model.js';
+import type { TensorPredictor } from '../../src/main/engine/predict.js';
+import type { Teacher } from '../../src/main/engine/train/train-types.js';
 
 const S = 4;
 const CLASSES = ['cat', 'dog', 'fox'];
@@ -73,7 +75,13 @@ function batch(seed: number, n = 3): { x: Float32Array; logits: number[][] } {
   return { x, logits };
 }
 
-function run(teacher: { logits: (x: tf.Tensor4D) => tf.Tensor2D }, x: Float32Array): number[][] {
+/** TF.js teachers run on the tfjs backend (synchronous logits). */
+function tensorTeacher(t: Teacher): TensorPredictor {
+  if (!('logits' in t)) throw new Error(`teacher ${t.name} does not run on tfjs`);
+  return t;
+}
+
+function run(teacher: TensorPredictor, x: Float32Array): number[][] {
   return tf.tidy(() => teacher.logits(tf.tensor4d(x, [x.length / (S * S * 3), S, S, 3])).arraySync());
 }
 
@@ -87,7 +95,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('graph-model teachers', () => {
   it('a logits head passes its output through unchanged', async () => {
-    const t = await loadTeacher(record('l', path.join(tmp, 'logits')), CLASSES);
+    const t = tensorTeacher(await loadTeacher(record('l', path.join(tmp, 'logits')), CLASSES));
     const b = batch(1);
     // The test data is not vacuous: some logits are negative and the rows do not sum to 1.
     expect(b.logits.flat().some((v) => v < 0)).toBe(true);
@@ -96,7 +104,7 @@ describe('graph-model teachers', () => {
   });
 
   it('a softmax head gives log-probabilities (equal to the logits up to a per-row constant)', async () => {
-    const t = await loadTeacher(record('s', path.join(tmp, 'softmax')), CLASSES);
+    const t = tensorTeacher(await loadTeacher(record('s', path.join(tmp, 'softmax')), CLASSES));
     const b = batch(2);
     const out = run(t, b.x);
     out.forEach((row, r) => {
@@ -107,7 +115,7 @@ describe('graph-model teachers', () => {
   });
 
   it("reorders to the dataset's class order", async () => {
-    const t = await loadTeacher(record('r', path.join(tmp, 'logits')), ['fox', 'cat', 'dog']);
+    const t = tensorTeacher(await loadTeacher(record('r', path.join(tmp, 'logits')), ['fox', 'cat', 'dog']));
     const b = batch(3);
     const out = run(t, b.x);
     out.forEach((row, r) => expect(row.map((v) => Number(v.toFixed(4)))).toEqual([2, 0, 1].map((k) => Number(b.logits[r]![k]!.toFixed(4)))));
@@ -115,7 +123,7 @@ describe('graph-model teachers', () => {
 
   it('decides softmax-or-logits on the first batch only: later batches read nothing more back', async () => {
     for (const kind of ['logits', 'softmax'] as const) {
-      const t = await loadTeacher(record(kind, path.join(tmp, kind)), CLASSES);
+      const t = tensorTeacher(await loadTeacher(record(kind, path.join(tmp, kind)), CLASSES));
       // The graph executor reads some constants back itself (Mean's axes), so count the difference.
       const sync = vi.spyOn(tf.Tensor.prototype, 'dataSync');
       const reads: number[] = [];

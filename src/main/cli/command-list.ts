@@ -11,7 +11,7 @@ export interface CommandInfo {
 
 export const COMMAND_LIST = [
   { name: 'dataset', usage: 'dataset add NAME --labeled DIR [--unlabeled DIR]… [--val DIR] | dataset ls', summary: 'index image folders (class subfolders for labeled/val)' },
-  { name: 'teacher', usage: 'teacher train NAME --dataset D --arch A [--size S] [--epochs E] | teacher import NAME PATH --classes a,b | teacher ls', summary: 'train a supervised teacher, or import a TF.js model as a frozen one' },
+  { name: 'teacher', usage: 'teacher train NAME --dataset D (--arch A [--size S] | --backbone B (bundled name, model.json or .onnx) [--feature-layer L] [--head linear|mlp] [--views N] [--input-range R] [--mean r,g,b --std r,g,b]) [--epochs E] | teacher import NAME PATH --classes a,b [--input-range R] [--mean r,g,b --std r,g,b] | teacher ls', summary: 'train a supervised teacher (from scratch, or a head on a pretrained backbone), or import a TF.js model.json or an .onnx file as a frozen one' },
   { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C] [--truth CSV]', summary: 'SSLD class-balanced mining of the unlabeled pool (per class: count, confidence range; --truth file,label CSV: precision)' },
   { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml)' },
   { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher or a path' },

@@ -19,6 +19,27 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
 } as const satisfies Options;
 
+/**
+ * parseArgs refuses `--flag -1-1` ("argument is ambiguous"): a value starting with '-' could be a
+ * flag. A value that starts with '-' and a digit or '.' (a negative number, the -1-1 range) never names a
+ * flag, so it is joined to its string flag as `--flag=-1-1`.
+ */
+export function joinDashValues(args: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name && options[name]?.type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
+
 /** Parses flags with parseArgs, then validates the values with `schema`. */
 export function parseFlags<S extends z.ZodType>(
   args: string[],
@@ -27,7 +48,8 @@ export function parseFlags<S extends z.ZodType>(
 ): { values: z.infer<S>; positionals: string[] } {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const all = { ...COMMON_OPTIONS, ...options };
+    parsed = parseArgs({ args: joinDashValues(args, all), options: all, allowPositionals: true, strict: true });
   } catch (err) {
     throw new CliError(err instanceof Error ? err.message.replace(/^TypeError \[[A-Z_]+\]: /, '') : String(err), 2);
   }

@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EvalResult } from '../../shared/domain.js';
-import { loadModelDir } from './model-io.js';
+import { loadTeacher } from './teacher-model.js';
 import { IMAGE_EXTENSIONS } from '../datasets/scan.js';
-import { argmaxRow, layersPredictor, predictProbs, type Predictor } from './predict.js';
+import { argmaxRow, predictProbs, type Predictor } from './predict.js';
 
 
 /** Files of a folder of class subfolders, with the subfolder name as label. */
@@ -64,15 +64,21 @@ export async function evaluatePredictor(
   };
 }
 
+/**
+ * A model folder (a run's student, a teacher, an exported or imported model) scored on labeled images.
+ * It is loaded the way every teacher is (teacher-model.ts), so an imported model's input range and
+ * mean/std apply here exactly as in mining and soft labels.
+ */
 export async function evaluateFolderItems(
-  model: { dir: string; inputSize: number; classes: readonly string[] },
+  model: { name?: string; dir: string; inputSize: number; classes: readonly string[] },
   items: { key: string; path: string; label: string }[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<EvalOutcome> {
-  const m = await loadModelDir(model.dir);
+  const classes = [...model.classes];
+  const t = await loadTeacher({ name: model.name ?? model.dir, modelDir: model.dir, inputSize: model.inputSize, classes }, classes);
   try {
-    return await evaluatePredictor(layersPredictor(m, model.inputSize), model.classes, items, onProgress);
+    return await evaluatePredictor(t, classes, items, onProgress);
   } finally {
-    m.dispose();
+    t.dispose?.();
   }
 }

@@ -18,15 +18,37 @@ export interface Predictions {
   failed: { index: number; error: string }[];
 }
 
-/** Anything that maps an NHWC [0,255] batch at `inputSize` to logits: students, trained or imported teachers. */
-export interface Predictor {
+interface PredictorShape {
   inputSize: number;
   classes: number;
+}
+
+/** Runs on the tfjs backend, synchronously (inside tf.tidy): students, TF.js teachers. */
+export interface TensorPredictor extends PredictorShape {
   logits(x: tf.Tensor4D): tf.Tensor2D;
 }
 
+/** Runs outside tfjs (onnxruntime): pixels in, logits out, row-major [n, classes]. */
+export interface HostPredictor extends PredictorShape {
+  hostLogits(pixels: Float32Array, n: number): Promise<Float32Array>;
+}
+
+/** Anything that maps an NHWC [0,255] batch at `inputSize` to logits: students, trained or imported teachers. */
+export type Predictor = TensorPredictor | HostPredictor;
+
+/**
+ * Logits of `n` images [n,S,S,3] as a tensor, on either kind of predictor. Callers that run inside
+ * tf.tidy call a TensorPredictor's logits directly; this is for code that can await.
+ */
+export async function predictorLogits(m: Predictor, pixels: Float32Array, n: number): Promise<tf.Tensor2D> {
+  const S = m.inputSize;
+  const x = pixels.length === n * S * S * 3 ? pixels : pixels.subarray(0, n * S * S * 3);
+  if ('hostLogits' in m) return tf.tensor2d(await m.hostLogits(x, n), [n, m.classes]);
+  return tf.tidy(() => m.logits(tf.tensor4d(x, [n, S, S, 3])));
+}
+
 /** A layers model as a predictor; `outputsProbabilities` for models ending in softmax (we take the log). */
-export function layersPredictor(model: tf.LayersModel, inputSize: number, outputsProbabilities = false): Predictor {
+export function layersPredictor(model: tf.LayersModel, inputSize: number, outputsProbabilities = false): TensorPredictor {
   return {
     inputSize,
     classes: model.outputs[0]!.shape[1] as number,
@@ -52,10 +74,11 @@ export async function predictProbs(
   for await (const batch of evalViews(items, m.inputSize, { batchSize })) {
     for (const f of batch.failed) failed.push(f);
     if (batch.indices.length > 0) {
-      const out = tf.tidy(() => {
-        const x = tf.tensor4d(batch.x, [batch.indices.length, m.inputSize, m.inputSize, 3]);
-        return tf.softmax(tf.div(m.logits(x), tau));
-      });
+      const n = batch.indices.length;
+      const out =
+        'hostLogits' in m
+          ? softmaxOf(await predictorLogits(m, batch.x, n), tau)
+          : tf.tidy(() => tf.softmax(tf.div(m.logits(tf.tensor4d(batch.x, [n, m.inputSize, m.inputSize, 3])), tau)));
       const data = await out.data();
       out.dispose();
       batch.indices.forEach((idx, r) => probs.set(data.subarray(r * classes, (r + 1) * classes), idx * classes));
@@ -64,6 +87,12 @@ export async function predictProbs(
     opts.onProgress?.(done, items.length);
   }
   return { probs, classes, n: items.length, failed };
+}
+
+function softmaxOf(logits: tf.Tensor2D, tau: number): tf.Tensor2D {
+  const out = tf.tidy(() => tf.softmax(tf.div(logits, tau)) as tf.Tensor2D);
+  logits.dispose();
+  return out;
 }
 
 export function argmaxRow(probs: Float32Array, classes: number, row: number): { index: number; confidence: number } {

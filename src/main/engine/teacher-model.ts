@@ -1,6 +1,7 @@
-// Loading a stored teacher (trained here, or an imported TF.js layers / graph model) as a Predictor whose
-// logits follow the dataset's class order. A teacher whose classes differ from the dataset's is refused
-// before any training starts.
+// Loading a stored teacher (trained here, or an imported TF.js layers / graph model or ONNX file) as a
+// Predictor whose logits follow the dataset's class order: every use of a teacher (soft labels, the
+// views cache, mining, eval, agreement) loads it here. A teacher whose classes differ from the
+// dataset's is refused before any training starts.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -9,13 +10,25 @@ import { loadModelDir, readModelJson } from './model-io.js';
 import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
+import { applyPreprocessing, InputRange, Preprocessing } from './teachers/preprocessing.js';
+import { onnxPredictor, openOnnxImageModel } from './teachers/onnx-teacher.js';
 
-/** What pixel range an imported model expects; ours take [0,255] and normalize inside. */
-export const InputRange = z.enum(['0-255', '0-1', '-1-1']);
-export type InputRange = z.infer<typeof InputRange>;
-const TeacherInfo = z.object({ format: z.enum(['layers-model', 'graph-model']), inputRange: InputRange });
-type TeacherInfo = z.infer<typeof TeacherInfo>;
+export { InputRange } from './teachers/preprocessing.js';
+
+/** A teacher folder's format and input contract: ours take [0,255] and normalize inside; imported and backbone teachers say what they expect. */
+const TeacherInfo = z.object({
+  format: z.enum(['layers-model', 'graph-model', 'onnx']),
+  inputRange: InputRange,
+  mean: Preprocessing.shape.mean,
+  std: Preprocessing.shape.std,
+});
+export type TeacherInfo = z.infer<typeof TeacherInfo>;
+
+/** What loading a teacher needs from its record (eval also loads run students and model paths this way). */
+export type TeacherSource = Pick<TeacherRecord, 'name' | 'classes' | 'inputSize' | 'modelDir'>;
 const INFO_FILE = 'distill-teacher.json';
+/** An imported ONNX teacher's model, in its folder. */
+export const ONNX_TEACHER_FILE = 'model.onnx';
 
 export function writeTeacherInfo(dir: string, info: TeacherInfo): void {
   fs.writeFileSync(path.join(dir, INFO_FILE), JSON.stringify(info));
@@ -24,16 +37,27 @@ export function writeTeacherInfo(dir: string, info: TeacherInfo): void {
 function readTeacherInfo(dir: string): TeacherInfo {
   const file = path.join(dir, INFO_FILE);
   if (!fs.existsSync(file)) return { format: readModelJson(dir).format === 'graph-model' ? 'graph-model' : 'layers-model', inputRange: '0-255' };
-  return TeacherInfo.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: cannot read the teacher's input contract (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = TeacherInfo.safeParse(raw);
+  if (!parsed.success) throw new Error(`${file}: not a valid teacher input contract (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+  return parsed.data;
 }
 
-function scaleInput(x: tf.Tensor4D, range: InputRange): tf.Tensor4D {
-  if (range === '0-1') return tf.div(x, 255);
-  if (range === '-1-1') return tf.sub(tf.div(x, 127.5), 1);
-  return x;
+function preprocessingOf(info: TeacherInfo): Preprocessing {
+  return { range: info.inputRange, mean: info.mean, std: info.std };
 }
 
-export function checkTeacherClasses(teacher: TeacherRecord, datasetClasses: readonly string[]): number[] {
+/** Our [0,255] pixels → what the model expects (nothing to do for our own models). */
+function scaleInput(x: tf.Tensor4D, p: Preprocessing): tf.Tensor4D {
+  return p.range === '0-255' && !p.mean && !p.std ? x : applyPreprocessing(x, p);
+}
+
+export function checkTeacherClasses(teacher: Pick<TeacherRecord, 'name' | 'classes'>, datasetClasses: readonly string[]): number[] {
   const a = [...teacher.classes].sort().join(', ');
   const b = [...datasetClasses].sort().join(', ');
   if (a !== b) {
@@ -73,11 +97,17 @@ async function loadGraphTeacher(dir: string): Promise<tf.GraphModel> {
   );
 }
 
-export async function loadTeacher(record: TeacherRecord, datasetClasses: readonly string[]): Promise<Teacher> {
+export async function loadTeacher(record: TeacherSource, datasetClasses: readonly string[]): Promise<Teacher> {
   const perm = checkTeacherClasses(record, datasetClasses);
   const identity = perm.every((p, i) => p === i);
   const reorder = (logits: tf.Tensor2D): tf.Tensor2D => (identity ? logits : tf.gather(logits, perm, 1));
   const info = readTeacherInfo(record.modelDir);
+  const pre = preprocessingOf(info);
+  if (info.format === 'onnx') {
+    const m = await openOnnxImageModel(path.join(record.modelDir, ONNX_TEACHER_FILE));
+    if (m.input.size !== record.inputSize) throw new Error(`${m.file}: input size ${m.input.size} differs from the teacher's recorded ${record.inputSize}`);
+    return { name: record.name, ...onnxPredictor(m, pre, perm), dispose: () => void m.session.release() };
+  }
   if (info.format === 'graph-model') {
     const g = await loadGraphTeacher(record.modelDir);
     // Decided on the first batch and kept: the head does not change between batches, and reading the
@@ -88,10 +118,11 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
       inputSize: record.inputSize,
       classes: datasetClasses.length,
       logits: (x) => {
-        const out = g.predict(scaleInput(x, info.inputRange)) as tf.Tensor2D;
+        const out = g.predict(scaleInput(x, pre)) as tf.Tensor2D;
         isProb ??= looksLikeProbabilities(out);
         return reorder(isProb ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
       },
+      dispose: () => g.dispose(),
     };
   }
   const model = await loadModelDir(record.modelDir);
@@ -103,8 +134,9 @@ export async function loadTeacher(record: TeacherRecord, datasetClasses: readonl
     inputSize: record.inputSize,
     classes: datasetClasses.length,
     logits: (x) => {
-      const out = forward(scaleInput(x, info.inputRange)) as tf.Tensor2D;
+      const out = forward(scaleInput(x, pre)) as tf.Tensor2D;
       return reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
     },
+    dispose: () => model.dispose(),
   };
 }

@@ -364,6 +364,14 @@ export async function installMockApi(): Promise<void> {
         teachers.push(t);
         return { teacher: t.id, valAccuracy: t.valAccuracy };
       }),
+    'teachers.backbones': () => [{ name: 'mobilenet_v1_075', inputSize: 224, featureDim: 768, featureLayer: 'global_average_pooling2d_1', license: 'Apache-2.0 (Google, tfjs-models)' }],
+    'teachers.trainBackbone': (p) =>
+      startJob('teacher-train', 4000, () => {
+        const perClass = Object.fromEntries(CLASSES.map((c, i) => [c, 0.97 - i * 0.01]));
+        const t: TeacherRecord = { ...teachers[0]!, id: teachers.length + 1, name: p.name, arch: `${p.backbone}+${p.head}`, inputSize: 224, valAccuracy: 0.965, perClass, createdAt: new Date().toISOString() };
+        teachers.push(t);
+        return { teacher: t.id, valAccuracy: t.valAccuracy, perClass, seconds: 41.2 };
+      }),
     'teachers.import': (p) => {
       const t: TeacherRecord = { ...teachers[0]!, id: teachers.length + 1, name: p.name, kind: 'imported', classes: p.classes, valAccuracy: null, perClass: null, modelDir: p.path };
       teachers.push(t);

@@ -1,8 +1,10 @@
-// Teachers: train one on a dataset's labeled split or import a model file, see accuracy overall and
-// per class; then mine the unlabeled pool with it (SSLD's class-balanced selection).
+// Teachers: a head on a pretrained backbone, one trained from scratch on a dataset's labeled split, or an
+// imported model file; accuracy overall and per class; then mine the unlabeled pool with it (SSLD).
 import { useState } from 'react';
 import { ARCHS } from '../../shared/run-config.js';
 import type { TeacherRecord } from '../../shared/domain.js';
+import { TeacherTrainResult } from '../../shared/api.js';
+import { InputRange } from '../../shared/input-range.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
@@ -52,11 +54,165 @@ export function TeachersPage() {
         </section>
       )}
       <div className="two-col">
+        <BackboneTrainForm onDone={teachers.reload} />
         <TrainForm onDone={teachers.reload} />
-        <ImportForm onDone={teachers.reload} />
       </div>
+      <ImportForm onDone={teachers.reload} />
       <MiningCard />
     </div>
+  );
+}
+
+function PerClassBars({ perClass }: { perClass: Record<string, number> }) {
+  return (
+    <div className="perclass">
+      {Object.entries(perClass).map(([c, a]) => (
+        <div key={c} className="perclass-row">
+          <span>{c}</span>
+          <span className="bar">
+            <span style={{ width: `${a * 100}%` }} />
+          </span>
+          <span className="num">{pct(a, 1)}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+const MODEL_FILE = '(model file)';
+
+/** A frozen pretrained backbone + a head trained on its cached features: strong teachers from few labels. */
+function BackboneTrainForm({ onDone }: { onDone: () => void }) {
+  const client = useApi();
+  const backbones = useCall('teachers.backbones', {});
+  const [name, setName] = useState('pretrained');
+  const [dataset, setDataset] = useState<number | null>(null);
+  const [choice, setChoice] = useState<string>('');
+  const [file, setFile] = useState('');
+  const [inputRange, setInputRange] = useState<InputRange>('0-255');
+  const [featureLayer, setFeatureLayer] = useState('');
+  const [head, setHead] = useState<'linear' | 'mlp'>('linear');
+  const [epochs, setEpochs] = useState(60);
+  const [jobId, setJobId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<TeacherTrainResult | null>(null);
+  const bundled = backbones.data ?? [];
+  const selected = choice || bundled[0]?.name || MODEL_FILE;
+  const isFile = selected === MODEL_FILE;
+  return (
+    <section className="card">
+      <h2>Train from a pretrained backbone</h2>
+      <div className="small muted">
+        The backbone stays frozen: its features are computed once per image (and kept for the next teacher), then a small head learns your classes. Far stronger than training from scratch on a few labels.
+      </div>
+      <form
+        className="form-grid"
+        data-testid="backbone-train-form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setError(null);
+          setDone(null);
+          if (dataset === null) return setError('choose a dataset');
+          if (isFile && !file.trim()) return setError('give the path of a TF.js model.json');
+          try {
+            const job = await client.call('teachers.trainBackbone', {
+              name,
+              dataset,
+              backbone: isFile ? file.trim() : selected,
+              head,
+              epochs,
+              ...(featureLayer.trim() ? { featureLayer: featureLayer.trim() } : {}),
+              ...(isFile ? { inputRange } : {}),
+            });
+            setJobId(job.id);
+          } catch (err) {
+            setError(errorText(err));
+          }
+        }}
+      >
+        <label className="form-field">
+          <span className="form-label">name</span>
+          <input value={name} onChange={(e) => setName(e.target.value)} data-testid="backbone-teacher-name" />
+        </label>
+        <label className="form-field">
+          <span className="form-label">dataset</span>
+          <DatasetPicker value={dataset} onChange={setDataset} testId="backbone-teacher-dataset" />
+        </label>
+        <label className="form-field">
+          <span className="form-label">backbone</span>
+          <select value={selected} onChange={(e) => setChoice(e.target.value)} data-testid="backbone-choice">
+            {bundled.map((b) => (
+              <option key={b.name} value={b.name}>
+                {b.name} ({b.inputSize}px, {b.featureDim} features)
+              </option>
+            ))}
+            <option value={MODEL_FILE}>a TF.js model file…</option>
+          </select>
+        </label>
+        {isFile && (
+          <>
+            <label className="form-field wide">
+              <span className="form-label">model.json path</span>
+              <input value={file} onChange={(e) => setFile(e.target.value)} placeholder="/models/backbone/model.json" data-testid="backbone-file" />
+            </label>
+            <label className="form-field">
+              <span className="form-label">input range</span>
+              <InputRangeSelect value={inputRange} onChange={setInputRange} />
+            </label>
+          </>
+        )}
+        <label className="form-field">
+          <span className="form-label">feature layer</span>
+          <input value={featureLayer} onChange={(e) => setFeatureLayer(e.target.value)} placeholder="last pooling layer" />
+        </label>
+        <label className="form-field">
+          <span className="form-label">head</span>
+          <select value={head} onChange={(e) => setHead(e.target.value === 'mlp' ? 'mlp' : 'linear')} data-testid="backbone-head">
+            <option value="linear">linear</option>
+            <option value="mlp">one hidden layer</option>
+          </select>
+        </label>
+        <label className="form-field">
+          <span className="form-label">head epochs</span>
+          <input type="number" min={1} value={epochs} onChange={(e) => setEpochs(Number(e.target.value))} />
+        </label>
+        <div className="form-field end">
+          <button className="primary" type="submit" data-testid="backbone-train">
+            Train
+          </button>
+        </div>
+      </form>
+      <JobOutcome
+        jobId={jobId}
+        error={error ?? backbones.error}
+        testId="backbone-progress"
+        onFinish={(j) => {
+          if (j.status === 'failed') setError(j.message);
+          const r = TeacherTrainResult.safeParse(j.result);
+          if (j.status === 'done' && r.success) setDone(r.data);
+          onDone();
+        }}
+      />
+      {done && (
+        <div className="note ok" data-testid="backbone-result">
+          <div>
+            Val accuracy <b>{pct(done.valAccuracy, 1)}</b>
+            {done.seconds !== undefined && <span className="muted"> · {done.seconds.toFixed(0)} s</span>}
+          </div>
+          {done.perClass && <PerClassBars perClass={done.perClass} />}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function InputRangeSelect({ value, onChange }: { value: InputRange; onChange: (v: InputRange) => void }) {
+  return (
+    <select value={value} onChange={(e) => onChange(InputRange.parse(e.target.value))} data-testid="input-range">
+      <option value="0-255">0…255</option>
+      <option value="0-1">0…1</option>
+      <option value="-1-1">−1…1</option>
+    </select>
   );
 }
 
@@ -75,17 +231,7 @@ function TeacherRow({ t }: { t: TeacherRecord }) {
       </td>
       <td>
         {t.perClass ? (
-          <div className="perclass">
-            {Object.entries(t.perClass).map(([c, a]) => (
-              <div key={c} className="perclass-row">
-                <span>{c}</span>
-                <span className="bar">
-                  <span style={{ width: `${a * 100}%` }} />
-                </span>
-                <span className="num">{pct(a, 0)}</span>
-              </div>
-            ))}
-          </div>
+          <PerClassBars perClass={t.perClass} />
         ) : (
           <span className="muted">—</span>
         )}
@@ -106,7 +252,7 @@ function TrainForm({ onDone }: { onDone: () => void }) {
   const [error, setError] = useState<string | null>(null);
   return (
     <section className="card">
-      <h2>Train a teacher</h2>
+      <h2>Train a teacher from scratch</h2>
       <form
         className="form-grid"
         data-testid="teacher-train-form"
@@ -169,11 +315,13 @@ function ImportForm({ onDone }: { onDone: () => void }) {
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
   const [classes, setClasses] = useState('');
+  const [inputRange, setInputRange] = useState<InputRange>('0-255');
   const [error, setError] = useState<string | null>(null);
   const [ok, setOk] = useState<string | null>(null);
   return (
     <section className="card">
-      <h2>Import a teacher</h2>
+      <h2>Import model</h2>
+      <div className="small muted">A TF.js model.json or an .onnx file, used frozen as a teacher.</div>
       <form
         className="form-grid"
         onSubmit={async (e) => {
@@ -188,6 +336,7 @@ function ImportForm({ onDone }: { onDone: () => void }) {
                 .split(',')
                 .map((c) => c.trim())
                 .filter(Boolean),
+              inputRange,
             });
             setOk(`Imported ${t.name}: ${t.inputSize}px input, classes ${t.classes.join(', ')}`);
             onDone();
@@ -207,6 +356,10 @@ function ImportForm({ onDone }: { onDone: () => void }) {
         <label className="form-field">
           <span className="form-label">classes (in output order)</span>
           <input value={classes} onChange={(e) => setClasses(e.target.value)} placeholder="cat, dog" />
+        </label>
+        <label className="form-field">
+          <span className="form-label">input range</span>
+          <InputRangeSelect value={inputRange} onChange={setInputRange} />
         </label>
         <div className="form-field end">
           <button type="submit" disabled={!name || !path || classes.split(',').filter((c) => c.trim()).length < 2}>

@@ -20,6 +20,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { batches, trainingView, type AugmentOptions, type CropView, type ImageCache, type RenderPool } from '../data/index.js';
 import { pruneTeacherViews } from './teacher-cache-prune.js';
 import type { Teacher, TrainItem } from './train-types.js';
+import { predictorLogits } from '../predict.js';
 
 /** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
 export const MAX_VIEWS = 4;
@@ -234,6 +235,13 @@ function markUsed(f: { bin: string; json: string }): void {
   }
 }
 
+async function softmaxOfHost(teacher: Teacher, x: Float32Array, n: number): Promise<tf.Tensor> {
+  const logits = await predictorLogits(teacher, x, n);
+  const out = tf.softmax(logits);
+  logits.dispose();
+  return out;
+}
+
 /** The teacher's soft labels for every (item, view): from the cache where an image's view is there, else computed (and stored). */
 export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<TeacherViews> {
   const { teacher, items, views: V } = o;
@@ -283,7 +291,10 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       await o.between?.();
       for (const f of b.failed) for (const i of list[f.index]!.rows) missing.push(i * V + v);
       if (b.indices.length > 0) {
-        const out = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))));
+        const out =
+          'logits' in teacher
+            ? tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))))
+            : await softmaxOfHost(teacher, b.x, b.indices.length);
         const data = (await out.data()) as Float32Array;
         out.dispose();
         b.indices.forEach((li, r) => {

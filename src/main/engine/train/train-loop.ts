@@ -10,6 +10,7 @@ import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './
 import { evaluateEpoch } from './evaluate-epoch.js';
 import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
+import type { HostPredictor } from '../predict.js';
 import { saveCheckpoint } from './checkpoint.js';
 import {
   CancelledError,
@@ -98,18 +99,22 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         continue;
       }
 
+      // A teacher outside tfjs (onnxruntime) runs before the step, on host pixels at its own size.
+      // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
+      const cachedRows = views?.rows(batch.indices, epoch);
+      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherLogits(stepTeacher, batch, feedSize) : null;
       const { partNames, partValues, grads } = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, batch.shape);
         const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
         const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
-        // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
-        const cachedRows = views?.rows(batch.indices, epoch);
         const target: TeacherTarget | null = cachedRows
           ? { probs: tf.tensor2d(cachedRows, [n, numClasses]) }
-          : stepTeacher
-            ? { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) }
-            : null;
+          : hostTarget
+            ? { logits: tf.tensor2d(hostTarget, [n, numClasses]) }
+            : stepTeacher && 'logits' in stepTeacher
+              ? { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) }
+              : null;
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
@@ -197,6 +202,17 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     bestValAccuracy: best,
     imgPerSec: trainSeconds > 0 ? imgSeen / trainSeconds : null,
   };
+}
+
+/** A host teacher's logits for a batch: its pixels as they are, or resized to the teacher's size first. */
+async function hostTeacherLogits(teacher: Teacher & HostPredictor, batch: { x: Float32Array; shape: number[]; indices: number[] }, feedSize: number): Promise<Float32Array> {
+  const n = batch.indices.length;
+  const S = teacher.inputSize;
+  if (S === feedSize) return teacher.hostLogits(batch.x.subarray(0, n * S * S * 3), n);
+  const t = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(batch.x, [n, feedSize, feedSize, 3]), [S, S], true));
+  const px = (await t.data()) as Float32Array;
+  t.dispose();
+  return teacher.hostLogits(px, n);
 }
 
 /** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */

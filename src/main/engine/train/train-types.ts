@@ -13,9 +13,11 @@ export interface TrainItem {
 }
 
 /** A frozen teacher: logits in the run's class order. */
-export interface Teacher extends Predictor {
+export type Teacher = Predictor & {
   name: string;
-}
+  /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
+  dispose?(): void;
+};
 
 export interface StepMetric {
   model: number;
