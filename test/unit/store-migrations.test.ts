@@ -52,6 +52,7 @@ describe('migrations', () => {
         'minings',
         'run_predictions',
         'runs',
+        'sweeps',
         'teacher_predictions',
         'teachers',
       ].sort(),
@@ -107,6 +108,29 @@ describe('migrations', () => {
     const v2 = openDb(file, { targetVersion: 2 });
     expect(indexes(v2)).toEqual(expect.arrayContaining(['metrics_by_run_step', 'teacher_predictions_by_confidence', 'mining_selections_by_image']));
     v2.close();
+  });
+
+  it('add sweeps in migration 4: existing runs keep their rows, ungrouped', () => {
+    const file = path.join(dir, 'v3.db');
+    const v3 = openDb(file, { targetVersion: 3 });
+    expect(tables(v3)).not.toContain('sweeps');
+    v3.prepare(`INSERT INTO datasets (name, created_at, updated_at) VALUES ('d', 't', 't')`).run();
+    v3.prepare(
+      `INSERT INTO runs (name, dataset_id, method, config_json, status, created_at) VALUES ('old', 1, 'kd', '{}', 'completed', 't')`,
+    ).run();
+    v3.close();
+    const v4 = openDb(file, { targetVersion: 4 });
+    expect(tables(v4)).toContain('sweeps');
+    expect(indexes(v4)).toContain('runs_by_sweep');
+    expect(v4.prepare('SELECT name, sweep_id, sweep_values_json FROM runs').all()).toEqual([{ name: 'old', sweep_id: null, sweep_values_json: null }]);
+    // A run's sweep must exist; deleting the sweep ungroups its runs instead of deleting them.
+    expect(() => v4.prepare('UPDATE runs SET sweep_id = 99').run()).toThrow(/FOREIGN KEY/);
+    v4.prepare(`INSERT INTO sweeps (name, base_config_json, grid_json, status, created_at) VALUES ('s', '{}', '[]', 'running', 't')`).run();
+    v4.prepare('UPDATE runs SET sweep_id = 1').run();
+    v4.prepare('DELETE FROM sweeps').run();
+    expect(v4.prepare('SELECT name, sweep_id FROM runs').all()).toEqual([{ name: 'old', sweep_id: null }]);
+    expect(() => v4.prepare(`INSERT INTO sweeps (name, base_config_json, grid_json, status, created_at) VALUES ('s', '{}', '[]', 'done', 't')`).run()).toThrow(/CHECK/);
+    v4.close();
   });
 
   it('roll back a failing migration and leave the file at the previous version', () => {

@@ -1,7 +1,8 @@
 // New run: the form is generated from the run-config schema; picking a method loads that method's
 // defaults (defaultRunConfig); every edit is validated by the same schema the trainer uses.
 import { useMemo, useState } from 'react';
-import { IMPLEMENTED_METHODS, METHODS, RunConfig, defaultRunConfig, type Method, type RunConfigInput } from '../../shared/run-config.js';
+import { IMPLEMENTED_METHODS, RunConfig, defaultRunConfig, type Method, type RunConfigInput } from '../../shared/run-config.js';
+import { METHOD_INFO, unusedParams } from '../../shared/method-info.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
@@ -9,13 +10,6 @@ import { SchemaForm, type FormMeta } from '../components/SchemaForm.js';
 import { describe, issuesByPath, type FieldNode } from '../lib/schema-form.js';
 import { errorText } from '../lib/format.js';
 import { navigate } from '../router.js';
-
-const METHOD_HELP: Record<string, string> = {
-  ce: 'plain supervised training on the labeled images (the baseline)',
-  kd: 'knowledge distillation: labels plus the teacher’s softened probabilities',
-  ssld: 'SSLD: the teacher’s soft labels on unlabeled images, JS divergence',
-  dml: 'deep mutual learning: students teach each other, no teacher',
-};
 
 const LABELS: Record<string, string> = {
   batchSize: 'Batch size',
@@ -32,13 +26,18 @@ const LABELS: Record<string, string> = {
   'optim.weightDecay': 'Weight decay',
   'loss.alpha': 'Alpha',
   'loss.beta': 'Beta',
+  'loss.gamma': 'Gamma',
+  'loss.dkdWarmupEpochs': 'DKD warm-up epochs',
 };
 
 const HINTS: Record<string, string> = {
   'student.width': 'mobilenet_v2: 0.35, 0.5 or 1.0',
   'data.mining': 'train on a stored class-balanced mining of the pool instead of all of it',
-  'loss.alpha': 'KD: weight of the teacher term (1 − α goes to CE)',
-  'loss.beta': 'DML: weight of the peer divergence',
+  'loss.alpha': 'KD: weight of the teacher term (1 − α goes to CE); DKD: TCKD weight; WSL: soft-term weight',
+  'loss.beta': 'DML: peer divergence weight; DKD: NCKD weight; DIST: inter-class relation weight',
+  'loss.gamma': 'DIST: intra-class relation weight',
+  'loss.dkdWarmupEpochs': 'epochs over which the DKD weight ramps from 0 to 1',
+  'loss.temperature': 'a number, or {start, end} for a temperature that moves linearly over the epochs',
   'loss.weights': 'extra weight per named loss part',
   teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
 };
@@ -75,16 +74,18 @@ export function NewRunPage() {
     setConfig(next);
   };
 
+  const method = (current.method ?? 'ce') as string;
+  const hidden = useMemo(() => unusedParams(method), [method]);
   const meta: FormMeta = {
+    hidden,
     labels: LABELS,
     hints: HINTS,
     overrides: {
       method: (v) => (
         <select value={typeof v === 'string' ? v : 'ce'} onChange={(e) => switchMethod(e.target.value as Method)} data-testid="field-method">
-          {METHODS.map((m) => (
-            <option key={m} value={m} disabled={!(IMPLEMENTED_METHODS as readonly string[]).includes(m)}>
+          {IMPLEMENTED_METHODS.map((m) => (
+            <option key={m} value={m}>
               {m}
-              {(IMPLEMENTED_METHODS as readonly string[]).includes(m) ? '' : ' (not trainable yet)'}
             </option>
           ))}
         </select>
@@ -149,14 +150,13 @@ export function NewRunPage() {
     );
   }
 
-  const method = (current.method ?? 'ce') as string;
   const problems = parsed && !parsed.success ? parsed.error.issues.length : 0;
   return (
     <div className="page">
       <header className="page-head">
         <h1>New run</h1>
         <div className="sub">
-          <b>{method}</b> — {METHOD_HELP[method] ?? 'not trainable yet'}
+          <b>{method}</b> — {METHOD_INFO[method as keyof typeof METHOD_INFO]?.summary ?? 'not trainable'}
         </div>
       </header>
       {value === null ? (

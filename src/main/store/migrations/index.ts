@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import { m001Init } from './001_init.js';
 import { m002Indexes } from './002_indexes.js';
 import { m003RunControl } from './003_run_control.js';
+import { m004Sweeps } from './004_sweeps.js';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   up(db: Database.Database): void;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl];
+export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl, m004Sweeps];
