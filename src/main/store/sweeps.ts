@@ -85,3 +85,9 @@ export function sweepDetail(db: Db, id: number): SweepDetail {
   }));
   return { sweep, runs, best: bestOf(runs) };
 }
+
+/** The sweep a run belongs to, if any. */
+export function sweepOfRun(db: Db, runId: number): number | null {
+  const row = db.prepare('SELECT sweep_id FROM runs WHERE id = ?').get(runId) as { sweep_id: number | null } | undefined;
+  return row?.sweep_id ?? null;
+}

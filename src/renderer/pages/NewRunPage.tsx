@@ -9,6 +9,8 @@ import { ErrorNote } from '../components/ErrorNote.js';
 import { SchemaForm, type FormMeta } from '../components/SchemaForm.js';
 import { describe, issuesByPath, type FieldNode } from '../lib/schema-form.js';
 import { errorText } from '../lib/format.js';
+import { sweepableFields, sweepFromRows, type SweepRow } from '../lib/sweep-form.js';
+import { axisLabel } from '../../shared/sweep.js';
 import { navigate } from '../router.js';
 
 const LABELS: Record<string, string> = {
@@ -58,6 +60,7 @@ export function NewRunPage() {
   const [nameEdited, setNameEdited] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [sweepRows, setSweepRows] = useState<SweepRow[] | null>(null);
 
   const firstDataset = datasets.data?.[0]?.name;
   const firstTeacher = teachers.data?.[0]?.name;
@@ -68,13 +71,17 @@ export function NewRunPage() {
   const parsed = useMemo(() => (value ? RunConfig.safeParse(value) : null), [value]);
   const issues = useMemo(() => issuesByPath(parsed && !parsed.success ? parsed.error : null), [parsed]);
 
+  const method = (current.method ?? 'ce') as string;
+  const sweepFields = useMemo(() => sweepableFields(method), [method]);
+  const sweep = useMemo(() => (sweepRows && parsed?.success ? sweepFromRows(parsed.data, sweepRows) : null), [sweepRows, parsed]);
+
   const switchMethod = (m: Method) => {
     const next = defaultRunConfig(m, current.dataset ?? firstDataset ?? '', current.teacher ?? firstTeacher);
     if (nameEdited && current.name) next.name = current.name;
     setConfig(next);
+    setSweepRows(null);
   };
 
-  const method = (current.method ?? 'ce') as string;
   const hidden = useMemo(() => unusedParams(method), [method]);
   const meta: FormMeta = {
     hidden,
@@ -137,6 +144,20 @@ export function NewRunPage() {
     }
   };
 
+  const startSweep = async () => {
+    if (!parsed?.success || !sweep?.ok) return;
+    setStarting(true);
+    setError(null);
+    try {
+      const s = await client.call('sweeps.start', { config: parsed.data, grid: sweep.grid });
+      navigate('compare', { sweep: s.id });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setStarting(false);
+    }
+  };
+
   if (datasets.data && datasets.data.length === 0) {
     return (
       <div className="page">
@@ -172,9 +193,65 @@ export function NewRunPage() {
               Reset to {method} defaults
             </button>
             <button className="primary" disabled={!parsed?.success || starting} onClick={() => void start()} data-testid="start-run">
-              {starting ? 'Starting…' : 'Start'}
+              {starting ? 'Starting…' : 'Start run'}
+            </button>
+            <button
+              type="button"
+              disabled={!parsed?.success}
+              onClick={() => setSweepRows((r) => (r ? null : [{ path: sweepFields[0]!, values: '' }]))}
+              data-testid="sweep-toggle"
+            >
+              Sweep…
             </button>
           </div>
+          {sweepRows ? (
+            <div className="sweep-entry" data-testid="sweep-entry">
+              <h3>Sweep: one run per combination, one after another</h3>
+              {sweepRows.map((row, i) => (
+                <div key={i} className="row gap">
+                  <select
+                    value={row.path}
+                    onChange={(e) => setSweepRows(sweepRows.map((r, j) => (j === i ? { ...r, path: e.target.value } : r)))}
+                    data-testid={`sweep-path-${i}`}
+                  >
+                    {sweepFields.map((f) => (
+                      <option key={f} value={f}>
+                        {f} ({axisLabel(f)})
+                      </option>
+                    ))}
+                  </select>
+                  <input
+                    type="text"
+                    placeholder="values, e.g. 2, 4, 6"
+                    value={row.values}
+                    onChange={(e) => setSweepRows(sweepRows.map((r, j) => (j === i ? { ...r, values: e.target.value } : r)))}
+                    data-testid={`sweep-values-${i}`}
+                  />
+                  {sweepRows.length > 1 ? (
+                    <button type="button" onClick={() => setSweepRows(sweepRows.filter((_, j) => j !== i))}>
+                      Remove
+                    </button>
+                  ) : null}
+                </div>
+              ))}
+              <div className="row gap end">
+                {sweepRows.length < 2 ? (
+                  <button type="button" onClick={() => setSweepRows([...sweepRows, { path: sweepFields.find((f) => f !== sweepRows[0]!.path) ?? sweepFields[0]!, values: '' }])}>
+                    Add a second field
+                  </button>
+                ) : null}
+                <span className={sweep?.ok ? 'ok small' : 'warn small'} data-testid="sweep-status">
+                  {sweep ? (sweep.ok ? `${sweep.runs} runs, named ${current.name ?? ''}/…` : sweep.error) : 'fix the run config first'}
+                </span>
+                <button className="primary" disabled={!sweep?.ok || starting} onClick={() => void startSweep()} data-testid="start-sweep">
+                  {starting ? 'Starting…' : `Start sweep${sweep?.ok ? ` (${sweep.runs} runs)` : ''}`}
+                </button>
+              </div>
+              <div className="muted small">
+                Values are numbers, or JSON such as {'{"start":6,"end":2}'} for a temperature that moves over the epochs.
+              </div>
+            </div>
+          ) : null}
           <ErrorNote error={error} />
           <details className="config-preview">
             <summary>Effective config (after defaults)</summary>
