@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunConfig, type RunConfigInput } from '../../src/shared/run-config.js';
 import { bestOf, expandSweep, parseGridFlag, sweepRunName, SweepGrid } from '../../src/shared/sweep.js';
 import { Store } from '../../src/main/store/index.js';
+import { gridFlags } from '../../src/main/services/sweeps.js';
 
 const BASE: RunConfigInput = {
   name: 'kd-base',
@@ -74,6 +75,19 @@ describe('expandSweep', () => {
     expect(bestOf(rows)?.id).toBe(3);
     expect(bestOf([{ valAccuracy: null }])).toBeNull();
     expect(sweepRunName('b', { 'optim.lr': 0.01, 'data.useLabels': false })).toBe('b/lr=0.01,useLabels=false');
+  });
+});
+
+describe('gridFlags (the app starting a sweep through the CLI)', () => {
+  it('writes flags the CLI reads back as the same grid', () => {
+    const grid = SweepGrid.parse([
+      { path: 'loss.temperature', values: [{ start: 6, end: 2 }, 4] },
+      { path: 'loss.divergence', values: ['js', 'symkl'] },
+      { path: 'optim.lr', values: [0.001, 1e-4] },
+    ]);
+    const flags = gridFlags(grid);
+    expect(flags.filter((_, i) => i % 2 === 0)).toEqual(['--grid', '--grid', '--grid']);
+    expect(flags.filter((_, i) => i % 2 === 1).map(parseGridFlag)).toEqual(grid);
   });
 });
 
