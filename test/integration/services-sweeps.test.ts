@@ -63,7 +63,7 @@ describe('sweeps through the services', () => {
     ]);
     for (const r of detail.runs) expect(r.valAccuracy).toBeGreaterThanOrEqual(0);
     expect(detail.best?.valAccuracy).toBe(Math.max(...detail.runs.map((r) => r.valAccuracy!)));
-    expect((await services.call('sweeps.list', {})).map((s) => s.id)).toEqual([sweep.id]);
+    expect(SweepRecord.array().parse(await services.call('sweeps.list', {})).map((s) => s.id)).toEqual([sweep.id]);
     await expect(services.call('sweeps.get', { id: 999 })).rejects.toThrow(/sweep 999 not found/);
   }, 300_000);
 });
