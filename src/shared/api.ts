@@ -15,6 +15,8 @@ import {
 } from './domain.js';
 import { RunConfig } from './run-config.js';
 import { InputRange } from './input-range.js';
+import { SweepGrid } from './sweep.js';
+import { SweepDetail, SweepRecord } from './sweep-record.js';
 
 const Id = z.union([z.number().int(), z.string().min(1)]);
 
@@ -175,6 +177,10 @@ export const api = {
     z.object({ id: Id, format: z.enum(['tfjs', 'onnx', 'tflite']), quantize: z.enum(['none', 'float16', 'uint8']).default('none') }),
     JobInfo,
   ),
+
+  'sweeps.list': method(z.object({}), z.array(SweepRecord)),
+  'sweeps.get': method(z.object({ id: z.number().int().positive() }), SweepDetail),
+  'sweeps.start': method(z.object({ config: RunConfig, grid: SweepGrid }), SweepRecord),
 
   'jobs.list': method(z.object({}), z.array(JobInfo)),
   'jobs.get': method(z.object({ id: z.string() }), JobInfo),

@@ -1,6 +1,6 @@
 // Records as they cross process boundaries (store → services → UI/CLI). Plain data, no Node or DOM.
 import { z } from 'zod';
-import { RunConfig } from './run-config.js';
+import { StoredRunConfig } from './run-config.js';
 
 export const FOLDER_ROLES = ['labeled', 'unlabeled', 'val'] as const;
 export const FolderRole = z.enum(FOLDER_ROLES);
@@ -87,7 +87,7 @@ export const RunRecord = z.object({
   datasetId: z.number().int(),
   teacherId: z.number().int().nullable(),
   method: z.string(),
-  config: RunConfig,
+  config: StoredRunConfig,
   status: RunStatus,
   backend: BackendReport.nullable(),
   error: z.string().nullable(),

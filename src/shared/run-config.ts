@@ -1,10 +1,18 @@
 // The one validated object that drives a run (design.md "Run config"). Shared by CLI, services and UI.
 import { z } from 'zod';
 
-export const METHODS = ['ce', 'kd', 'ssld', 'dml', 'udml', 'dkd', 'dist', 'wsl', 'rkd', 'at'] as const;
-/** Methods the engine trains today; the others are accepted by the schema but refused before training. */
-export const IMPLEMENTED_METHODS = ['ce', 'kd', 'ssld', 'dml'] as const;
+export const METHODS = ['ce', 'kd', 'ssld', 'dml', 'udml', 'dkd', 'dist', 'wsl', 'rkd', 'at', 'fitnets'] as const;
 export type Method = (typeof METHODS)[number];
+/** Methods the engine trains; a new run with any other is refused by the schema with the reason below. */
+export const IMPLEMENTED_METHODS = ['ce', 'kd', 'ssld', 'dml', 'dkd', 'dist', 'wsl'] as const satisfies readonly Method[];
+export type ImplementedMethod = (typeof IMPLEMENTED_METHODS)[number];
+/** Why a method is not trainable: these read intermediate features of student and teacher. */
+export const NOT_IMPLEMENTED_REASON =
+  'needs feature taps (named intermediate outputs of the student and the teacher), which the engine does not provide yet';
+
+export function isImplementedMethod(m: string): m is ImplementedMethod {
+  return (IMPLEMENTED_METHODS as readonly string[]).includes(m);
+}
 
 export const ARCHS = ['refnet', 'mobilenet_v2', 'resnet18'] as const;
 export type Arch = (typeof ARCHS)[number];
@@ -24,7 +32,7 @@ export const Temperature = z.union([
 
 export const DIVERGENCES = ['js', 'symkl'] as const;
 
-export const RunConfig = z
+const RunConfigObject = z
   .object({
     name: z.string().min(1).max(120),
     dataset: z.string().min(1),
@@ -51,10 +59,14 @@ export const RunConfig = z
     loss: z
       .object({
         temperature: Temperature.default(1),
-        /** KD: weight of the teacher term (1-alpha goes to CE). */
-        alpha: z.number().min(0).max(1).default(0.9),
-        /** DML: weight of the peer divergence. */
-        beta: z.number().min(0).default(1),
+        /** KD: weight of the teacher term (1-alpha goes to CE, so ≤ 1); DKD: weight of TCKD; WSL: weight of the soft term. */
+        alpha: z.number().min(0).max(100).default(0.9),
+        /** DML: weight of the peer divergence; DKD: weight of NCKD; DIST: weight of the inter-class relation. */
+        beta: z.number().min(0).max(100).default(1),
+        /** DIST: weight of the intra-class relation. */
+        gamma: z.number().min(0).max(100).default(1),
+        /** DKD: epochs over which the DKD weight ramps linearly from 0 to 1 (0: none). */
+        dkdWarmupEpochs: z.number().min(0).max(10_000).default(0),
         divergence: z.enum(DIVERGENCES).default('js'),
         /** Extra weight per named loss part, e.g. {"ce": 1, "ssld": 1}. */
         weights: z.record(z.string(), z.number().min(0)).optional(),
@@ -73,22 +85,46 @@ export const RunConfig = z
     batchSize: z.number().int().min(1).max(1024).default(32),
     seed: z.number().int().min(0).default(0),
     teacherCache: z.enum(['off', 'views']).default('views'),
-  })
-  .superRefine((c, ctx) => {
-    const needsTeacher = c.method !== 'ce' && c.method !== 'dml';
-    if (needsTeacher && !c.teacher) {
-      ctx.addIssue({ code: 'custom', path: ['teacher'], message: `method "${c.method}" needs a teacher` });
-    }
-    if (c.method === 'dml' && (!c.peers || c.peers.length === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['peers'], message: 'method "dml" needs at least one peer student' });
-    }
-    if ((c.method === 'ce' || c.method === 'kd') && !c.data.useLabels) {
-      ctx.addIssue({ code: 'custom', path: ['data', 'useLabels'], message: `method "${c.method}" needs labels` });
-    }
-    if (c.method === 'ssld' && !c.data.useLabels && !c.data.useUnlabeled) {
-      ctx.addIssue({ code: 'custom', path: ['data'], message: 'an SSLD run needs labeled or unlabeled images' });
-    }
   });
+
+type RunConfigShape = z.infer<typeof RunConfigObject>;
+
+/** Rules between fields, true of any run ever stored. */
+function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
+  const needsTeacher = c.method !== 'ce' && c.method !== 'dml';
+  if (needsTeacher && !c.teacher) {
+    ctx.addIssue({ code: 'custom', path: ['teacher'], message: `method "${c.method}" needs a teacher` });
+  }
+  if (c.method === 'dml' && (!c.peers || c.peers.length === 0)) {
+    ctx.addIssue({ code: 'custom', path: ['peers'], message: 'method "dml" needs at least one peer student' });
+  }
+  if ((c.method === 'ce' || c.method === 'kd') && !c.data.useLabels) {
+    ctx.addIssue({ code: 'custom', path: ['data', 'useLabels'], message: `method "${c.method}" needs labels` });
+  }
+  if (c.method === 'ssld' && !c.data.useLabels && !c.data.useUnlabeled) {
+    ctx.addIssue({ code: 'custom', path: ['data'], message: 'an SSLD run needs labeled or unlabeled images' });
+  }
+  if (c.method === 'kd' && c.loss.alpha > 1) {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'alpha'], message: 'KD alpha must be in [0, 1] (1 − alpha weights CE)' });
+  }
+}
+
+/**
+ * A config as stored with a run, including runs of methods refused today (kept readable, never lost).
+ * Reading the registry uses this; starting anything uses RunConfig.
+ */
+export const StoredRunConfig = RunConfigObject.superRefine(checkConsistency);
+
+/** A config a new run may start with: StoredRunConfig's rules, and only methods the engine trains. */
+export const RunConfig = RunConfigObject.superRefine(checkConsistency).superRefine((c, ctx) => {
+  if (!isImplementedMethod(c.method)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['method'],
+      message: `method "${c.method}" ${NOT_IMPLEMENTED_REASON} (trainable: ${IMPLEMENTED_METHODS.join(', ')})`,
+    });
+  }
+});
 export type RunConfig = z.infer<typeof RunConfig>;
 export type RunConfigInput = z.input<typeof RunConfig>;
 
@@ -116,6 +152,14 @@ export function defaultRunConfig(method: Method, dataset: string, teacher?: stri
         loss: { temperature: 1, beta: 1, divergence: 'js' },
         data: { useLabels: true, useUnlabeled: true },
       };
+    case 'dkd':
+      // The paper's CIFAR setting (α 1, β 8, τ 4) with a one-epoch warm-up for short runs.
+      return { ...base, teacher, loss: { temperature: 4, alpha: 1, beta: 8, dkdWarmupEpochs: 1 }, data: { useLabels: true, useUnlabeled: true } };
+    case 'dist':
+      return { ...base, teacher, loss: { temperature: 1, beta: 1, gamma: 1 }, data: { useLabels: true, useUnlabeled: true } };
+    case 'wsl':
+      // The paper's ImageNet setting: α 2.25, τ 2.
+      return { ...base, teacher, loss: { temperature: 2, alpha: 2.25 }, data: { useLabels: true, useUnlabeled: true } };
     default:
       return { ...base, teacher };
   }

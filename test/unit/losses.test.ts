@@ -414,7 +414,7 @@ describe('divergence properties', () => {
 
 describe('registry', () => {
   it('lists every loss and returns its named parts', () => {
-    expect([...LOSS_NAMES].sort()).toEqual(['ce', 'dml', 'js', 'kd', 'symkl']);
+    expect([...LOSS_NAMES].sort()).toEqual(['ce', 'dist', 'dkd', 'dml', 'js', 'kd', 'symkl', 'wsl']);
     const batch = { logits: [t2(Z)], labels: t2(Y), mask: t1(MASK), teacher: teacherOf('probs') };
     expect(Object.keys(getLoss('ce')(batch))).toEqual(['ce']);
     expect(Object.keys(getLoss('kd')(batch, { temperature: 2 })).sort()).toEqual(['ce', 'kd']);
@@ -432,7 +432,7 @@ describe('registry', () => {
     expect(got.ce).toBeCloseTo(want.ce, 5);
   });
   it('names what is missing', () => {
-    expect(() => getLoss('wsl')).toThrow(/unknown loss "wsl"/);
+    expect(() => getLoss('rkd')).toThrow(/unknown loss "rkd"/);
     expect(() => LOSSES.js({ logits: [t2(Z)] })).toThrow(/teacher/);
     expect(() => LOSSES.ce({ logits: [t2(Z)] })).toThrow(/labels/);
     expect(() => LOSSES.ce({ logits: [t2(Z), t2(Z2)], labels: t2(Y) })).toThrow(/one student/);

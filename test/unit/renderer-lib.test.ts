@@ -1,6 +1,7 @@
 // Pure helpers behind the renderer's charts and generated form, checked against hand-computed values.
 import { describe as suite, expect, it } from 'vitest';
-import { RunConfig, defaultRunConfig } from '../../src/shared/run-config.js';
+import { IMPLEMENTED_METHODS, METHODS, RunConfig, StoredRunConfig, defaultRunConfig } from '../../src/shared/run-config.js';
+import { METHOD_INFO, unusedParams } from '../../src/shared/method-info.js';
 import { emaSmooth } from '../../src/renderer/lib/ema.js';
 import { SeriesBook, align, chartKind } from '../../src/renderer/lib/series.js';
 import { describe, getAt, initialValue, issuesByPath, setAt, unionBranch } from '../../src/renderer/lib/schema-form.js';
@@ -79,12 +80,28 @@ suite('form generated from the run-config schema', () => {
     const size = field('student.inputSize');
     expect(size).toMatchObject({ kind: 'number', int: true, min: 32, max: 224, optional: false });
     expect(field('method')).toMatchObject({ kind: 'enum' });
-    expect(field('method').kind === 'enum' && field('method')).toHaveProperty('options', ['ce', 'kd', 'ssld', 'dml', 'udml', 'dkd', 'dist', 'wsl', 'rkd', 'at']);
+    expect(field('method').kind === 'enum' && field('method')).toHaveProperty('options', [...METHODS]);
     expect(field('optim.lr')).toMatchObject({ kind: 'number', optional: true, defaultValue: 0.002, max: 10 });
     expect(field('loss.temperature')).toMatchObject({ kind: 'union', defaultValue: 1 });
     expect(field('peers')).toMatchObject({ kind: 'array', max: 7, optional: true });
     expect(field('data.mining')).toMatchObject({ kind: 'object', optional: true, defaultValue: undefined });
     expect(field('loss.weights')).toMatchObject({ kind: 'record' });
+  });
+  it('each trainable method has a one-line summary and only its own parameters; the rest are refused with a reason', () => {
+    for (const m of IMPLEMENTED_METHODS) {
+      expect(METHOD_INFO[m].summary.length).toBeGreaterThan(10);
+      for (const p of METHOD_INFO[m].params) expect(unusedParams(m).has(p)).toBe(false);
+      // the defaults of each method are a valid config
+      expect(RunConfig.safeParse(defaultRunConfig(m, 'catdog', 'teacher')).success, m).toBe(true);
+    }
+    expect([...unusedParams('dkd')].sort()).toEqual(['loss.divergence', 'loss.gamma', 'peers']);
+    expect(unusedParams('ce').has('loss.temperature')).toBe(true);
+    for (const m of METHODS.filter((x) => !(IMPLEMENTED_METHODS as readonly string[]).includes(x))) {
+      const r = RunConfig.safeParse({ ...defaultRunConfig('kd', 'catdog', 'teacher'), method: m });
+      expect(r.error?.issues[0]?.message).toMatch(/needs feature taps/);
+      // still readable when already stored
+      expect(StoredRunConfig.safeParse({ ...defaultRunConfig('kd', 'catdog', 'teacher'), method: m }).success).toBe(true);
+    }
   });
   it('a fresh optional group gets its required fields and defaults, valid for the schema', () => {
     const mining = field('data.mining');

@@ -53,6 +53,7 @@ describe('migrations', () => {
         'minings',
         'run_predictions',
         'runs',
+        'sweeps',
         'teacher_predictions',
         'teachers',
       ].sort(),
@@ -137,6 +138,29 @@ describe('migrations', () => {
     expect(db.prepare('SELECT COUNT(*) n FROM metrics').get()).toEqual({ n: 0 });
     expect(db.prepare('SELECT COUNT(*) n FROM checkpoints').get()).toEqual({ n: 0 });
     db.close();
+  });
+
+  it('add sweeps in migration 5: existing runs keep their rows, ungrouped', () => {
+    const file = path.join(dir, 'v5.db');
+    const v4 = openDb(file, { targetVersion: 4 });
+    expect(tables(v4)).not.toContain('sweeps');
+    v4.prepare(`INSERT INTO datasets (name, created_at, updated_at) VALUES ('d', 't', 't')`).run();
+    v4.prepare(
+      `INSERT INTO runs (name, dataset_id, method, config_json, status, created_at) VALUES ('old', 1, 'kd', '{}', 'completed', 't')`,
+    ).run();
+    v4.close();
+    const v5 = openDb(file, { targetVersion: 5 });
+    expect(tables(v5)).toContain('sweeps');
+    expect(indexes(v5)).toContain('runs_by_sweep');
+    expect(v5.prepare('SELECT name, sweep_id, sweep_values_json FROM runs').all()).toEqual([{ name: 'old', sweep_id: null, sweep_values_json: null }]);
+    // A run's sweep must exist; deleting the sweep ungroups its runs instead of deleting them.
+    expect(() => v5.prepare('UPDATE runs SET sweep_id = 99').run()).toThrow(/FOREIGN KEY/);
+    v5.prepare(`INSERT INTO sweeps (name, base_config_json, grid_json, status, created_at) VALUES ('s', '{}', '[]', 'running', 't')`).run();
+    v5.prepare('UPDATE runs SET sweep_id = 1').run();
+    v5.prepare('DELETE FROM sweeps').run();
+    expect(v5.prepare('SELECT name, sweep_id FROM runs').all()).toEqual([{ name: 'old', sweep_id: null }]);
+    expect(() => v5.prepare(`INSERT INTO sweeps (name, base_config_json, grid_json, status, created_at) VALUES ('s', '{}', '[]', 'done', 't')`).run()).toThrow(/CHECK/);
+    v5.close();
   });
 
   it('roll back a failing migration and leave the file at the previous version', () => {

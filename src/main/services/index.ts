@@ -14,6 +14,7 @@ import { imageHandlers } from './images.js';
 import { teacherHandlers } from './teachers.js';
 import { miningHandlers } from './mining.js';
 import { runHandlers } from './runs.js';
+import { sweepHandlers } from './sweeps.js';
 import { jobHandlers } from './jobs.js';
 import { createMedia } from './media.js';
 
@@ -61,6 +62,7 @@ export async function createServices(opts: ServicesOptions): Promise<Services> {
     ...teacherHandlers(ctx),
     ...miningHandlers(ctx),
     ...runHandlers(ctx, monitor),
+    ...sweepHandlers(ctx, monitor),
     ...jobHandlers(ctx),
   } satisfies HandlerGroup<MethodName>;
 

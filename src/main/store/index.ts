@@ -13,6 +13,7 @@ import * as metrics from './metrics.js';
 import * as checkpoints from './checkpoints.js';
 import * as browse from './browse.js';
 import * as runControl from './run-control.js';
+import * as sweeps from './sweeps.js';
 
 type AnyFn = (db: Db, ...args: never[]) => unknown;
 /** A module's functions that take the db first, with the db bound. */
@@ -39,6 +40,7 @@ export class Store {
   readonly checkpoints: Bound<typeof checkpoints>;
   readonly browse: Bound<typeof browse>;
   readonly runControl: Bound<typeof runControl>;
+  readonly sweeps: Bound<typeof sweeps>;
 
   private constructor(
     readonly db: Db,
@@ -55,6 +57,7 @@ export class Store {
     this.checkpoints = bind(db, checkpoints);
     this.browse = bind(db, browse);
     this.runControl = bind(db, runControl);
+    this.sweeps = bind(db, sweeps);
   }
 
   /** Opens <home>/distill.db (home resolved as resolveHome does), creating and migrating it as needed. */
@@ -77,4 +80,4 @@ export class Store {
 export { resolveHome, openDb, migrate, writeTx, userVersion, SCHEMA_VERSION, DB_FILE, type Db } from './db.js';
 export { NotFoundError, findId, requireId, type IdOrName } from './lookup.js';
 export { encodeProbs, decodeProbs, argmax } from './probs.js';
-export { datasets, images, teachers, minings, runs, runPredictions, metrics, checkpoints, browse, runControl };
+export { datasets, images, teachers, minings, runs, runPredictions, metrics, checkpoints, browse, runControl, sweeps };

@@ -1,7 +1,7 @@
 // The run registry: config as given, status, backend report, progress and summary numbers.
 import { z } from 'zod';
 import { BackendReport, RunRecord, RunStatus } from '../../shared/domain.js';
-import { RunConfig, type RunConfigInput } from '../../shared/run-config.js';
+import { RunConfig, StoredRunConfig, type RunConfigInput } from '../../shared/run-config.js';
 import { nowIso, writeTx, type Db } from './db.js';
 import { findId, requireId, type IdOrName } from './lookup.js';
 import { pidAlive } from '../util/pid-alive.js';
@@ -57,7 +57,7 @@ function toRecord(r: RunRow): RunRecord {
     datasetId: r.dataset_id,
     teacherId: r.teacher_id,
     method: r.method,
-    config: RunConfig.parse(JSON.parse(r.config_json)),
+    config: StoredRunConfig.parse(JSON.parse(r.config_json)),
     status: effectiveStatus(r),
     backend: r.backend_json === null ? null : BackendReport.parse(JSON.parse(r.backend_json)),
     error: r.error,

@@ -5,6 +5,8 @@ import type { DistillApi, EventName, EventPayload, ImageRow, JobInfo, MethodName
 import { api } from '../../shared/api.js';
 import type { BackendReport, CheckpointRecord, DatasetSummary, MetricRow, MiningRecord, RunRecord, TeacherRecord } from '../../shared/domain.js';
 import { RunConfig, defaultRunConfig } from '../../shared/run-config.js';
+import { bestOf, expandSweep, type SweepValues } from '../../shared/sweep.js';
+import type { SweepRecord } from '../../shared/sweep-record.js';
 
 const CLASSES = ['cat', 'dog'];
 const ROOT = '/data/catdog';
@@ -117,6 +119,7 @@ export async function installMockApi(): Promise<void> {
   ];
 
   const runs: RunRecord[] = [];
+  const sweeps: { record: SweepRecord; runs: { id: number; values: SweepValues }[] }[] = [];
   const metrics = new Map<number, MetricRow[]>();
   const checkpoints = new Map<number, CheckpointRecord[]>();
   let metricId = 1;
@@ -408,6 +411,28 @@ export async function installMockApi(): Promise<void> {
         }),
         confusions: sel.map(confusionOf),
       };
+    },
+    'sweeps.list': () => sweeps.map((s) => s.record),
+    'sweeps.get': (p) => {
+      const s = sweeps.find((x) => x.record.id === p.id) ?? fail(`sweep ${p.id} not found`);
+      const rows = s.runs.map(({ id, values }) => {
+        const r = runs.find((x) => x.id === id)!;
+        return { run: id, name: r.name, status: r.status, values, valAccuracy: r.lastValAccuracy, bestValAccuracy: r.bestValAccuracy };
+      });
+      return { sweep: s.record, runs: rows, best: bestOf(rows) };
+    },
+    'sweeps.start': (p) => {
+      const base = RunConfig.parse(p.config);
+      const points = expandSweep(base, p.grid);
+      const record: SweepRecord = { id: sweeps.length + 1, name: base.name, baseConfig: base, grid: p.grid, status: 'running', error: null, createdAt: new Date().toISOString(), finishedAt: null };
+      // The mock trains nothing: every point starts at once and the live-run simulation drives it.
+      const members = points.map((pt) => {
+        const run = newRun(pt.config, 'running');
+        live(run);
+        return { id: run.id, values: pt.values };
+      });
+      sweeps.push({ record, runs: members });
+      return record;
     },
     'runs.agreement': (p) => {
       const run = runs.find((r) => r.id === Number(p.id)) ?? fail('no such run');

@@ -13,12 +13,15 @@ import { compact, duration, num, pct } from '../lib/format.js';
 import { align, chartKind } from '../lib/series.js';
 import { href, navigate } from '../router.js';
 import { useRunMetrics } from '../run-metrics.js';
+import { SweepView } from './SweepView.js';
 
 function parseIds(params: URLSearchParams): number[] {
   return [...new Set((params.get('ids') ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0))];
 }
 
 export function ComparePage({ params }: { params: URLSearchParams }) {
+  const sweep = Number(params.get('sweep'));
+  if (Number.isInteger(sweep) && sweep > 0) return <SweepView key={sweep} id={sweep} />;
   const ids = parseIds(params);
   if (ids.length < 2) return <ComparePicker initial={ids} />;
   return <CompareView key={ids.join(',')} ids={ids} />;
@@ -26,14 +29,32 @@ export function ComparePage({ params }: { params: URLSearchParams }) {
 
 function ComparePicker({ initial }: { initial: number[] }) {
   const runs = useCall('runs.list', {});
+  const sweeps = useCall('sweeps.list', {});
   const [picked, setPicked] = useState<number[]>(initial);
   const list = [...(runs.data ?? [])].sort((a, b) => b.id - a.id);
   return (
     <div className="page">
       <header className="page-head">
         <h1>Compare</h1>
-        <div className="sub">Pick two or more runs.</div>
+        <div className="sub">Pick two or more runs, or a sweep.</div>
       </header>
+      {sweeps.data && sweeps.data.length > 0 ? (
+        <section className="card">
+          <h2>Sweeps</h2>
+          <ul className="pick-list" data-testid="sweep-picker">
+            {[...sweeps.data].reverse().map((s) => (
+              <li key={s.id}>
+                <a href={href('compare', { sweep: s.id })}>
+                  #{s.id} <b>{s.name}</b>
+                </a>{' '}
+                <span className="muted">
+                  {s.baseConfig.method} · {s.grid.map((a) => a.path).join(' × ')} · {s.status}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {runs.data && list.length < 2 ? (
         <EmptyState title="Comparing needs at least two runs">
           Start runs on the <a href="#/new-run">New run</a> page — e.g. a <b>ce</b> baseline and an <b>ssld</b> run on the same dataset.

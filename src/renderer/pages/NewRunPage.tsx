@@ -1,21 +1,17 @@
 // New run: the form is generated from the run-config schema; picking a method loads that method's
 // defaults (defaultRunConfig); every edit is validated by the same schema the trainer uses.
 import { useMemo, useState } from 'react';
-import { IMPLEMENTED_METHODS, METHODS, RunConfig, defaultRunConfig, type Method, type RunConfigInput } from '../../shared/run-config.js';
+import { IMPLEMENTED_METHODS, RunConfig, defaultRunConfig, type Method, type RunConfigInput } from '../../shared/run-config.js';
+import { METHOD_INFO, unusedParams } from '../../shared/method-info.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
 import { SchemaForm, type FormMeta } from '../components/SchemaForm.js';
 import { describe, issuesByPath, type FieldNode } from '../lib/schema-form.js';
 import { errorText } from '../lib/format.js';
+import { sweepableFields, sweepFromRows, type SweepRow } from '../lib/sweep-form.js';
+import { axisLabel } from '../../shared/sweep.js';
 import { navigate } from '../router.js';
-
-const METHOD_HELP: Record<string, string> = {
-  ce: 'plain supervised training on the labeled images (the baseline)',
-  kd: 'knowledge distillation: labels plus the teacher’s softened probabilities',
-  ssld: 'SSLD: the teacher’s soft labels on unlabeled images, JS divergence',
-  dml: 'deep mutual learning: students teach each other, no teacher',
-};
 
 const LABELS: Record<string, string> = {
   batchSize: 'Batch size',
@@ -32,13 +28,18 @@ const LABELS: Record<string, string> = {
   'optim.weightDecay': 'Weight decay',
   'loss.alpha': 'Alpha',
   'loss.beta': 'Beta',
+  'loss.gamma': 'Gamma',
+  'loss.dkdWarmupEpochs': 'DKD warm-up epochs',
 };
 
 const HINTS: Record<string, string> = {
   'student.width': 'mobilenet_v2: 0.35, 0.5 or 1.0',
   'data.mining': 'train on a stored class-balanced mining of the pool instead of all of it',
-  'loss.alpha': 'KD: weight of the teacher term (1 − α goes to CE)',
-  'loss.beta': 'DML: weight of the peer divergence',
+  'loss.alpha': 'KD: weight of the teacher term (1 − α goes to CE); DKD: TCKD weight; WSL: soft-term weight',
+  'loss.beta': 'DML: peer divergence weight; DKD: NCKD weight; DIST: inter-class relation weight',
+  'loss.gamma': 'DIST: intra-class relation weight',
+  'loss.dkdWarmupEpochs': 'epochs over which the DKD weight ramps from 0 to 1',
+  'loss.temperature': 'a number, or {start, end} for a temperature that moves linearly over the epochs',
   'loss.weights': 'extra weight per named loss part',
   teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
 };
@@ -59,6 +60,7 @@ export function NewRunPage() {
   const [nameEdited, setNameEdited] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
+  const [sweepRows, setSweepRows] = useState<SweepRow[] | null>(null);
 
   const firstDataset = datasets.data?.[0]?.name;
   const firstTeacher = teachers.data?.[0]?.name;
@@ -69,22 +71,28 @@ export function NewRunPage() {
   const parsed = useMemo(() => (value ? RunConfig.safeParse(value) : null), [value]);
   const issues = useMemo(() => issuesByPath(parsed && !parsed.success ? parsed.error : null), [parsed]);
 
+  const method = (current.method ?? 'ce') as string;
+  const sweepFields = useMemo(() => sweepableFields(method), [method]);
+  const sweep = useMemo(() => (sweepRows && parsed?.success ? sweepFromRows(parsed.data, sweepRows) : null), [sweepRows, parsed]);
+
   const switchMethod = (m: Method) => {
     const next = defaultRunConfig(m, current.dataset ?? firstDataset ?? '', current.teacher ?? firstTeacher);
     if (nameEdited && current.name) next.name = current.name;
     setConfig(next);
+    setSweepRows(null);
   };
 
+  const hidden = useMemo(() => unusedParams(method), [method]);
   const meta: FormMeta = {
+    hidden,
     labels: LABELS,
     hints: HINTS,
     overrides: {
       method: (v) => (
         <select value={typeof v === 'string' ? v : 'ce'} onChange={(e) => switchMethod(e.target.value as Method)} data-testid="field-method">
-          {METHODS.map((m) => (
-            <option key={m} value={m} disabled={!(IMPLEMENTED_METHODS as readonly string[]).includes(m)}>
+          {IMPLEMENTED_METHODS.map((m) => (
+            <option key={m} value={m}>
               {m}
-              {(IMPLEMENTED_METHODS as readonly string[]).includes(m) ? '' : ' (not trainable yet)'}
             </option>
           ))}
         </select>
@@ -136,6 +144,20 @@ export function NewRunPage() {
     }
   };
 
+  const startSweep = async () => {
+    if (!parsed?.success || !sweep?.ok) return;
+    setStarting(true);
+    setError(null);
+    try {
+      const s = await client.call('sweeps.start', { config: parsed.data, grid: sweep.grid });
+      navigate('compare', { sweep: s.id });
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setStarting(false);
+    }
+  };
+
   if (datasets.data && datasets.data.length === 0) {
     return (
       <div className="page">
@@ -149,14 +171,13 @@ export function NewRunPage() {
     );
   }
 
-  const method = (current.method ?? 'ce') as string;
   const problems = parsed && !parsed.success ? parsed.error.issues.length : 0;
   return (
     <div className="page">
       <header className="page-head">
         <h1>New run</h1>
         <div className="sub">
-          <b>{method}</b> — {METHOD_HELP[method] ?? 'not trainable yet'}
+          <b>{method}</b> — {METHOD_INFO[method as keyof typeof METHOD_INFO]?.summary ?? 'not trainable'}
         </div>
       </header>
       {value === null ? (
@@ -172,9 +193,65 @@ export function NewRunPage() {
               Reset to {method} defaults
             </button>
             <button className="primary" disabled={!parsed?.success || starting} onClick={() => void start()} data-testid="start-run">
-              {starting ? 'Starting…' : 'Start'}
+              {starting ? 'Starting…' : 'Start run'}
+            </button>
+            <button
+              type="button"
+              disabled={!parsed?.success}
+              onClick={() => setSweepRows((r) => (r ? null : [{ path: sweepFields[0]!, values: '' }]))}
+              data-testid="sweep-toggle"
+            >
+              Sweep…
             </button>
           </div>
+          {sweepRows ? (
+            <div className="sweep-entry" data-testid="sweep-entry">
+              <h3>Sweep: one run per combination, one after another</h3>
+              {sweepRows.map((row, i) => (
+                <div key={i} className="row gap">
+                  <select
+                    value={row.path}
+                    onChange={(e) => setSweepRows(sweepRows.map((r, j) => (j === i ? { ...r, path: e.target.value } : r)))}
+                    data-testid={`sweep-path-${i}`}
+                  >
+                    {sweepFields.map((f) => (
+                      <option key={f} value={f}>
+                        {f} ({axisLabel(f)})
+                      </option>
+                    ))}
+                  </select>
+                  <input
+                    type="text"
+                    placeholder="values, e.g. 2, 4, 6"
+                    value={row.values}
+                    onChange={(e) => setSweepRows(sweepRows.map((r, j) => (j === i ? { ...r, values: e.target.value } : r)))}
+                    data-testid={`sweep-values-${i}`}
+                  />
+                  {sweepRows.length > 1 ? (
+                    <button type="button" onClick={() => setSweepRows(sweepRows.filter((_, j) => j !== i))}>
+                      Remove
+                    </button>
+                  ) : null}
+                </div>
+              ))}
+              <div className="row gap end">
+                {sweepRows.length < 2 ? (
+                  <button type="button" onClick={() => setSweepRows([...sweepRows, { path: sweepFields.find((f) => f !== sweepRows[0]!.path) ?? sweepFields[0]!, values: '' }])}>
+                    Add a second field
+                  </button>
+                ) : null}
+                <span className={sweep?.ok ? 'ok small' : 'warn small'} data-testid="sweep-status">
+                  {sweep ? (sweep.ok ? `${sweep.runs} runs, named ${current.name ?? ''}/…` : sweep.error) : 'fix the run config first'}
+                </span>
+                <button className="primary" disabled={!sweep?.ok || starting} onClick={() => void startSweep()} data-testid="start-sweep">
+                  {starting ? 'Starting…' : `Start sweep${sweep?.ok ? ` (${sweep.runs} runs)` : ''}`}
+                </button>
+              </div>
+              <div className="muted small">
+                Values are numbers, or JSON such as {'{"start":6,"end":2}'} for a temperature that moves over the epochs.
+              </div>
+            </div>
+          ) : null}
           <ErrorNote error={error} />
           <details className="config-preview">
             <summary>Effective config (after defaults)</summary>

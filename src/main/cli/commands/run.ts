@@ -30,7 +30,10 @@ const Flags = z.object({
   lr: numArg(z.number().positive()).optional(),
   seed: intArg().optional(),
   temperature: numArg(z.number().positive()).optional(),
-  alpha: numArg(z.number().min(0).max(1)).optional(),
+  alpha: numArg(z.number().min(0)).optional(),
+  beta: numArg(z.number().min(0)).optional(),
+  gamma: numArg(z.number().min(0)).optional(),
+  'dkd-warmup': numArg(z.number().min(0)).optional(),
   divergence: z.enum(['js', 'symkl']).optional(),
   peers: intArg().optional(),
   'no-labels': z.boolean().optional(),
@@ -67,6 +70,9 @@ function configFromFlags(f: Flags): RunConfigInput {
   const loss = { ...((base.loss as object) ?? {}) } as Record<string, unknown>;
   if (f.temperature) loss.temperature = f.temperature;
   if (f.alpha !== undefined) loss.alpha = f.alpha;
+  if (f.beta !== undefined) loss.beta = f.beta;
+  if (f.gamma !== undefined) loss.gamma = f.gamma;
+  if (f['dkd-warmup'] !== undefined) loss.dkdWarmupEpochs = f['dkd-warmup'];
   if (f.divergence) loss.divergence = f.divergence;
   const optim = { ...((base.optim as object) ?? {}) } as Record<string, unknown>;
   if (f.lr) optim.lr = f.lr;
@@ -151,6 +157,8 @@ export const runCommand: Command = {
   details:
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
+    '       --beta B (dml: peers; dkd: NCKD; dist: inter-class) --gamma G (dist: intra-class) --dkd-warmup E (dkd: epochs to full weight)\n' +
+    '       --alpha A (kd: soft-term weight in [0,1]; dkd: TCKD weight; wsl: soft-term weight)\n' +
     '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints (a trainer that cannot stop within 10 s is ended: interrupted);\n' +
     '--resume RUN continues from the last checkpoint. A watchdog ends a run with no progress for max(60 s, 20 × the median\n' +
@@ -164,6 +172,7 @@ export const runCommand: Command = {
         method: { type: 'string' }, teacher: { type: 'string' }, arch: { type: 'string' }, width: { type: 'string' },
         size: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
+        beta: { type: 'string' }, gamma: { type: 'string' }, 'dkd-warmup': { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
         'teacher-cache': { type: 'string' },
       },

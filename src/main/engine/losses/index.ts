@@ -10,11 +10,14 @@ export {
   klDivergence,
   klDivergenceRows,
 } from './divergence.js';
+export { dkdLoss, dkdWarmFactor, type DkdOptions } from './dkd.js';
+export { distLoss, pearson, type DistOptions } from './dist.js';
 export { dmlLoss, type DmlOptions } from './dml.js';
 export { jsLoss } from './js.js';
 export { kdLoss, type KdOptions } from './kd.js';
 export { getLoss, isLossName, LOSS_NAMES, LOSSES, totalLoss, type LossName } from './registry.js';
 export { symklLoss } from './symkl.js';
+export { wslLoss, wslWeights, type WslOptions } from './wsl.js';
 export {
   DIVERGENCE_NAMES,
   type DivergenceName,

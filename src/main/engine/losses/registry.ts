@@ -2,16 +2,19 @@
 // so the run config can name them and the trainer logs every part.
 import * as tf from '@tensorflow/tfjs';
 import { ceLoss } from './ce.js';
+import { dkdLoss } from './dkd.js';
+import { distLoss } from './dist.js';
 import { dmlLoss } from './dml.js';
 import { jsLoss } from './js.js';
 import { kdLoss } from './kd.js';
 import { symklLoss } from './symkl.js';
+import { wslLoss } from './wsl.js';
 import type { LossBatch, LossFn, LossOptions, LossParts, TeacherTarget } from './types.js';
 
-export const LOSS_NAMES = ['ce', 'kd', 'js', 'symkl', 'dml'] as const;
+export const LOSS_NAMES = ['ce', 'kd', 'js', 'symkl', 'dml', 'dkd', 'dist', 'wsl'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 
-const DEFAULTS = { temperature: 1, alpha: 0.9, beta: 1, divergence: 'js' } as const;
+const DEFAULTS = { temperature: 1, alpha: 0.9, beta: 1, gamma: 1, divergence: 'js', warm: 1 } as const;
 
 function one(name: string, b: LossBatch): tf.Tensor2D {
   if (b.logits.length !== 1) throw new Error(`loss "${name}" takes one student, got ${b.logits.length}`);
@@ -40,6 +43,25 @@ export const LOSSES: Readonly<Record<LossName, LossFn>> = {
       temperature: o.temperature ?? DEFAULTS.temperature,
       beta: o.beta ?? DEFAULTS.beta,
       divergence: o.divergence ?? DEFAULTS.divergence,
+    }),
+  // DKD and WSL decouple at the labeled class: through the registry they need labels.
+  dkd: (b, o = {}) =>
+    dkdLoss(one('dkd', b), needTeacher('dkd', b), needLabels('dkd', b), {
+      temperature: o.temperature ?? DEFAULTS.temperature,
+      alpha: o.alpha ?? DEFAULTS.alpha,
+      beta: o.beta ?? DEFAULTS.beta,
+      warm: o.warm ?? DEFAULTS.warm,
+    }),
+  dist: (b, o = {}) =>
+    distLoss(one('dist', b), needTeacher('dist', b), {
+      temperature: o.temperature ?? DEFAULTS.temperature,
+      beta: o.beta ?? DEFAULTS.beta,
+      gamma: o.gamma ?? DEFAULTS.gamma,
+    }),
+  wsl: (b, o = {}) =>
+    wslLoss(one('wsl', b), needTeacher('wsl', b), needLabels('wsl', b), {
+      temperature: o.temperature ?? DEFAULTS.temperature,
+      alpha: o.alpha ?? DEFAULTS.alpha,
     }),
 };
 

@@ -29,10 +29,14 @@ export type DivergenceName = (typeof DIVERGENCE_NAMES)[number];
 export interface LossOptions {
   /** Softening temperature τ > 0 applied to student, teacher and peers. Default 1. */
   temperature?: number;
-  /** KD: weight of the teacher term; 1 − α goes to CE. Default 0.9. */
+  /** KD: weight of the teacher term, 1 − α goes to CE; DKD: weight of TCKD; WSL: weight of the soft term. Default 0.9. */
   alpha?: number;
-  /** DML: weight of the peer divergence. Default 1. */
+  /** DML: weight of the peer divergence; DKD: weight of NCKD; DIST: weight of the inter-class part. Default 1. */
   beta?: number;
+  /** DIST: weight of the intra-class part. Default 1. */
+  gamma?: number;
+  /** DKD: warm-up factor in [0, 1]. Default 1. */
+  warm?: number;
   /** DML: which divergence to the peers. Default 'js'. */
   divergence?: DivergenceName;
 }

@@ -2,8 +2,21 @@
 // step and drawn on the Run page, and the run config may weight any of them (loss.weights).
 // Part names end in `_s{k}` for student k when there are several (DML).
 import * as tf from '@tensorflow/tfjs';
-import type { RunConfig } from '../../../shared/run-config.js';
-import { ceLoss, dmlLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts, type TeacherTarget } from '../losses/index.js';
+import { NOT_IMPLEMENTED_REASON, type RunConfig } from '../../../shared/run-config.js';
+import {
+  ceLoss,
+  distLoss,
+  dkdLoss,
+  dkdWarmFactor,
+  dmlLoss,
+  jsLoss,
+  kdLoss,
+  symklLoss,
+  totalLoss,
+  wslLoss,
+  type LossParts,
+  type TeacherTarget,
+} from '../losses/index.js';
 
 export interface LossInputs {
   /** One [N, C] logits tensor per student. */
@@ -14,6 +27,8 @@ export interface LossInputs {
   /** The teacher's prediction: live logits, or probabilities from the soft-label cache (τ=1). */
   teacher: TeacherTarget | null;
   temperature: number;
+  /** Epochs done so far, fractional within an epoch (DKD's warm-up). */
+  epochProgress: number;
 }
 
 export interface MethodLoss {
@@ -23,7 +38,18 @@ export interface MethodLoss {
 
 /** Methods whose loss reads the teacher (DML only when one is given); the others never need it run. */
 export function methodUsesTeacher(method: RunConfig['method']): boolean {
-  return method === 'kd' || method === 'ssld' || method === 'dml';
+  return method === 'kd' || method === 'ssld' || method === 'dml' || method === 'dkd' || method === 'dist' || method === 'wsl';
+}
+
+/**
+ * The class each row is decoupled at (DKD) or weighted by (WSL), one-hot [N, C]: the label where the
+ * example has one the method may use, else the teacher's top class (so unlabeled images still count).
+ */
+export function targetClasses(onehot: tf.Tensor2D, mask: tf.Tensor1D, teacher: TeacherTarget): tf.Tensor2D {
+  const scores = 'logits' in teacher ? teacher.logits : teacher.probs;
+  const pseudo = tf.oneHot(tf.argMax(scores, -1), onehot.shape[1]).toFloat();
+  const m = tf.expandDims(mask, 1);
+  return tf.add(tf.mul(onehot, m), tf.mul(pseudo, tf.sub(1, m))) as tf.Tensor2D;
 }
 
 function needTeacher(config: RunConfig, t: TeacherTarget | null): TeacherTarget {
@@ -65,8 +91,36 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
         });
       }
       break;
+    case 'dkd': {
+      const teacher = needTeacher(config, inp.teacher);
+      parts = {
+        ...ceLoss(logits[0]!, onehot, mask),
+        ...dkdLoss(logits[0]!, teacher, targetClasses(onehot, mask, teacher), {
+          temperature,
+          alpha: config.loss.alpha,
+          beta: config.loss.beta,
+          warm: dkdWarmFactor(inp.epochProgress, config.loss.dkdWarmupEpochs),
+        }),
+      };
+      break;
+    }
+    case 'dist':
+      parts = {
+        ...ceLoss(logits[0]!, onehot, mask),
+        ...distLoss(logits[0]!, needTeacher(config, inp.teacher), { temperature, beta: config.loss.beta, gamma: config.loss.gamma }),
+      };
+      break;
+    case 'wsl': {
+      const teacher = needTeacher(config, inp.teacher);
+      parts = {
+        ...ceLoss(logits[0]!, onehot, mask),
+        ...wslLoss(logits[0]!, teacher, targetClasses(onehot, mask, teacher), { temperature, alpha: config.loss.alpha }),
+      };
+      break;
+    }
     default:
-      throw new Error(`method "${config.method}" is not implemented yet`);
+      // The schema refuses these before a run is created; a stored one cannot be started either.
+      throw new Error(`method "${config.method}" ${NOT_IMPLEMENTED_REASON}`);
   }
   return { total: totalLoss(parts, config.loss.weights ?? {}), parts };
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendReport, RunRecord } from '../../../shared/domain.js';
-import { IMPLEMENTED_METHODS, type RunConfig } from '../../../shared/run-config.js';
+import { IMPLEMENTED_METHODS, isImplementedMethod, NOT_IMPLEMENTED_REASON, type RunConfig } from '../../../shared/run-config.js';
 import type { Store } from '../../store/index.js';
 import type { MetricInput } from '../../store/metrics.js';
 import { initBackend } from '../backend/select.js';
@@ -73,8 +73,8 @@ export async function executeRun(
 ): Promise<RunOutcome> {
   let run = store.runs.requireRun(runRef);
   const config = run.config;
-  if (!(IMPLEMENTED_METHODS as readonly string[]).includes(config.method)) {
-    throw new Error(`method "${config.method}" is not implemented yet (available: ${IMPLEMENTED_METHODS.join(', ')})`);
+  if (!isImplementedMethod(config.method)) {
+    throw new Error(`method "${config.method}" ${NOT_IMPLEMENTED_REASON} (trainable: ${IMPLEMENTED_METHODS.join(', ')})`);
   }
   const backend = await initBackend();
   // Decoded images persist in the home across runs: a second run on the same images starts warm.

@@ -119,7 +119,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const logits = students.map((m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D);
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau });
+          const epochProgress = epoch + (stepInEpoch + 1) / stepsPerEpoch;
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));

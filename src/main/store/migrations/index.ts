@@ -4,6 +4,7 @@ import { m001Init } from './001_init.js';
 import { m002Indexes } from './002_indexes.js';
 import { m003RunControl } from './003_run_control.js';
 import { m004RunLiveness } from './004_run_liveness.js';
+import { m005Sweeps } from './005_sweeps.js';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   foreignKeysOff?: boolean;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl, m004RunLiveness];
+export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl, m004RunLiveness, m005Sweeps];
