@@ -33,6 +33,8 @@ export async function evaluateEpoch(args: {
   epoch: number;
   step: number;
   temperature: number;
+  /** After each predicted batch (a watchdog's sign of progress). */
+  onBatch?: () => void;
 }): Promise<EpochReport> {
   const { val, classes } = args;
   const C = classes.length;
@@ -53,13 +55,13 @@ export async function evaluateEpoch(args: {
   if (args.teacher) {
     teacherPreds = teacherValCache.get(args.teacher) ?? null;
     if (!teacherPreds || teacherPreds.n !== labeled.length) {
-      teacherPreds = await predictProbs(args.teacher, labeled);
+      teacherPreds = await predictProbs(args.teacher, labeled, { onProgress: args.onBatch });
       teacherValCache.set(args.teacher, teacherPreds);
     }
   }
 
   for (let s = 0; s < args.students.length; s++) {
-    const preds = await predictProbs(layersPredictor(args.students[s]!, args.sizes[s]!), labeled);
+    const preds = await predictProbs(layersPredictor(args.students[s]!, args.sizes[s]!), labeled, { onProgress: args.onBatch });
     const failed = new Set(preds.failed.map((f) => f.index));
     const rows = labeled.map((_, i) => i).filter((i) => !failed.has(i));
     const confusion = classes.map(() => classes.map(() => 0));

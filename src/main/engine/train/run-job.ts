@@ -197,6 +197,7 @@ export async function executeRun(
         opts.events.progress(d, t, m);
       },
       phase: (name, epoch) => live?.phase(name, epoch),
+      tick: () => live?.tick(),
       info: (message) => opts.events.info(message),
       flag(message) {
         store.runs.addRunFlag(run.id, message);

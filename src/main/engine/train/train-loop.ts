@@ -189,6 +189,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       epoch,
       step: (epoch + 1) * stepsPerEpoch,
       temperature: tau,
+      onBatch: () => sink.tick?.(),
     });
     report.meanLoss = meanLoss;
     if (report.valAccuracy != null) {

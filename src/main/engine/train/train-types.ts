@@ -52,6 +52,8 @@ export interface TrainSink {
   info?(message: string): void;
   /** Entering a phase between steps (for a watchdog): the epoch's evaluation. */
   phase?(name: 'evaluate', epoch: number): void;
+  /** Progress inside such a phase (an evaluation batch): a slow machine is not a stuck one. */
+  tick?(): void;
 }
 
 export interface LoopInput {
