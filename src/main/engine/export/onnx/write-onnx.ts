@@ -304,6 +304,10 @@ class OnnxBuilder {
         this.produced(op.output, out, this.rank.get(op.input)!);
         return;
       }
+      default: {
+        const unknown: never = op;
+        throw new Error(`ONNX export: no mapping for op ${JSON.stringify((unknown as { kind: string }).kind)}`);
+      }
     }
   }
 }
