@@ -31,7 +31,8 @@ function handGraph(): ExportGraph {
     { kind: 'depthwise', name: 'd1', input: 'c1', output: 'd1', filter: rand(3 * 3 * 8, 0.5), filterShape: [3, 3, 8, 1], bias: rand(8, 0.2), strides: [1, 1], padding: pad(1, 1, 1, 1), activation: 'relu' },
     { kind: 'conv2d', name: 'p1', input: 'd1', output: 'p1', filter: rand(8 * 8, 0.4), filterShape: [1, 1, 8, 8], bias: rand(8, 0.1), strides: [1, 1], padding: pad(0, 0, 0, 0), activation: 'linear' },
     { kind: 'add', name: 'a1', inputs: ['c1', 'p1'], output: 'a1', activation: 'relu' },
-    { kind: 'maxpool', name: 'm1', input: 'a1', output: 'm1', size: [3, 3], strides: [2, 2], padding: pad(1, 1, 1, 1) },
+    { kind: 'pad', name: 'z1', input: 'a1', output: 'z1', padding: pad(1, 0, 1, 0) },
+    { kind: 'maxpool', name: 'm1', input: 'z1', output: 'm1', size: [3, 3], strides: [2, 2], padding: pad(1, 1, 1, 1) },
     { kind: 'relu6', name: 'r1', input: 'm1', output: 'r1' },
     { kind: 'gap', name: 'g', input: 'r1', output: 'g' },
     { kind: 'dense', name: 'fc', input: 'g', output: 'logits', kernel: rand(8 * 4, 3), kernelShape: [8, 4], bias: rand(4, 0.3), activation: 'linear' },
@@ -41,7 +42,7 @@ function handGraph(): ExportGraph {
     input: { name: 'image', size: S, channels: 3 },
     ops,
     output: { name: 'probs', classes: 4 },
-    shapes: { image: [S, S, 3], n: [S, S, 3], c1: [6, 6, 8], d1: [6, 6, 8], p1: [6, 6, 8], a1: [6, 6, 8], m1: [3, 3, 8], r1: [3, 3, 8], g: [8], logits: [4], probs: [4] },
+    shapes: { image: [S, S, 3], n: [S, S, 3], c1: [6, 6, 8], d1: [6, 6, 8], p1: [6, 6, 8], a1: [6, 6, 8], z1: [7, 7, 8], m1: [4, 4, 8], r1: [4, 4, 8], g: [8], logits: [4], probs: [4] },
   };
 }
 
@@ -58,6 +59,7 @@ function tfReference(g: ExportGraph, x: tf.Tensor4D): Float32Array {
         case 'depthwise': v.set(op.output, act(tf.add(tf.depthwiseConv2d(padded(v.get(op.input)!, op.padding) as tf.Tensor4D, tf.tensor4d(op.filter, op.filterShape), op.strides, 'valid'), tf.tensor1d(op.bias)), op.activation)); break;
         case 'add': v.set(op.output, act(tf.add(v.get(op.inputs[0])!, v.get(op.inputs[1])!), op.activation)); break;
         case 'relu': case 'relu6': v.set(op.output, act(v.get(op.input)!, op.kind)); break;
+        case 'pad': v.set(op.output, padded(v.get(op.input)!, op.padding)); break;
         case 'maxpool': v.set(op.output, tf.maxPool(padded(v.get(op.input)!, op.padding, -1e30) as tf.Tensor4D, op.size, op.strides, 'valid')); break;
         case 'gap': v.set(op.output, tf.mean(v.get(op.input)!, [1, 2])); break;
         case 'dense': v.set(op.output, act(tf.add(tf.matMul(v.get(op.input)! as tf.Tensor2D, tf.tensor2d(op.kernel, op.kernelShape)), tf.tensor1d(op.bias)), op.activation)); break;
@@ -162,7 +164,7 @@ describe('ONNX writer', () => {
     expect(init('c1_w_scale').dims).toEqual([8]); // per output channel
     expect(init('fc_w_scale').dims).toEqual([]); // per tensor
     expect(init('c1_b_q').dataType).toBe(DataType.INT32);
-    expect(graphOf(m).node.filter((n) => n.opType === 'QuantizeLinear').length).toBe(9); // every value but the output
+    expect(graphOf(m).node.filter((n) => n.opType === 'QuantizeLinear').length).toBe(10); // every value but the output
     const got = await runOnnx(bytes, x, N);
     expect(argmaxRows(got, 4)).toEqual(argmaxRows(expected, 4));
     expect(maxAbsDiff(got, expected)).toBeLessThan(0.08);

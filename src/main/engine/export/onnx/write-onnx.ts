@@ -9,7 +9,7 @@
 // biases int32 at input scale × weight scale — the layout ONNX Runtime fuses into QLinearConv/QGemm.
 import type { ExportGraph, ExportOp, ValueName, Activation, Padding } from '../graph.js';
 import { float32ToFloat16Bits } from '../quantize.js';
-import { DataType, encodeModel, floatTensor, node, tensor, valueInfo, type NodeProto, type TensorProto } from './proto.js';
+import { DataType, encodeModel, floatTensor, int64Tensor, node, tensor, valueInfo, type NodeProto, type TensorProto } from './proto.js';
 
 export type OnnxQuantize = 'none' | 'float16' | 'int8';
 export interface ValueRange { min: number; max: number }
@@ -270,6 +270,14 @@ class OnnxBuilder {
           node('MaxPool', [this.input(op.input, op.name)], [out], op.name, { kernel_shape: op.size, strides: op.strides, pads: pads(op.padding) }),
         );
         // Max never leaves its input's range: same quantization parameters, so the pool runs on uint8.
+        this.produced(op.output, out, 4, this.qparams.get(op.input));
+        return;
+      }
+      case 'pad': {
+        const p = op.padding;
+        this.inits.push(int64Tensor(`${op.name}_pads`, [0, 0, p.top, p.left, 0, 0, p.bottom, p.right]));
+        this.nodes.push(node('Pad', [this.input(op.input, op.name), `${op.name}_pads`], [out], op.name, { mode: 'constant' }));
+        // Zero padding adds zeros, which every calibrated range includes: the input's parameters hold.
         this.produced(op.output, out, 4, this.qparams.get(op.input));
         return;
       }
