@@ -98,9 +98,9 @@ describe('distill CLI pipeline', () => {
     expect(oe.n).toBe(32);
     expect(oe.accuracy).toBe(o.accuracy);
 
-    const bad = cli(['export', 'ssld-a', '--format', 'tflite', '--out', path.join(work, 'x')]);
+    const bad = cli(['export', 'ssld-a', '--format', 'coreml', '--out', path.join(work, 'x')]);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/^distill: .*tflite/);
+    expect(bad.stderr).toMatch(/^distill: .*format/);
 
     const ls = cli(['runs', 'ls']);
     expect(ls.lines.filter((l) => l.type === 'run').map((l) => l.name)).toEqual(expect.arrayContaining(['ssld-a']));

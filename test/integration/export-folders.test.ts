@@ -1,4 +1,4 @@
-// `distill export --format onnx|tfjs` and `distill eval` on the folders it writes, through the real
+// `distill export --format onnx|tflite|tfjs` and `distill eval` on the folders it writes, through the real
 // CLI, on a model folder the test saves (no training) and a synthetic class-folder set.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,7 +35,7 @@ beforeAll(async () => {
 const META_KEYS = ['classes', 'format', 'inputSize', 'layout', 'quantize', 'range', 'run', 'valAccuracy'];
 
 describe('export folders', () => {
-  it.each(['onnx', 'tfjs'] as const)('%s: export checks the file on --data, writes the folder contract, and eval runs the folder', (format) => {
+  it.each(['onnx', 'tflite', 'tfjs'] as const)('%s: export checks the file on --data, writes the folder contract, and eval runs the folder', (format) => {
     const out = path.join(work, `export-${format}`);
     const x = cli(['export', modelDir, '--format', format, '--out', out, '--data', data.val]);
     expect(x.code, x.stderr).toBe(0);
@@ -47,9 +47,9 @@ describe('export folders', () => {
 
     const meta = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     expect(Object.keys(meta).sort()).toEqual(META_KEYS);
-    expect(meta).toMatchObject({ format, quantize: 'none', inputSize: 32, layout: 'NHWC', range: [0, 255], classes: ['circle', 'square'], run: null, valAccuracy: null });
+    expect(meta).toMatchObject({ format, quantize: 'none', inputSize: 32, layout: 'NHWC', range: [0, 255], classes: ['circle', 'square'], run: 'student', valAccuracy: null });
     expect(fs.readFileSync(path.join(out, 'labels.txt'), 'utf8')).toBe('circle\nsquare\n');
-    expect(fs.existsSync(path.join(out, format === 'onnx' ? 'model.onnx' : 'model.json'))).toBe(true);
+    expect(fs.existsSync(path.join(out, { onnx: 'model.onnx', tflite: 'model.tflite', tfjs: 'model.json' }[format]))).toBe(true);
 
     const e = cli(['eval', out, '--data', data.val]);
     expect(e.code, e.stderr).toBe(0);
@@ -62,7 +62,7 @@ describe('export folders', () => {
     expect(s.last.accuracy).toBe(x.last.accuracy);
   }, 300_000);
 
-  it('eval names the file and the problem for a broken export folder, and refuses tflite clearly', () => {
+  it('eval names the file and the problem for a broken export folder', () => {
     const broken = path.join(work, 'broken');
     fs.cpSync(path.join(work, 'export-onnx'), broken, { recursive: true });
     fs.writeFileSync(path.join(broken, 'metadata.json'), JSON.stringify({ format: 'onnx', quantize: 'none', inputSize: 32, layout: 'NCHW', range: [0, 255], classes: ['circle', 'square'], run: null, valAccuracy: null }));
@@ -70,13 +70,11 @@ describe('export folders', () => {
     expect(b.code).not.toBe(0);
     expect(b.stderr).toMatch(/^distill: .*broken\/metadata\.json: layout/m);
 
-    const tfl = path.join(work, 'tflite');
-    fs.mkdirSync(tfl);
-    fs.writeFileSync(path.join(tfl, 'model.tflite'), 'x');
-    fs.writeFileSync(path.join(tfl, 'labels.txt'), 'circle\nsquare\n');
-    fs.writeFileSync(path.join(tfl, 'metadata.json'), JSON.stringify({ format: 'tflite', quantize: 'none', inputSize: 32, layout: 'NHWC', range: [0, 255], classes: ['circle', 'square'], run: null, valAccuracy: null }));
-    const t = cli(['eval', tfl, '--data', data.val]);
-    expect(t.code).not.toBe(0);
-    expect(t.stderr).toMatch(/^distill: .*TFLite/m);
+    const relabeled = path.join(work, 'relabeled');
+    fs.cpSync(path.join(work, 'export-onnx'), relabeled, { recursive: true });
+    fs.writeFileSync(path.join(relabeled, 'labels.txt'), 'square\ncircle\n');
+    const r = cli(['eval', relabeled, '--data', data.val]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^distill: .*relabeled\/labels\.txt: its classes \(square, circle\) differ/m);
   }, 120_000);
 });

@@ -13,7 +13,7 @@ import { listClassFolder } from '../../engine/evaluate.js';
 import { loadModelDir } from '../../engine/model-io.js';
 import { layersPredictor } from '../../engine/predict.js';
 import { initBackend } from '../../engine/backend/select.js';
-import { ExportFormat, ExportQuantize } from '../../engine/export/export-metadata.js';
+import { ExportFormatFlag, ExportQuantize } from '../../engine/export/export-metadata.js';
 import { writeExport } from '../../engine/export/export-format.js';
 import { openExportFolder } from '../../engine/export/export-runner.js';
 import { agreementFloor, checkExport, type ExportCheck } from '../../engine/export/check-export.js';
@@ -21,7 +21,7 @@ import { agreementFloor, checkExport, type ExportCheck } from '../../engine/expo
 const Flags = z.object({
   home: z.string().optional(),
   json: z.boolean().optional(),
-  format: ExportFormat.default('tfjs'),
+  format: ExportFormatFlag.default('tfjs'),
   // "uint8" was the TF.js-only name of 8-bit weights; it still means int8.
   quantize: z.preprocess((v) => (v === 'uint8' ? 'int8' : v), ExportQuantize.default('none')),
   out: z.string({ message: 'is required' }),
@@ -34,7 +34,6 @@ export const exportCommand: Command = {
     const { values, positionals } = parseFlags(args, { format: { type: 'string' }, quantize: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' } }, Flags);
     const ref = positionals[0];
     if (!ref) throw new CliError('export needs a RUN', 2);
-    if (values.format === 'tflite') throw new CliError('--format tflite is not available in this build yet: export --format onnx or tfjs');
     const store = openStore(values.home);
     try {
       await initBackend();
@@ -50,12 +49,12 @@ export const exportCommand: Command = {
       const calibration = run
         ? [...store.images.listImages(run.datasetId, { role: 'labeled' }), ...store.images.listImages(run.datasetId, { role: 'unlabeled' })].map((i) => ({ key: i.hash, path: i.path }))
         : val;
-      if (values.quantize === 'int8' && values.format === 'onnx' && calibration.length === 0) {
+      if (values.quantize === 'int8' && values.format !== 'tfjs' && calibration.length === 0) {
         throw new CliError('int8 needs calibration images: export a run (its training images are used) or pass --data DIR');
       }
       out.event({ type: 'export', stage: 'write', format: values.format, quantize: values.quantize }, `writing ${values.format} (${values.quantize})…`);
       const written = await writeExport(
-        { dir: m.dir, inputSize: m.inputSize, classes: m.classes, run: run?.name ?? null, valAccuracy: run?.bestValAccuracy ?? null },
+        { dir: m.dir, inputSize: m.inputSize, classes: m.classes, name: m.name, valAccuracy: run?.bestValAccuracy ?? null },
         path.resolve(values.out),
         values.format,
         values.quantize,
