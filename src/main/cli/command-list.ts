@@ -15,7 +15,7 @@ export const COMMAND_LIST = [
   { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C]', summary: 'SSLD class-balanced mining of the unlabeled pool' },
   { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml)' },
   { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher, a model path or an export folder (onnx, tfjs)' },
-  { name: 'export', usage: 'export RUN --format onnx|tflite|tfjs [--quantize none|float16|int8] --out DIR [--data DIR]', summary: 'the student for phones and the web (model + labels.txt + metadata.json), run over the val images: accuracy, agreement with the float student, ms/image' },
+  { name: 'export', usage: 'export RUN --format onnx|tflite|tfjs [--quantize none|float16|int8 (tfjs also: uint8)] --out DIR [--data DIR]', summary: 'the student for phones and the web (model + labels.txt + metadata.json), run over the val images: accuracy, agreement with the float student, ms/image' },
   { name: 'runs', usage: 'runs [ls | show RUN | compare A B …]', summary: 'the run registry' },
   { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]', summary: 'training/inference throughput (JSON lines), optionally vs PyTorch' },
   { name: 'serve', usage: 'serve [--port P]', summary: 'the UI in a browser (127.0.0.1 only, token in the printed URL)' },

@@ -13,7 +13,8 @@ import { listClassFolder } from '../../engine/evaluate.js';
 import { loadModelDir } from '../../engine/model-io.js';
 import { layersPredictor } from '../../engine/predict.js';
 import { initBackend } from '../../engine/backend/select.js';
-import { ExportFormatFlag, ExportQuantize } from '../../engine/export/export-metadata.js';
+import { ExportFormatFlag } from '../../engine/export/export-metadata.js';
+import { exportTflite } from '../../engine/export/tflite/export-tflite.js';
 import { writeExport } from '../../engine/export/export-format.js';
 import { openExportFolder } from '../../engine/export/export-runner.js';
 import { agreementFloor, checkExport, type ExportCheck } from '../../engine/export/check-export.js';
@@ -22,8 +23,7 @@ const Flags = z.object({
   home: z.string().optional(),
   json: z.boolean().optional(),
   format: ExportFormatFlag.default('tfjs'),
-  // "uint8" was the TF.js-only name of 8-bit weights; it still means int8.
-  quantize: z.preprocess((v) => (v === 'uint8' ? 'int8' : v), ExportQuantize.default('none')),
+  quantize: z.enum(['none', 'float16', 'int8', 'uint8']).default('none'),
   out: z.string({ message: 'is required' }),
   data: z.string().optional(),
 });
@@ -34,6 +34,12 @@ export const exportCommand: Command = {
     const { values, positionals } = parseFlags(args, { format: { type: 'string' }, quantize: { type: 'string' }, out: { type: 'string' }, data: { type: 'string' } }, Flags);
     const ref = positionals[0];
     if (!ref) throw new CliError('export needs a RUN', 2);
+    // "uint8" is TF.js's name for its 8-bit weights (int8 there means the same); the other formats take int8.
+    const allowed: readonly string[] = values.format === 'tfjs' ? ['none', 'float16', 'int8', 'uint8'] : ['none', 'float16', 'int8'];
+    if (!allowed.includes(values.quantize)) {
+      throw new CliError(`--quantize ${values.quantize} does not apply to --format ${values.format} (${allowed.join(', ')})`, 2);
+    }
+    const quantize = values.quantize === 'uint8' ? 'int8' : values.quantize;
     const store = openStore(values.home);
     try {
       await initBackend();
@@ -49,15 +55,27 @@ export const exportCommand: Command = {
       const calibration = run
         ? [...store.images.listImages(run.datasetId, { role: 'labeled' }), ...store.images.listImages(run.datasetId, { role: 'unlabeled' })].map((i) => ({ key: i.hash, path: i.path }))
         : val;
-      if (values.quantize === 'int8' && values.format !== 'tfjs' && calibration.length === 0) {
+      if (quantize === 'int8' && values.format !== 'tfjs' && calibration.length === 0) {
         throw new CliError('int8 needs calibration images: export a run (its training images are used) or pass --data DIR');
       }
-      out.event({ type: 'export', stage: 'write', format: values.format, quantize: values.quantize }, `writing ${values.format} (${values.quantize})…`);
+      if (values.format === 'tflite') {
+        // The TFLite path writes and checks in one step (LiteRT over the val images).
+        const r = await exportTflite(
+          { dir: m.dir, inputSize: m.inputSize, classes: m.classes, name: m.name, valAccuracy: run?.bestValAccuracy ?? null },
+          path.resolve(values.out), quantize,
+          { calibration: calibration.map((c) => ({ ...c, label: null })), val },
+          (stage) => out.event({ type: 'progress', stage }, stage),
+        );
+        if (r.warning) process.stderr.write(`distill: warning: ${r.warning}\n`);
+        out.result(r, `exported ${m.kind} "${m.name}" as tflite (${quantize}) to ${values.out} (${(r.bytes / 1024).toFixed(0)} KiB); LiteRT on ${r.n} images: agreement ${(r.agreement * 100).toFixed(1)}%, ${r.msPerImage.toFixed(2)} ms/image` + (r.warning ? `\nWARNING: ${r.warning}` : ''));
+        return 0;
+      }
+      out.event({ type: 'export', stage: 'write', format: values.format, quantize }, `writing ${values.format} (${values.quantize})…`);
       const written = await writeExport(
         { dir: m.dir, inputSize: m.inputSize, classes: m.classes, name: m.name, valAccuracy: run?.bestValAccuracy ?? null },
         path.resolve(values.out),
         values.format,
-        values.quantize,
+        quantize,
         calibration,
       );
       let check: ExportCheck | null = null;
@@ -74,9 +92,9 @@ export const exportCommand: Command = {
           student.dispose();
           await opened.close();
         }
-        const floor = agreementFloor(values.quantize);
+        const floor = agreementFloor(quantize);
         if (check.agreement < floor) {
-          warning = `top-1 agreement with the float student is ${(check.agreement * 100).toFixed(1)}%, below ${(floor * 100).toFixed(1)}% for ${values.quantize}`;
+          warning = `top-1 agreement with the float student is ${(check.agreement * 100).toFixed(1)}%, below ${(floor * 100).toFixed(1)}% for ${quantize}`;
         }
       }
       if (warning) process.stderr.write(`distill: warning: ${warning}\n`);
