@@ -34,11 +34,11 @@ function datasetImages(store: Store, m: ResolvedModel): { calibration: ImageItem
   let datasetId: number | null = null;
   let valAccuracy: number | null = null;
   if (m.kind === 'run') {
-    const run = store.runs.getRun(m.name)!;
+    const run = store.runs.getRun(m.id!)!;
     datasetId = run.datasetId;
     valAccuracy = run.bestValAccuracy ?? null;
   } else if (m.kind === 'teacher') {
-    const t = store.teachers.getTeacher(m.name)!;
+    const t = store.teachers.getTeacher(m.id!)!;
     datasetId = t.datasetId;
     valAccuracy = t.valAccuracy;
   }
