@@ -3,9 +3,13 @@
 // per output channel; int32 bias with scale inputScale·weightScale.
 import { describe, expect, it } from 'vitest';
 import {
-  activationParams, calibrateRanges, quantizeBias, quantizeSymmetricPerChannel, quantizeSymmetricPerTensor, quantizeValue,
+  activationParams, calibrateRanges, calibrateRangesWithModel, quantizeBias, quantizeSymmetricPerChannel, quantizeSymmetricPerTensor, quantizeValue,
 } from '../../src/main/engine/export/calibrate.js';
 import type { ExportGraph } from '../../src/main/engine/export/graph.js';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/main/engine/backend/select.js';
+import { createModel } from '../../src/main/engine/models/index.js';
+import { lowerModel } from '../../src/main/engine/export/lower.js';
 
 describe('int8 quantization helpers', () => {
   it('activation parameters cover the range, hold 0 exactly and round-trip within half a step', () => {
@@ -58,4 +62,24 @@ describe('int8 quantization helpers', () => {
     expect(r.get('y')).toEqual({ min: -3, max: 5 });
     expect(() => calibrateRanges(graph, [])).toThrow(/at least one image/);
   });
+
+  it('ranges from tfjs layer outputs equal the reference interpreter\'s', async () => {
+    await initBackend({ threads: 1 });
+    for (const spec of [{ arch: 'refnet' as const }, { arch: 'mobilenet_v2' as const, width: 0.35 }]) {
+      const model = createModel({ ...spec, inputSize: 32, classes: 3, seed: 2 });
+      const graph = lowerModel(model);
+      const batches = [1, 2].map((seed) => ({ x: tf.randomUniform([3, 32, 32, 3], 0, 255, 'float32', seed).dataSync() as Float32Array, n: 3 }));
+      const fast = calibrateRangesWithModel(model, graph, batches)!;
+      const slow = calibrateRanges(graph, batches);
+      expect(fast).not.toBeNull();
+      for (const op of graph.ops) {
+        if (op.kind === 'softmax') continue;
+        const [a, b] = [fast.get(op.output)!, slow.get(op.output)!];
+        const tol = 1e-3 * Math.max(1, Math.abs(b.max), Math.abs(b.min));
+        expect(Math.abs(a.min - b.min)).toBeLessThanOrEqual(tol);
+        expect(Math.abs(a.max - b.max)).toBeLessThanOrEqual(tol);
+      }
+      model.dispose();
+    }
+  }, 60_000);
 });

@@ -4,6 +4,7 @@
 // symmetric (zeroPoint 0, values in [−127, 127]) per output channel for conv/depthwise and per
 // tensor for fully-connected, biases int32 with scale = inputScale·weightScale and zeroPoint 0.
 // Activation ranges come from the reference interpreter over calibration images.
+import * as tf from '@tensorflow/tfjs';
 import type { ExportGraph, ValueName } from './graph.js';
 import { runGraph } from './reference.js';
 
@@ -38,6 +39,43 @@ export function calibrateRanges(graph: ExportGraph, batches: Iterable<{ x: Float
       }
       ranges.set(name, r);
     }
+    seen += n;
+  }
+  if (seen === 0) throw new Error('calibration needs at least one image');
+  return ranges;
+}
+
+/**
+ * The same ranges from tfjs's own layer outputs (the graph's values are named after the layer whose
+ * output they are), ~10-50× faster than the reference interpreter on larger nets. Returns null when
+ * some value the int8 writer needs has no layer of its name (then use calibrateRanges).
+ */
+export function calibrateRangesWithModel(model: tf.LayersModel, graph: ExportGraph, batches: Iterable<{ x: Float32Array; n: number }>): ActivationRanges | null {
+  // Softmax outputs have fixed int8 parameters: no range needed.
+  const names = graph.ops.filter((o) => o.kind !== 'softmax').map((o) => o.output);
+  const layers = new Set(model.layers.map((l) => l.name));
+  if (!names.every((n) => layers.has(n))) return null;
+  const sub = tf.model({ inputs: model.inputs, outputs: names.map((n) => model.getLayer(n).output as tf.SymbolicTensor) });
+  const ranges: ActivationRanges = new Map();
+  const widen = (name: string, min: number, max: number): void => {
+    const r = ranges.get(name) ?? { min: Infinity, max: -Infinity };
+    ranges.set(name, { min: Math.min(r.min, min), max: Math.max(r.max, max) });
+  };
+  const size = graph.input.size;
+  let seen = 0;
+  for (const { x, n } of batches) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of x) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    widen(graph.input.name, min, max);
+    const mins = tf.tidy(() => {
+      const outs = [sub.predict(tf.tensor4d(x, [n, size, size, 3]))].flat() as tf.Tensor[];
+      return outs.map((t) => [tf.min(t).dataSync()[0]!, tf.max(t).dataSync()[0]!] as const);
+    });
+    mins.forEach(([lo, hi], i) => widen(names[i]!, lo, hi));
     seen += n;
   }
   if (seen === 0) throw new Error('calibration needs at least one image');

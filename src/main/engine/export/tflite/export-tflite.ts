@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadModelDir } from '../../model-io.js';
 import { predictFolded } from '../../models/inference-plan.js';
 import { evalViews } from '../../train/batches.js';
-import { calibrateRanges } from '../calibrate.js';
+import { calibrateRanges, calibrateRangesWithModel } from '../calibrate.js';
 import { writeExportFolder } from '../export-folder.js';
 import { lowerModel } from '../lower.js';
 import { openTflite } from './litert-runtime.js';
@@ -85,7 +85,7 @@ export async function exportTflite(
       if (picks.length === 0) throw new Error('int8 export needs calibration images (the run\'s training images); none are readable');
       onProgress?.(`calibrating int8 ranges on ${picks.length} training images`);
       const batches = await decode(picks, src.inputSize);
-      ranges = calibrateRanges(graph, batches);
+      ranges = calibrateRangesWithModel(model, graph, batches) ?? calibrateRanges(graph, batches);
     }
     onProgress?.('writing model.tflite');
     const bytes = writeTflite(graph, { quantize, ranges, description: `Distill Studio: ${src.name}` });
