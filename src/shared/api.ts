@@ -174,7 +174,7 @@ export const api = {
   ),
   'runs.agreement': method(z.object({ id: Id }), Agreement),
   'runs.export': method(
-    z.object({ id: Id, format: z.enum(['tfjs', 'onnx', 'tflite']), quantize: z.enum(['none', 'float16', 'uint8']).default('none') }),
+    z.object({ id: Id, format: z.enum(['tfjs', 'onnx', 'tflite']), quantize: z.enum(['none', 'float16', 'int8']).default('none') }),
     JobInfo,
   ),
 

@@ -86,9 +86,21 @@ describe('distill CLI pipeline', () => {
     expect(q.bytes as number).toBeLessThan((x.bytes as number) / 2);
     expect(q.maxAbsDiff).toBeLessThan(0.5);
 
-    const bad = cli(['export', 'ssld-a', '--format', 'onnx', '--out', path.join(work, 'x')]);
+    // ONNX: written, run by onnxruntime over the val split, and evaluable as a folder.
+    const onnxDir = path.join(work, 'export-onnx');
+    const o = result(['export', 'ssld-a', '--format', 'onnx', '--out', onnxDir]);
+    expect(o.n).toBe(32);
+    expect(o.agreement).toBe(1);
+    expect(o.maxAbsDiff).toBeLessThan(1e-4);
+    expect(o.warning).toBeNull();
+    expect(fs.readFileSync(path.join(onnxDir, 'labels.txt'), 'utf8')).toBe('circle\nsquare\n');
+    const oe = result(['eval', onnxDir, '--data', data.val]);
+    expect(oe.n).toBe(32);
+    expect(oe.accuracy).toBe(o.accuracy);
+
+    const bad = cli(['export', 'ssld-a', '--format', 'coreml', '--out', path.join(work, 'x')]);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/^distill: .*onnx/);
+    expect(bad.stderr).toMatch(/^distill: .*format/);
 
     const ls = cli(['runs', 'ls']);
     expect(ls.lines.filter((l) => l.type === 'run').map((l) => l.name)).toEqual(expect.arrayContaining(['ssld-a']));

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { EvalResult } from '../../shared/domain.js';
 import { loadTeacher } from './teacher-model.js';
 import { IMAGE_EXTENSIONS } from '../datasets/scan.js';
-import { argmaxRow, predictProbs, type Predictor } from './predict.js';
+import { argmaxRow, predictProbs, type Predictions, type Predictor } from './predict.js';
 
 
 /** Files of a folder of class subfolders, with the subfolder name as label. */
@@ -32,10 +32,20 @@ export async function evaluatePredictor(
   items: { key: string; path: string; label: string }[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<EvalOutcome> {
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const unknown = [...new Set(items.map((i) => i.label).filter((l) => !index.has(l)))];
+  checkLabels(classes, items);
+  return scorePredictions(await predictProbs(predictor, items, { onProgress }), classes, items);
+}
+
+function checkLabels(classes: readonly string[], items: { label: string }[]): void {
+  const known = new Set(classes);
+  const unknown = [...new Set(items.map((i) => i.label).filter((l) => !known.has(l)))];
   if (unknown.length) throw new Error(`the data has classes the model does not know: ${unknown.join(', ')} (model classes: ${classes.join(', ')})`);
-  const preds = await predictProbs(predictor, items, { onProgress });
+}
+
+/** Accuracy, per-class accuracy and confusion of predictions made for labeled items (rows in item order). */
+export function scorePredictions(preds: Predictions, classes: readonly string[], items: { path: string; label: string }[]): EvalOutcome {
+  checkLabels(classes, items);
+  const index = new Map(classes.map((c, i) => [c, i]));
   const failed = new Map(preds.failed.map((f) => [f.index, f.error]));
   const C = classes.length;
   const matrix = classes.map(() => classes.map(() => 0));

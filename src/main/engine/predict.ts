@@ -95,6 +95,38 @@ function softmaxOf(logits: tf.Tensor2D, tau: number): tf.Tensor2D {
   return out;
 }
 
+/** Anything that maps an NHWC [0,255] batch (row-major floats) to probabilities, asynchronously: an exported file's runtime. */
+export interface ProbabilityRunner {
+  inputSize: number;
+  classes: number;
+  probabilities(x: Float32Array, n: number): Promise<Float32Array>;
+}
+
+/** predictProbs for a runner outside tfjs; also times the runner alone (ms per image, decoding excluded). */
+export async function predictProbsWith(
+  runner: ProbabilityRunner,
+  items: PredictItem[],
+  opts: { batchSize?: number } = {},
+): Promise<Predictions & { msPerImage: number }> {
+  const classes = runner.classes;
+  const probs = new Float32Array(items.length * classes);
+  const failed: Predictions['failed'] = [];
+  let ms = 0;
+  let ran = 0;
+  for await (const batch of evalViews(items, runner.inputSize, { batchSize: opts.batchSize ?? 32 })) {
+    for (const f of batch.failed) failed.push(f);
+    const n = batch.indices.length;
+    if (n === 0) continue;
+    const t0 = performance.now();
+    const data = await runner.probabilities(batch.x.subarray(0, n * runner.inputSize * runner.inputSize * 3), n);
+    ms += performance.now() - t0;
+    ran += n;
+    if (data.length !== n * classes) throw new Error(`the model returned ${data.length} values for ${n} images × ${classes} classes`);
+    batch.indices.forEach((idx, r) => probs.set(data.subarray(r * classes, (r + 1) * classes), idx * classes));
+  }
+  return { probs, classes, n: items.length, failed, msPerImage: ran ? ms / ran : 0 };
+}
+
 export function argmaxRow(probs: Float32Array, classes: number, row: number): { index: number; confidence: number } {
   let best = 0;
   for (let c = 1; c < classes; c++) if (probs[row * classes + c]! > probs[row * classes + best]!) best = c;

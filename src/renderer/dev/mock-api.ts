@@ -452,9 +452,9 @@ export async function installMockApi(): Promise<void> {
       startJob('export', 2000, () => ({
         files: [
           { path: `/home/.distill/exports/run-${p.id}/model.json`, bytes: 18_204 },
-          { path: `/home/.distill/exports/run-${p.id}/group1-shard1of1.bin`, bytes: p.quantize === 'uint8' ? 140_120 : 552_200 },
+          { path: `/home/.distill/exports/run-${p.id}/group1-shard1of1.bin`, bytes: p.quantize === 'int8' ? 140_120 : 552_200 },
         ],
-        bytes: p.quantize === 'uint8' ? 158_324 : 570_404,
+        bytes: p.quantize === 'int8' ? 158_324 : 570_404,
         maxAbsDiff: p.quantize === 'none' ? 2.4e-7 : 3.1e-3,
       })),
     'jobs.list': () => [...jobs.values()],

@@ -11,7 +11,7 @@ import { bytes, errorText } from '../lib/format.js';
 import { navigate, numParam } from '../router.js';
 
 const FORMATS = ['tfjs', 'onnx', 'tflite'] as const;
-const QUANTIZE = ['none', 'float16', 'uint8'] as const;
+const QUANTIZE = ['none', 'float16', 'int8'] as const;
 
 /** The export job's result (CLI `distill export --json`); files may be plain paths or {path, bytes}. */
 const ExportResult = z.object({

@@ -1,4 +1,7 @@
-// `distill eval MODEL --data DIR`: MODEL = run, teacher or a model path.
+// `distill eval MODEL --data DIR`: MODEL = run, teacher, a model path, or an export folder (run by
+// the runtime its format targets: onnxruntime for ONNX, tfjs for TF.js).
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import type { Command } from '../command.js';
 import { commandInfo } from '../command-list.js';
@@ -6,7 +9,10 @@ import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
 import { resolveModel } from '../../engine/model-ref.js';
-import { evaluateFolderItems, listClassFolder } from '../../engine/evaluate.js';
+import { evaluateFolderItems, listClassFolder, scorePredictions, type EvalOutcome } from '../../engine/evaluate.js';
+import { predictProbsWith } from '../../engine/predict.js';
+import { isExportFolder } from '../../engine/export/export-metadata.js';
+import { openExportFolder } from '../../engine/export/export-runner.js';
 import { initBackend } from '../../engine/backend/select.js';
 
 const Flags = z.object({ home: z.string().optional(), json: z.boolean().optional(), data: z.string({ message: 'is required' }) });
@@ -16,21 +22,36 @@ export const evalCommand: Command = {
   async run(args, out) {
     const { values, positionals } = parseFlags(args, { data: { type: 'string' } }, Flags);
     const ref = positionals[0];
-    if (!ref) throw new CliError('eval needs a MODEL (run, teacher or path)', 2);
+    if (!ref) throw new CliError('eval needs a MODEL (run, teacher, model path or export folder)', 2);
+    const report = (what: string, r: EvalOutcome, extra: Record<string, unknown> = {}) =>
+      out.result(
+        { accuracy: r.accuracy, n: r.n, perClass: r.perClass, confusion: r.confusion, skipped: r.skipped, ...extra },
+        `${what} on ${values.data}: accuracy ${(r.accuracy * 100).toFixed(1)}% (n=${r.n}); ` +
+          Object.entries(r.perClass).map(([c, a]) => `${c} ${(a * 100).toFixed(1)}%`).join(', ') +
+          (r.skipped.length ? `; skipped ${r.skipped.length} unreadable file(s)` : ''),
+      );
+    const folder = path.resolve(ref);
+    if (fs.existsSync(folder) && fs.statSync(folder).isDirectory() && isExportFolder(folder)) {
+      await initBackend();
+      const items = listClassFolder(values.data);
+      const opened = await openExportFolder(folder);
+      try {
+        const preds = await predictProbsWith(opened.runner, items);
+        const { format, quantize } = opened.meta;
+        report(`${format} export (${quantize}) "${path.basename(folder)}"`, scorePredictions(preds, opened.meta.classes, items), { format, quantize, msPerImage: preds.msPerImage });
+      } finally {
+        await opened.close();
+      }
+      return 0;
+    }
     const store = openStore(values.home);
     try {
       await initBackend();
       const m = resolveModel(store, ref);
-      const items = listClassFolder(values.data);
-      const r = await evaluateFolderItems(m, items, (done, total) =>
+      const r = await evaluateFolderItems(m, listClassFolder(values.data), (done, total) =>
         out.event({ type: 'progress', phase: 'eval', done, total }, `evaluating ${done}/${total}`),
       );
-      out.result(
-        { accuracy: r.accuracy, n: r.n, perClass: r.perClass, confusion: r.confusion, skipped: r.skipped },
-        `${m.kind} "${m.name}" on ${values.data}: accuracy ${(r.accuracy * 100).toFixed(1)}% (n=${r.n}); ` +
-          Object.entries(r.perClass).map(([c, a]) => `${c} ${(a * 100).toFixed(1)}%`).join(', ') +
-          (r.skipped.length ? `; skipped ${r.skipped.length} unreadable file(s)` : ''),
-      );
+      report(`${m.kind} "${m.name}"`, r);
       return 0;
     } finally {
       store.close();

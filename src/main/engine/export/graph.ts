@@ -24,8 +24,12 @@ export type ExportOp =
       filter: Float32Array; filterShape: [number, number, number, 1]; bias: Float32Array;
       strides: [number, number]; padding: Padding; activation: Activation;
     }
+  /** Elementwise sum of two values of the same shape. */
   | { kind: 'add'; name: string; inputs: [ValueName, ValueName]; output: ValueName; activation: Activation }
   | { kind: 'relu' | 'relu6'; name: string; input: ValueName; output: ValueName }
+  /** Zero padding of H and W (a ZeroPadding2D the lowering could not fold into the conv after it). */
+  | { kind: 'pad'; name: string; input: ValueName; output: ValueName; padding: Padding }
+  /** Max pool; padded positions never win (−∞ padding, as TFLite SAME and ONNX MaxPool pads do). */
   | { kind: 'maxpool'; name: string; input: ValueName; output: ValueName; size: [number, number]; strides: [number, number]; padding: Padding }
   /** Global average pool: [N,H,W,C] → [N,C]. */
   | { kind: 'gap'; name: string; input: ValueName; output: ValueName }

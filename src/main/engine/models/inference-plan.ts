@@ -25,7 +25,8 @@ interface NodeLike {
 }
 type LayerWithNodes = tf.layers.Layer & { inboundNodes: NodeLike[] };
 
-type Step =
+/** A step of the plan: a layer run as is, or a conv chain (ZeroPadding2D → Conv → BN → activation). */
+export type Step =
   | { kind: 'layer'; layer: tf.layers.Layer; inputs: string[]; out: string }
   | {
       kind: 'conv';
@@ -194,14 +195,22 @@ function foldedWeights(s: Extract<Step, { kind: 'conv' }> & { bn: BatchNormLayer
   return next;
 }
 
-function convStep(s: Extract<Step, { kind: 'conv' }>, x: tf.Tensor4D): tf.Tensor4D {
-  let filter: tf.Tensor4D;
-  let bias: tf.Tensor | undefined;
-  if (s.bn) ({ filter, bias } = foldedWeights(s as typeof s & { bn: BatchNormLayer }));
-  else {
-    filter = (s.depthwise ? s.conv.depthwiseKernel : s.conv.kernel)!.read() as tf.Tensor4D;
-    bias = s.conv.useBias && s.conv.bias ? s.conv.bias.read() : undefined;
-  }
+export type ConvStep = Extract<Step, { kind: 'conv' }>;
+
+/**
+ * A conv chain's filter and bias with its BatchNorm folded in (the model's own tensors when it has
+ * none; the bias is undefined for a conv without one). Owned by the model or the plan: do not dispose.
+ */
+export function convStepWeights(s: ConvStep): { filter: tf.Tensor4D; bias: tf.Tensor | undefined } {
+  if (s.bn) return foldedWeights(s as typeof s & { bn: BatchNormLayer });
+  return {
+    filter: (s.depthwise ? s.conv.depthwiseKernel : s.conv.kernel)!.read() as tf.Tensor4D,
+    bias: s.conv.useBias && s.conv.bias ? s.conv.bias.read() : undefined,
+  };
+}
+
+function convStep(s: ConvStep, x: tf.Tensor4D): tf.Tensor4D {
+  const { filter, bias } = convStepWeights(s);
   const strides = s.conv.strides;
   const same = s.conv.padding === 'same';
   if (s.depthwise) {

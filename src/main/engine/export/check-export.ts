@@ -1,0 +1,42 @@
+// What an export costs, measured on labeled images: the file's accuracy, its top-1 agreement with
+// the float TF.js student and the largest probability difference, and its runtime's speed.
+import { argmaxRow, predictProbs, predictProbsWith, type Predictor, type ProbabilityRunner } from '../predict.js';
+import { scorePredictions } from '../evaluate.js';
+import type { ExportQuantize } from './export-metadata.js';
+
+export interface ExportCheck {
+  n: number;
+  accuracy: number;
+  /** Share of images where the export's top-1 class equals the float student's. */
+  agreement: number;
+  maxAbsDiff: number;
+  msPerImage: number;
+}
+
+/** The least agreement that passes: a float file must match the student almost everywhere. */
+export function agreementFloor(quantize: ExportQuantize): number {
+  return quantize === 'int8' ? 0.98 : 0.999;
+}
+
+export async function checkExport(
+  runner: ProbabilityRunner,
+  student: Predictor,
+  classes: readonly string[],
+  items: { key: string; path: string; label: string }[],
+): Promise<ExportCheck> {
+  const ref = await predictProbs(student, items);
+  const got = await predictProbsWith(runner, items);
+  const score = scorePredictions(got, classes, items);
+  const failed = new Set([...ref.failed, ...got.failed].map((f) => f.index));
+  const C = classes.length;
+  let same = 0;
+  let n = 0;
+  let maxAbsDiff = 0;
+  for (let r = 0; r < items.length; r++) {
+    if (failed.has(r)) continue;
+    n++;
+    if (argmaxRow(ref.probs, C, r).index === argmaxRow(got.probs, C, r).index) same++;
+    for (let c = 0; c < C; c++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ref.probs[r * C + c]! - got.probs[r * C + c]!));
+  }
+  return { n, accuracy: score.accuracy, agreement: n ? same / n : 0, maxAbsDiff, msPerImage: got.msPerImage };
+}

@@ -1,0 +1,69 @@
+// `distill export --format tflite` through the real CLI on a tiny synthetic dataset: the export
+// folder contract (model.tflite, labels.txt, metadata.json), the LiteRT check's result fields, float32
+// matching the TF.js student, int8 calibrated from the run's images, and flag errors.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeSyntheticDataset } from '../../src/main/demo/synthetic-dataset.js';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'distill.js');
+let work: string;
+let home: string;
+
+function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 300_000 });
+  const lines = r.stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code: r.status ?? -1, lines, stderr: r.stderr };
+}
+
+function result(args: string[]): Record<string, unknown> {
+  const r = cli(args);
+  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.lines[r.lines.length - 1]!;
+}
+
+beforeAll(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-tflite-'));
+  home = path.join(work, 'home');
+  const data = await makeSyntheticDataset({ dir: path.join(work, 'data'), labeledPerClass: 12, unlabeled: 8, valPerClass: 10, size: 48, seed: 5 });
+  result(['dataset', 'add', 'shapes', '--labeled', data.labeled, '--unlabeled', data.unlabeled, '--val', data.val]);
+  result(['run', '--name', 'r1', '--method', 'ce', '--dataset', 'shapes', '--arch', 'refnet', '--size', '32', '--batch', '8', '--epochs', '1', '--seed', '3']);
+}, 240_000);
+
+describe('distill export --format tflite', () => {
+  it('writes the export folder and checks it in LiteRT on the val images', () => {
+    const out = path.join(work, 'exp-f32');
+    const r = result(['export', 'r1', '--format', 'tflite', '--out', out]);
+    expect(fs.readdirSync(out).sort()).toEqual(['labels.txt', 'metadata.json', 'model.tflite']);
+    expect(fs.readFileSync(path.join(out, 'labels.txt'), 'utf8')).toBe('circle\nsquare\n');
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta).toMatchObject({ format: 'tflite', quantize: 'none', inputSize: 32, layout: 'NHWC', range: [0, 255], classes: ['circle', 'square'], run: 'r1' });
+    expect(r).toMatchObject({ format: 'tflite', quantize: 'none', n: 20, agreement: 1 });
+    expect(r.maxAbsDiff as number).toBeLessThan(1e-4);
+    expect(r.accuracy as number).toBeGreaterThanOrEqual(0);
+    expect(r.msPerImage as number).toBeGreaterThan(0);
+    expect(r.bytes).toBe((r.files as string[]).reduce((n, f) => n + fs.statSync(f).size, 0));
+    expect(r.warning).toBeUndefined();
+  }, 120_000);
+
+  it('int8: calibrated on the run\'s images, a quarter of the float file, still agreeing', () => {
+    const f32 = fs.statSync(path.join(work, 'exp-f32', 'model.tflite')).size;
+    const r = result(['export', 'r1', '--format', 'tflite', '--quantize', 'int8', '--out', path.join(work, 'exp-int8')]);
+    expect(r.quantize).toBe('int8');
+    expect(fs.statSync(path.join(work, 'exp-int8', 'model.tflite')).size).toBeLessThan(f32 * 0.35);
+    expect(r.maxAbsDiff as number).toBeGreaterThan(0);
+    // A barely trained refnet has small margins; agreement is reported, and flagged when low.
+    if ((r.agreement as number) < 0.98) expect(r.warning).toMatch(/agrees with the float student/);
+    else expect(r.warning).toBeUndefined();
+  }, 120_000);
+
+  it('refuses a quantization of another format and leaves no folder', () => {
+    const bad = cli(['export', 'r1', '--format', 'tflite', '--quantize', 'uint8', '--out', path.join(work, 'x')]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/^distill: --quantize uint8 does not apply to --format tflite/);
+    expect(fs.existsSync(path.join(work, 'x'))).toBe(false);
+  });
+});
