@@ -21,7 +21,7 @@ export const evalCommand: Command = {
     try {
       await initBackend();
       const m = resolveModel(store, ref);
-      const items = listClassFolder(values.data);
+      const items = await listClassFolder(values.data);
       const r = await evaluateFolderItems(m, items);
       out.result(
         { accuracy: r.accuracy, n: r.n, perClass: r.perClass, confusion: r.confusion, skipped: r.skipped },
