@@ -71,6 +71,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   let last: number | null = null;
   let imgSeen = 0;
   let trainSeconds = 0;
+  // Images that became unreadable after the import: skipped in their batch, reported once each.
+  const skipped = new Set<string>();
 
   for (let epoch = input.startEpoch; epoch < config.epochs; epoch++) {
     const tau = temperatureAt(config.loss.temperature, config.epochs > 1 ? epoch / (config.epochs - 1) : 1);
@@ -85,6 +87,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       view: viewFn,
     })) {
       await waitWhilePaused(input);
+      for (const f of batch.failed) {
+        if (skipped.has(f.path)) continue;
+        skipped.add(f.path);
+        sink.flag(`unreadable-image: ${f.path} is skipped (${f.error})`);
+      }
       const step = epoch * stepsPerEpoch + stepInEpoch;
       const lr = learningRateAt(schedule, step);
       for (const o of optimizers) setLearningRate(o, lr);
