@@ -5,6 +5,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendReport } from '../../../shared/domain.js';
+import { internalsUsable, versionMismatch } from '../compat/index.js';
 import { registerWasmKernels } from '../wasm-kernels/register.js';
 import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.js';
 
@@ -156,6 +157,9 @@ async function tryWasm(threads: number): Promise<WasmResult> {
   } catch (err) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed to load: ${firstLine(err)}` };
   }
+  // Training on wasm needs the engine's gradient kernels, which read the backend's internals: on a
+  // tfjs version they were not written for, the cpu backend (tfjs's own kernels) is used instead.
+  if (!internalsUsable()) return { ok: false, reason: `${versionMismatch()}: the wasm gradient kernels stay off` };
   // Under Node the binaries are read from disk: point tfjs at the package's own dist folder.
   if (!wasmPathsSet) {
     wasm.setWasmPaths(wasmDistDir());
