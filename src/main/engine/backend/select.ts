@@ -5,7 +5,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendReport } from '../../../shared/domain.js';
-import { internalsUsable, versionMismatch } from '../compat/index.js';
+import { internalsUsable, versionMismatch, wasmModuleOf } from '../compat/index.js';
 import { registerWasmKernels } from '../wasm-kernels/register.js';
 import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.js';
 
@@ -193,8 +193,7 @@ async function tryWasm(threads: number): Promise<WasmResult> {
     removeAddedListeners(before);
   }
   if (!okInit) return { ok: false, reason: 'wasm backend failed to initialise (see the warning above)' };
-  const backend = tf.backend() as unknown as { wasm: unknown };
-  settleWorkers(backend.wasm);
+  settleWorkers(wasmModuleOf(tf.backend()));
   registerWasmKernels();
   return { ok: true, threads: wasm.getThreadsCount(), simd, note };
 }

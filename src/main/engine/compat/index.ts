@@ -7,6 +7,7 @@ import { versionMismatch } from './versions.js';
 export { foundVersions, simulateVersions, versionMismatch, WRITTEN_FOR, type TfjsVersions } from './versions.js';
 export type { BatchNormLayerFields, ConvLayerFields, LayerCallFn, LayerVariableLike } from './layer-fields.js';
 export { activationName } from './layer-fields.js';
+export { setLearningRate, wasmModuleOf } from './private-fields.js';
 
 const installed = new Set<string>();
 const warnings: string[] = [];

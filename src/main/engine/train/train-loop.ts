@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { temperatureAt } from '../../../shared/run-config.js';
 import { learningRateAt } from './lr-schedule.js';
+import { setLearningRate } from '../compat/index.js';
 import type { TeacherTarget } from '../losses/index.js';
 import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
 import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
@@ -23,11 +24,6 @@ export interface LoopResult {
   lastValAccuracy: number | null;
   bestValAccuracy: number | null;
   imgPerSec: number | null;
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  // tfjs optimizers read `learningRate` on every applyGradients call; it is protected only in the typings.
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 function weightDecayTerm(models: tf.LayersModel[], wd: number): tf.Scalar | null {
