@@ -1,12 +1,13 @@
-// Real JPEGs from ../shared/datasets/catdog (200×200 photos) through the training decoder.
-import { existsSync, readdirSync } from 'node:fs';
+// Photo-like 200×200 JPEGs (generated) through the training decoder, checked against an independent
+// box-filter reference; the real cat/dog photos too where ../shared is beside the checkout.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeForEval, decodeForTraining, trainSide } from '../../src/main/engine/data/decode.js';
-
-const CATDOG = fileURLToPath(new URL('../../../shared/datasets/catdog', import.meta.url));
+import { syntheticJpeg } from '../helpers/synthetic-images.js';
+import { describeWithShared } from '../shared-data.js';
 
 /** Independent reference: full-resolution RGB box-filtered down to side×side in plain JS. */
 async function boxDownscale(file: string, side: number): Promise<Float64Array> {
@@ -36,30 +37,49 @@ async function boxDownscale(file: string, side: number): Promise<Float64Array> {
   return out;
 }
 
-// Skipped, visibly, where ../shared is not beside the checkout.
-const have = existsSync(join(CATDOG, 'labeled'));
+async function checkDecode(file: string): Promise<void> {
+  const size = 96;
+  const side = trainSide(size);
+  const img = await decodeForTraining(file, size);
+  expect(img.length).toBe(side * side * 3);
+  const ref = await boxDownscale(file, side);
+  let mad = 0;
+  for (let i = 0; i < img.length; i++) mad += Math.abs(img[i]! - ref[i]!);
+  mad /= img.length;
+  // Lanczos vs box differ a little at edges; a wrong orientation, crop or channel order is far off (tens).
+  expect(mad).toBeLessThan(4);
 
-describe.skipIf(!have)('decode on catdog JPEGs', () => {
-  const files = have
+  const ev = await decodeForEval(file, size);
+  expect(ev.length).toBe(size * size * 3);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'distill-decode-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('decode on generated 200×200 JPEGs', () => {
+  it.each([11, 12, 13, 14])('seed %i decodes to the stored square and matches a box-filtered reference', async (seed) => {
+    const file = join(dir, `img${seed}.jpg`);
+    writeFileSync(file, await syntheticJpeg(200, 200, seed));
+    await checkDecode(file);
+  });
+
+  it('a wrong channel order would be caught: the reference differs from a BGR decode by tens', async () => {
+    const file = join(dir, 'bgr.jpg');
+    writeFileSync(file, await syntheticJpeg(200, 200, 21));
+    const img = await decodeForTraining(file, 96);
+    const ref = await boxDownscale(file, trainSide(96));
+    let mad = 0;
+    for (let i = 0; i < img.length; i += 3) mad += Math.abs(img[i + 2]! - ref[i]!) + Math.abs(img[i]! - ref[i + 2]!);
+    expect(mad / ((img.length / 3) * 2)).toBeGreaterThan(10);
+  });
+});
+
+describeWithShared('decode on the real catdog JPEGs', (CATDOG) => {
+  const files = CATDOG
     ? [
         ...readdirSync(join(CATDOG, 'labeled/cat')).slice(0, 3).map((f) => join(CATDOG, 'labeled/cat', f)),
         ...readdirSync(join(CATDOG, 'labeled/dog')).slice(0, 3).map((f) => join(CATDOG, 'labeled/dog', f)),
       ]
-    : ['../shared/datasets/catdog is absent'];
-
-  it.each(files)('%s decodes to the stored square and matches a box-filtered reference', async (file) => {
-    const size = 96;
-    const side = trainSide(size);
-    const img = await decodeForTraining(file, size);
-    expect(img.length).toBe(side * side * 3);
-    const ref = await boxDownscale(file, side);
-    let mad = 0;
-    for (let i = 0; i < img.length; i++) mad += Math.abs(img[i]! - ref[i]!);
-    mad /= img.length;
-    // Lanczos vs box differ a little at edges; a wrong orientation, crop or channel order is far off (tens).
-    expect(mad).toBeLessThan(4);
-
-    const ev = await decodeForEval(file, size);
-    expect(ev.length).toBe(size * size * 3);
-  });
+    : ['(absent)'];
+  it.each(files)('%s decodes to the stored square and matches a box-filtered reference', checkDecode);
 });

@@ -1,14 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/main/store/index.js';
 import { importDataset, inspectFolder, rescanDataset, type ImportProgress } from '../../src/main/datasets/import.js';
-
-const CATDOG = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/datasets/catdog');
-const hasCatdog = fs.existsSync(path.join(CATDOG, 'labeled', 'cat'));
+import { syntheticJpeg, writeCatdogLike } from '../helpers/synthetic-images.js';
+import { describeWithShared } from '../shared-data.js';
 
 function crc32(buf: Buffer): number {
   let c = ~0;
@@ -53,14 +51,7 @@ function bmp24(width: number, height: number, pixel: (x: number, y: number) => [
   return buf;
 }
 
-function copySome(from: string, to: string, n: number): string[] {
-  fs.mkdirSync(to, { recursive: true });
-  const names = fs.readdirSync(from).sort().slice(0, n);
-  for (const f of names) fs.copyFileSync(path.join(from, f), path.join(to, f));
-  return names;
-}
-
-describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', () => {
+describe('dataset import on a generated cat/dog-shaped set with bad files', () => {
   let root: string;
   let store: Store;
   const lab = () => path.join(root, 'labeled');
@@ -78,13 +69,10 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-import-'));
     store = Store.open(path.join(root, 'home'));
-    copySome(path.join(CATDOG, 'labeled/cat'), path.join(lab(), 'cat'), 10);
-    copySome(path.join(CATDOG, 'labeled/dog'), path.join(lab(), 'dog'), 10);
-    copySome(path.join(CATDOG, 'unlabeled'), unl(), 30);
-    copySome(path.join(CATDOG, 'val/cat'), path.join(val(), 'cat'), 10);
-    copySome(path.join(CATDOG, 'val/dog'), path.join(val(), 'dog'), 10);
+    await writeCatdogLike(root, { labeled: 10, unlabeled: 30, val: 10 }, 48);
 
-    const src = fs.readFileSync(path.join(CATDOG, 'labeled/cat/cat.0.jpg'));
+    // A 200×200 photo-like JPEG the variants are made from.
+    const src = await syntheticJpeg(200, 200, 4242);
     const base = sharp(src);
     // Readable variants: alpha PNG, EXIF-rotated JPEG (cat); grayscale, CMYK, GIF, WebP, TIFF, BMP (dog).
     await sharp({ create: { width: 24, height: 16, channels: 4, background: { r: 255, g: 0, b: 0, alpha: 0.5 } } })
@@ -186,15 +174,16 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
     expect(again.skipped).toHaveLength(6);
 
     // One new file.
-    const extra = fs.readdirSync(path.join(CATDOG, 'unlabeled')).sort()[100]!;
-    fs.copyFileSync(path.join(CATDOG, 'unlabeled', extra), path.join(unl(), extra));
+    const extra = 'u100.jpg';
+    const extraBytes = await syntheticJpeg(48, 48, 5000);
+    fs.writeFileSync(path.join(unl(), extra), extraBytes);
     const added = await rescanDataset(store, 'pets');
     expect(added.read).toBe(1);
     expect(added.unlabeled).toBe(31);
 
     // One file replaced by different content (and a later mtime), one removed.
     const victim = fs.readdirSync(unl()).filter((f) => f.startsWith('u')).sort()[0]!;
-    fs.copyFileSync(path.join(CATDOG, 'val/cat', fs.readdirSync(path.join(CATDOG, 'val/cat')).sort()[200]!), path.join(unl(), victim));
+    fs.writeFileSync(path.join(unl(), victim), await syntheticJpeg(48, 48, 5001));
     fs.utimesSync(path.join(unl(), victim), new Date(), new Date(Date.now() + 5000));
     fs.rmSync(path.join(unl(), extra));
     const changed = await importDataset(store, spec());
@@ -204,7 +193,7 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
     expect(store.images.getImageByPath(changed.dataset.id, path.join(unl(), extra))!.status).toBe('missing');
 
     // The file comes back: read again and usable.
-    fs.copyFileSync(path.join(CATDOG, 'unlabeled', extra), path.join(unl(), extra));
+    fs.writeFileSync(path.join(unl(), extra), extraBytes);
     const back = await rescanDataset(store, changed.dataset.id);
     expect(back.read).toBe(1);
     expect(back.unlabeled).toBe(31);
@@ -219,7 +208,7 @@ describe.skipIf(!hasCatdog)('dataset import on a catdog subset with bad files', 
   });
 });
 
-describe.skipIf(!hasCatdog)('the full catdog folders', () => {
+describeWithShared('the full catdog folders', (CATDOG) => {
   // Indexes 3,200 images; about 10-20 s on a 2-core machine.
   it('indexes every image and re-adds without reading any', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-full-'));

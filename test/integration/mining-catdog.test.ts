@@ -5,17 +5,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Store } from '../../src/main/store/index.js';
 import { importDataset } from '../../src/main/datasets/import.js';
 import { importTeacher } from '../../src/main/engine/teacher-import.js';
 import { mine } from '../../src/main/engine/mining/mine.js';
+import { describeWithShared } from '../shared-data.js';
 
-const CATDOG = path.resolve(__dirname, '../../../shared/datasets/catdog');
 const FIXTURE = path.resolve(__dirname, '../fixtures/catdog-teacher');
-const have = fs.existsSync(path.join(CATDOG, 'unlabeled-truth.csv'));
 
-describe.skipIf(!have)('mining on ../shared/datasets/catdog', () => {
+// Precision needs the real photos and their held-back truth: it runs only where ../shared is present.
+describeWithShared('mining on ../shared/datasets/catdog', (CATDOG) => {
   it('selects class-balanced, teacher-confident images and reports precision per class', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-mine-'));
     const store = Store.open(home);

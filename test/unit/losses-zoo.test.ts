@@ -7,7 +7,6 @@ import {
   distLoss,
   dkdLoss,
   dkdWarmFactor,
-  getLoss,
   kdLoss,
   totalLoss,
   wslLoss,
@@ -281,16 +280,5 @@ describe('wsl', () => {
       Z,
       false, // finite differences of the tf function would move the weights too
     );
-  });
-});
-
-describe('registry', () => {
-  it('serves dkd, dist and wsl by name with their parts', () => {
-    const batch = { logits: [t2(Z)], labels: t2(onehotRows(Y, 4)), teacher: teacherOf('logits') };
-    expect(Object.keys(getLoss('dkd')(batch, { temperature: 2, alpha: 1, beta: 2 })).sort()).toEqual(['nckd', 'tckd']);
-    expect(Object.keys(getLoss('dist')(batch)).sort()).toEqual(['dist_inter', 'dist_intra']);
-    expect(Object.keys(getLoss('wsl')(batch))).toEqual(['wsl']);
-    expect(() => getLoss('dkd')({ logits: [t2(Z)], teacher: teacherOf('logits') })).toThrow(/labels/);
-    expect(() => getLoss('dist')({ logits: [t2(Z)] })).toThrow(/teacher/);
   });
 });

@@ -61,7 +61,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Confusion matrix of the plain tfjs model on the eval pipeline's own pixels, scaled by hand. */
 async function plainConfusion(range: 'x/127.5-1' | 'raw'): Promise<number[][]> {
-  const items = listClassFolder(valDir);
+  const items = await listClassFolder(valDir);
   const mj = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
@@ -87,7 +87,7 @@ describe('teacher input range', () => {
     const want = await plainConfusion('x/127.5-1');
     const raw = await plainConfusion('raw');
     expect(raw).not.toEqual(want); // the range matters for this model and these images
-    const r = await evaluateFolderItems({ dir: modelDir, inputSize: S, classes: CLASSES }, listClassFolder(valDir));
+    const r = await evaluateFolderItems({ dir: modelDir, inputSize: S, classes: CLASSES }, await listClassFolder(valDir));
     expect(r.confusion.matrix).toEqual(want);
     expect(r.accuracy).toBe((want[0]![0]! + want[1]![1]!) / 20);
   }, 60_000);

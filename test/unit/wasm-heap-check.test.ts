@@ -7,7 +7,7 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { createModel, type ModelSpec } from '../../src/main/engine/models/index.js';
 import { predictFolded } from '../../src/main/engine/models/inference-plan.js';
 import { fastAdam } from '../../src/main/engine/wasm-kernels/fast-adam.js';
-import { HeapCorruption, installHeapChecker, type HeapChecker } from '../../src/main/engine/wasm-kernels/heap-check.js';
+import { HeapCorruption, installHeapChecker, type HeapChecker } from '../../src/main/engine/compat/heap-check.js';
 import { asWasm, f32 } from '../../src/main/engine/wasm-kernels/util.js';
 
 let checker: HeapChecker;
@@ -49,7 +49,7 @@ function untracked(): number {
 
 describe('custom wasm kernels free their scratch', () => {
   // Each leaked scratch region is invisible to tf.memory(): a MobileNetV2 step leaked ~4 MB this
-  // way, until the 4 GiB heap was full and a long run hung (see backend/wasm-heap-guard.ts).
+  // way, until the 4 GiB heap was full and a long run hung (see compat/wasm-heap-guard.ts).
   it('a training step with BatchNorm and the fused Adam leaves no raw region behind', () => {
     trainAndPredict({ arch: 'mobilenet_v2', width: 0.35, inputSize: 32 }, 2); // warm: plans, pools
     const before = untracked();

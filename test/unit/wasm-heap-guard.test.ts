@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
-import { WasmHeapFull } from '../../src/main/engine/backend/wasm-heap-guard.js';
-import { installHeapChecker, type HeapChecker } from '../../src/main/engine/wasm-kernels/heap-check.js';
+import { WasmHeapFull } from '../../src/main/engine/compat/wasm-heap-guard.js';
+import { installHeapChecker, type HeapChecker } from '../../src/main/engine/compat/heap-check.js';
 import { asWasm } from '../../src/main/engine/wasm-kernels/util.js';
 
 interface Allocating {

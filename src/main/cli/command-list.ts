@@ -20,7 +20,7 @@ export const COMMAND_LIST = [
   { name: 'runs', usage: 'runs [ls | show RUN | compare A B …]', summary: 'the run registry' },
   { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]', summary: 'training/inference throughput (JSON lines), optionally vs PyTorch' },
   { name: 'serve', usage: 'serve [--port P]', summary: 'the UI in a browser (127.0.0.1 only, token in the printed URL)' },
-  { name: 'demo', usage: 'demo [--size S] [--epochs E] [--keep]', summary: 'the whole job on a built-in synthetic two-class set' },
+  { name: 'demo', usage: 'demo [--size S] [--epochs E]', summary: 'the whole job on a built-in synthetic two-class set (its images and export stay under the home, to browse with serve)' },
   { name: 'doctor', usage: 'doctor', summary: 'version, active compute backend and why the others are not; what each cache holds and its bound' },
 ] as const satisfies readonly CommandInfo[];
 

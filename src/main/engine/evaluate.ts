@@ -1,23 +1,17 @@
 // Accuracy, per-class accuracy and confusion of a model folder on labeled images (`distill eval`).
 import fs from 'node:fs';
-import path from 'node:path';
 import type { EvalResult } from '../../shared/domain.js';
 import { loadTeacher } from './teacher-model.js';
-import { IMAGE_EXTENSIONS } from '../datasets/scan.js';
+import { listImageFiles } from './data/image-files.js';
 import { argmaxRow, predictProbs, type Predictions, type Predictor } from './predict.js';
 
 
-/** Files of a folder of class subfolders, with the subfolder name as label. */
-export function listClassFolder(dir: string): { path: string; label: string; key: string }[] {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
-  const out: { path: string; label: string; key: string }[] = [];
-  for (const cls of fs.readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
-    for (const f of fs.readdirSync(path.join(dir, cls)).sort()) {
-      if (!IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())) continue;
-      const p = path.join(dir, cls, f);
-      out.push({ path: p, label: cls, key: p });
-    }
-  }
+/** Images of a folder of class subfolders (the one folder-listing rule), the class folder as label. */
+export async function listClassFolder(dir: string): Promise<{ path: string; label: string; key: string }[]> {
+  const st = await fs.promises.stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new Error(`${dir}: not a folder`);
+  const { files } = await listImageFiles(dir);
+  const out = files.filter((f) => f.segments.length > 1).map((f) => ({ path: f.path, label: f.segments[0]!, key: f.path }));
   if (out.length === 0) throw new Error(`${dir}: no images in class subfolders`);
   return out;
 }

@@ -1,4 +1,4 @@
-// Parsing of the CLI's `--json` line protocol (docs/TEAM.md "Contracts between areas"). The child is
+// Parsing of the CLI's `--json` line protocol (docs/DECISIONS.md, App). The child is
 // another process, so every line is validated before anything trusts it.
 import { z } from 'zod';
 

@@ -10,7 +10,7 @@ import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLi
 import { batches, ImageCache, type BatchItem } from '../../engine/data/index.js';
 import { createModel, parseNetName } from '../../engine/models/index.js';
 import { fastAdam } from '../../engine/wasm-kernels/fast-adam.js';
-import { IMAGE_EXTENSIONS } from '../../datasets/scan.js';
+import { listImageFiles } from '../../engine/data/image-files.js';
 
 export interface BenchArgs {
   nets: string[];
@@ -20,15 +20,6 @@ export interface BenchArgs {
   repeats: number;
   pipeline?: string;
   torch?: boolean;
-}
-
-function walkImages(dir: string, out: BatchItem[] = []): BatchItem[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory() && !e.name.startsWith('.')) walkImages(p, out);
-    else if (e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase())) out.push({ key: p, path: p, label: null });
-  }
-  return out;
 }
 
 /**
@@ -103,7 +94,7 @@ export async function runBenchCommand(a: BenchArgs, out: Output): Promise<number
   if (a.pipeline) {
     const dir = path.resolve(a.pipeline);
     if (!fs.existsSync(dir)) throw new Error(`--pipeline ${a.pipeline}: no such folder`);
-    const items = walkImages(dir);
+    const items: BatchItem[] = (await listImageFiles(dir)).files.map((f) => ({ key: f.path, path: f.path, label: null }));
     if (items.length < a.batch * 2) throw new Error(`--pipeline ${a.pipeline}: needs at least ${a.batch * 2} images, found ${items.length}`);
     const net = a.nets[0]!;
     const steps = Math.min(40, Math.floor(items.length / a.batch) - 1);

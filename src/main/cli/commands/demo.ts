@@ -1,5 +1,6 @@
 // `distill demo`: the whole job on a built-in synthetic two-class set (circles vs. squares):
-// import → teacher → mine → SSLD without labels → eval → export, with a short report.
+// import → teacher → mine → SSLD without labels → eval → export, with a short report. The images and
+// the export stay under the home (demo-data/, demo-export/), so `distill serve --home …` can show them.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,7 +26,6 @@ const Flags = z.object({
   json: z.boolean().optional(),
   size: intArg().pipe(z.number().int().min(32).max(224)).default(48),
   epochs: intArg().pipe(z.number().int().min(1)).default(6),
-  keep: z.boolean().optional(),
 });
 
 function miningPrecision(store: Store, miningId: number, truthCsv: string): { precision: number; perClass: Record<string, number> } {
@@ -47,10 +47,12 @@ function miningPrecision(store: Store, miningId: number, truthCsv: string): { pr
   return { precision: total.n ? total.ok / total.n : 0, perClass: Object.fromEntries(Object.entries(hit).map(([c, h]) => [c, h.ok / h.n])) };
 }
 
-export async function runDemo(out: Output, o: { home?: string; size: number; epochs: number; keep?: boolean }): Promise<Record<string, unknown>> {
+export async function runDemo(out: Output, o: { home?: string; size: number; epochs: number }): Promise<Record<string, unknown>> {
   const t0 = Date.now();
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-demo-'));
-  const home = o.home ?? path.join(work, 'home');
+  const home = o.home ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'distill-demo-')), 'home');
+  // One folder per demo, beside the store that indexes it: the dataset's images must outlive the demo.
+  const stamp = Date.now().toString(36);
+  const work = path.join(home, 'demo', stamp);
   const step = (msg: string) => out.event({ type: 'info', message: msg }, `▸ ${msg}`);
   const events = {
     progress: (done: number, total: number, message: string) =>
@@ -65,7 +67,7 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
   try {
     step('importing the folders');
     const imported = await importDataset(store, {
-      name: `demo-${Date.now().toString(36)}`,
+      name: `demo-${stamp}`,
       folders: [
         { path: layout.labeled, role: 'labeled' },
         { path: layout.unlabeled, role: 'unlabeled' },
@@ -100,7 +102,7 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
     const outcome = await executeRun(store, run.id, { events });
     step('evaluating the student on the val folder');
     const model = resolveModel(store, String(run.id));
-    const ev = await evaluateFolderItems(model, listClassFolder(layout.val));
+    const ev = await evaluateFolderItems(model, await listClassFolder(layout.val));
     step('exporting the student (TF.js, uint8 weights)');
     const exp = await exportTfjs(model, path.join(work, 'export'), 'uint8');
     const summary = {
@@ -115,7 +117,6 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
     return summary;
   } finally {
     store.close();
-    if (!o.keep && !o.home) fs.rmSync(path.join(work, 'data'), { recursive: true, force: true });
   }
 }
 
@@ -124,7 +125,7 @@ const pct = (v: number | null | undefined) => (v == null ? '—' : (v * 100).toF
 export const demoCommand: Command = {
   ...commandInfo('demo'),
   async run(args, out) {
-    const { values } = parseFlags(args, { size: { type: 'string' }, epochs: { type: 'string' }, keep: { type: 'boolean' } }, Flags);
+    const { values } = parseFlags(args, { size: { type: 'string' }, epochs: { type: 'string' } }, Flags);
     const s = (await runDemo(out, values)) as {
       teacher: { valAccuracy: number | null };
       mining: { selected: number; precision: number };

@@ -33,7 +33,7 @@ export const evalCommand: Command = {
     const folder = path.resolve(ref);
     if (fs.existsSync(folder) && fs.statSync(folder).isDirectory() && isExportFolder(folder)) {
       await initBackend();
-      const items = listClassFolder(values.data);
+      const items = await listClassFolder(values.data);
       const opened = await openExportFolder(folder);
       try {
         const preds = await predictProbsWith(opened.runner, items);
@@ -48,7 +48,8 @@ export const evalCommand: Command = {
     try {
       await initBackend();
       const m = resolveModel(store, ref);
-      const r = await evaluateFolderItems(m, listClassFolder(values.data), (done, total) =>
+      const items = await listClassFolder(values.data);
+      const r = await evaluateFolderItems(m, items, (done, total) =>
         out.event({ type: 'progress', phase: 'eval', done, total }, `evaluating ${done}/${total}`),
       );
       report(`${m.kind} "${m.name}"`, r);

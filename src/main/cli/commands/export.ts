@@ -48,7 +48,7 @@ export const exportCommand: Command = {
       // Labeled images to check on: --data, else the run's val split. Calibration (int8) reads
       // the run's training images, never the ones it is checked on.
       const val = values.data
-        ? listClassFolder(values.data)
+        ? await listClassFolder(values.data)
         : run
           ? store.images.listImages(run.datasetId, { role: 'val' }).filter((i) => i.label !== null).map((i) => ({ key: i.hash, path: i.path, label: i.label! }))
           : [];

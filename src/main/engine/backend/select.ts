@@ -5,10 +5,11 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { BackendReport } from '../../../shared/domain.js';
+import { internalsUsable, versionMismatch, wasmModuleOf } from '../compat/index.js';
 import { registerWasmKernels } from '../wasm-kernels/register.js';
 import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.js';
-import { installWasmHeapGuard } from './wasm-heap-guard.js';
-import { installHeapChecker } from '../wasm-kernels/heap-check.js';
+import { installWasmHeapGuard } from '../compat/wasm-heap-guard.js';
+import { installHeapChecker } from '../compat/heap-check.js';
 import type { WasmBackend } from '../wasm-kernels/util.js';
 
 export type BackendKind = 'tensorflow' | 'wasm' | 'cpu';
@@ -159,6 +160,9 @@ async function tryWasm(threads: number): Promise<WasmResult> {
   } catch (err) {
     return { ok: false, reason: `@tensorflow/tfjs-backend-wasm failed to load: ${firstLine(err)}` };
   }
+  // Training on wasm needs the engine's gradient kernels, which read the backend's internals: on a
+  // tfjs version they were not written for, the cpu backend (tfjs's own kernels) is used instead.
+  if (!internalsUsable()) return { ok: false, reason: `${versionMismatch()}: the wasm gradient kernels stay off` };
   // Under Node the binaries are read from disk: point tfjs at the package's own dist folder.
   if (!wasmPathsSet) {
     wasm.setWasmPaths(wasmDistDir());
@@ -195,8 +199,7 @@ async function tryWasm(threads: number): Promise<WasmResult> {
     removeAddedListeners(before);
   }
   if (!okInit) return { ok: false, reason: 'wasm backend failed to initialise (see the warning above)' };
-  const backend = tf.backend() as unknown as { wasm: unknown };
-  settleWorkers(backend.wasm);
+  settleWorkers(wasmModuleOf(tf.backend()));
   registerWasmKernels();
   // Debug mode: every kernel call is followed by a check of the heap's region headers/footers.
   if (process.env.DISTILL_HEAP_CHECK === '1') installHeapChecker(tf.backend() as unknown as WasmBackend);

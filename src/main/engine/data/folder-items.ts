@@ -1,10 +1,8 @@
 // Batch items straight from a folder, for the bench and tools that run without a dataset in the
 // store: class subfolders give labels (sorted names → 0, 1, …), files at the top level get none.
-import { readdir } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+// Which files count is the one folder-listing rule (image-files.ts).
 import type { BatchItem } from './batcher.js';
-
-const IMAGE = /\.(jpe?g|png|webp|gif|tiff?|bmp)$/i;
+import { listImageFiles } from './image-files.js';
 
 export interface FolderItems {
   items: BatchItem[];
@@ -12,23 +10,12 @@ export interface FolderItems {
 }
 
 export async function itemsFromFolder(root: string): Promise<FolderItems> {
-  const entries = await readdir(root, { withFileTypes: true });
-  const key = (p: string): string => relative(root, p).split(sep).join('/');
-  const items: BatchItem[] = entries
-    .filter((e) => e.isFile() && IMAGE.test(e.name))
-    .map((e) => e.name)
-    .sort()
-    .map((name) => ({ key: key(join(root, name)), path: join(root, name), label: null }));
-  const classes = entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-    .map((e) => e.name)
-    .sort();
-  for (const [label, cls] of classes.entries()) {
-    const files = (await readdir(join(root, cls), { withFileTypes: true }))
-      .filter((e) => e.isFile() && IMAGE.test(e.name))
-      .map((e) => e.name)
-      .sort();
-    for (const f of files) items.push({ key: key(join(root, cls, f)), path: join(root, cls, f), label });
-  }
-  return { items, classes };
+  const { files, classFolders } = await listImageFiles(root);
+  const index = new Map(classFolders.map((c, i) => [c, i]));
+  const items = files.map((f) => ({
+    key: f.segments.join('/'),
+    path: f.path,
+    label: f.segments.length > 1 ? (index.get(f.segments[0]!) ?? null) : null,
+  }));
+  return { items, classes: classFolders };
 }

@@ -6,7 +6,7 @@
 // before it, so writers see one op where the runtime has one kernel.
 import type * as tf from '@tensorflow/tfjs';
 import { convStepWeights, inferencePlan, type ConvStep } from '../models/inference-plan.js';
-import { activationName, type BatchNormLayerFields, type ConvLayerFields } from '../models/layer-fields.js';
+import { activationName, type BatchNormLayerFields, type ConvLayerFields } from '../compat/layer-fields.js';
 import type { Activation, ExportGraph, ExportOp, Padding, ValueName } from './graph.js';
 
 export interface LowerOptions {

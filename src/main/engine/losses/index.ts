@@ -1,4 +1,4 @@
-// Public surface of the losses. All functions build tensors: call them inside tf.tidy or an
+// Public surface of the losses (which method uses which is train/method-loss.ts, the one dispatch). All functions build tensors: call them inside tf.tidy or an
 // optimizer's minimize, which dispose the intermediates.
 export { ceLoss, crossEntropy, crossEntropyRows } from './ce.js';
 export { stopGradient } from './detach.js';
@@ -15,15 +15,12 @@ export { distLoss, pearson, type DistOptions } from './dist.js';
 export { dmlLoss, type DmlOptions } from './dml.js';
 export { jsLoss } from './js.js';
 export { kdLoss, type KdOptions } from './kd.js';
-export { getLoss, isLossName, LOSS_NAMES, LOSSES, totalLoss, type LossName } from './registry.js';
+export { totalLoss } from './total.js';
 export { symklLoss } from './symkl.js';
 export { wslLoss, wslWeights, type WslOptions } from './wsl.js';
 export {
   DIVERGENCE_NAMES,
   type DivergenceName,
-  type LossBatch,
-  type LossFn,
-  type LossOptions,
   type LossParts,
   type TeacherTarget,
 } from './types.js';

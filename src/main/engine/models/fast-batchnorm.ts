@@ -6,6 +6,7 @@
 // The layer class is patched in place (training path only), so models keep standard
 // BatchNormalization layers in model.json.
 import * as tf from '@tensorflow/tfjs';
+import { patchOnce } from '../compat/index.js';
 import { channelAffine, channelSums } from '../wasm-kernels/channel-ops.js';
 import { asWasm, f32, sizeOf, type WasmBackend } from '../wasm-kernels/util.js';
 
@@ -395,9 +396,12 @@ type CallFn = (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: Re
 let originalCall: CallFn | null = null;
 let enabled = true;
 
-/** Patches BatchNormalization.prototype.call once (idempotent). */
+/** Patches BatchNormalization.prototype.call once, through the compat guard. */
 export function installFastBatchNorm(): void {
-  if (originalCall) return;
+  patchOnce('BatchNormalization.call', patchBatchNorm);
+}
+
+function patchBatchNorm(): void {
   const probe = tf.layers.batchNormalization({});
   const proto = Object.getPrototypeOf(probe) as { call: CallFn };
   if (typeof proto.call !== 'function') throw new Error('tfjs-layers BatchNormalization has no call method');

@@ -7,7 +7,7 @@
 // Conv2D and DepthwiseConv2D are patched in place (training path only), so model.json is unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { reluGrad } from '../wasm-kernels/relu-grad.js';
-import { activationName, type ConvLayerFields, type LayerCallFn } from './layer-fields.js';
+import { activationName, patchOnce, type ConvLayerFields, type LayerCallFn } from '../compat/index.js';
 // Installed first, whoever imports this module first: this patch wraps its inference path.
 import './fast-depthwise.js';
 
@@ -78,14 +78,12 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
   };
 }
 
-let installed = false;
-
 /** Patches Conv2D and DepthwiseConv2D (after fast-depthwise.ts, whose inference path it wraps). */
 export function installFastConvRelu(): void {
-  if (installed) return;
-  installed = true;
-  patch(Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as { call: CallFn }, false);
-  patch(Object.getPrototypeOf(tf.layers.depthwiseConv2d({ kernelSize: 3 })) as { call: CallFn }, true);
+  patchOnce('Conv2D+DepthwiseConv2D.call (training)', () => {
+    patch(Object.getPrototypeOf(tf.layers.conv2d({ filters: 1, kernelSize: 1 })) as { call: CallFn }, false);
+    patch(Object.getPrototypeOf(tf.layers.depthwiseConv2d({ kernelSize: 3 })) as { call: CallFn }, true);
+  });
 }
 
 installFastConvRelu();

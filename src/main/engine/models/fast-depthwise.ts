@@ -4,7 +4,7 @@
 // tape tfjs itself unfuses non-linear activations, so training keeps the same ops. The layer class
 // is patched in place, so models keep standard DepthwiseConv2D layers in model.json.
 import * as tf from '@tensorflow/tfjs';
-import { activationName, type ConvLayerFields, type LayerCallFn } from './layer-fields.js';
+import { activationName, patchOnce, type ConvLayerFields, type LayerCallFn } from '../compat/index.js';
 
 type FusedActivation = 'linear' | 'relu' | 'relu6';
 const FUSABLE: ReadonlySet<string> = new Set<FusedActivation>(['linear', 'relu', 'relu6']);
@@ -19,7 +19,10 @@ function isOne(d: number | number[]): boolean {
 }
 
 export function installFastDepthwise(): void {
-  if (originalCall) return;
+  patchOnce('DepthwiseConv2D.call (inference)', patchDepthwise);
+}
+
+function patchDepthwise(): void {
   const probe = tf.layers.depthwiseConv2d({ kernelSize: 3 });
   const proto = Object.getPrototypeOf(probe) as { call: CallFn };
   if (typeof proto.call !== 'function') throw new Error('tfjs-layers DepthwiseConv2D has no call method');

@@ -3,22 +3,23 @@
 // wasm-kernels/relu-grad.ts) and the same values. The activation class is patched in place, so
 // models keep `activation: 'relu6'` in model.json.
 import * as tf from '@tensorflow/tfjs';
+import { patchOnce } from '../compat/index.js';
 
 interface ActivationLike {
   apply(x: tf.Tensor, ...rest: unknown[]): tf.Tensor;
 }
 
-let installed = false;
-
 export function installFastRelu6(): void {
-  if (installed) return;
+  patchOnce('relu6.apply', patchRelu6);
+}
+
+function patchRelu6(): void {
   const layer = tf.layers.activation({ activation: 'relu6' }) as unknown as { activation?: ActivationLike };
   const proto = layer.activation ? (Object.getPrototypeOf(layer.activation) as ActivationLike) : null;
   if (!proto || typeof proto.apply !== 'function') throw new Error("tfjs-layers' relu6 activation has no apply method");
   proto.apply = function relu6(x: tf.Tensor): tf.Tensor {
     return tf.relu6(x);
   };
-  installed = true;
 }
 
 installFastRelu6();

@@ -9,7 +9,7 @@
 // Layers outside these chains run their own `apply`; a model of another shape (shared layers,
 // several outputs) falls back to `model.predict`.
 import * as tf from '@tensorflow/tfjs';
-import { activationName, type BatchNormLayerFields, type ConvLayerFields } from './layer-fields.js';
+import { activationName, internalsUsable, type BatchNormLayerFields, type ConvLayerFields } from '../compat/index.js';
 
 type Act = 'linear' | 'relu' | 'relu6';
 const FUSABLE_ACT: ReadonlySet<string> = new Set<Act>(['linear', 'relu', 'relu6']);
@@ -64,6 +64,8 @@ function dilationOne(d: number | number[]): boolean {
 
 /** The chains of `model` (null when its shape is not one this planner handles). */
 export function inferencePlan(model: tf.LayersModel): InferencePlan | null {
+  // The plan reads layers' private fields: only on the tfjs version it was written for.
+  if (!internalsUsable()) return null;
   if (plans.has(model)) return plans.get(model)!;
   const plan = buildPlan(model);
   plans.set(model, plan);

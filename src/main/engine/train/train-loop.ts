@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { temperatureAt } from '../../../shared/run-config.js';
 import { learningRateAt } from './lr-schedule.js';
+import { setLearningRate } from '../compat/index.js';
 import type { TeacherTarget } from '../losses/index.js';
 import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
 import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
@@ -25,11 +26,6 @@ export interface LoopResult {
   lastValAccuracy: number | null;
   bestValAccuracy: number | null;
   imgPerSec: number | null;
-}
-
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  // tfjs optimizers read `learningRate` on every applyGradients call; it is protected only in the typings.
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 function weightDecayTerm(models: tf.LayersModel[], wd: number): tf.Scalar | null {
@@ -75,6 +71,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   let last: number | null = null;
   let imgSeen = 0;
   let trainSeconds = 0;
+  // Images that became unreadable after the import: skipped in their batch, reported once each.
+  const skipped = new Set<string>();
 
   for (let epoch = input.startEpoch; epoch < config.epochs; epoch++) {
     const tau = temperatureAt(config.loss.temperature, config.epochs > 1 ? epoch / (config.epochs - 1) : 1);
@@ -89,6 +87,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       view: viewFn,
     })) {
       await waitWhilePaused(input);
+      for (const f of batch.failed) {
+        if (skipped.has(f.path)) continue;
+        skipped.add(f.path);
+        sink.flag(`unreadable-image: ${f.path} is skipped (${f.error})`);
+      }
       const step = epoch * stepsPerEpoch + stepInEpoch;
       const lr = learningRateAt(schedule, step);
       for (const o of optimizers) setLearningRate(o, lr);

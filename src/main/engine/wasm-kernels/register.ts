@@ -1,6 +1,7 @@
 // Registers the gradient kernels that tfjs-backend-wasm 4.22 lacks (or has only as slow scalar
 // loops), so that models train on wasm. Idempotent; call after the wasm backend is imported.
 import * as tf from '@tensorflow/tfjs';
+import { patchOnce } from '../compat/index.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
@@ -14,11 +15,12 @@ import { maxPoolGrad } from './max-pool-grad.js';
 import { makeReduce } from './reduce.js';
 import { RELU_GRAD_KERNEL, registerReluGradients, reluGradKernel } from './relu-grad.js';
 
-let registered = false;
-
 export function registerWasmKernels(): void {
-  if (registered) return;
-  registered = true;
+  // The kernels read tfjs-backend-wasm's heap and tensor ids: the compat guard checks the version.
+  patchOnce('wasm gradient kernels', registerAll);
+}
+
+function registerAll(): void {
   const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
   const orig = (name: string): tf.KernelConfig => {
     const k = tf.getKernel(name, 'wasm');

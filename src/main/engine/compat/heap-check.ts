@@ -7,7 +7,7 @@
 // malloc/free. So after every kernel call this checks the header and footer of every live tensor
 // and throws at the first kernel that broke one, naming it with its shapes and attributes.
 import * as tf from '@tensorflow/tfjs';
-import type { WasmBackend } from './util.js';
+import type { WasmBackend } from '../wasm-kernels/util.js';
 
 interface Region {
   offset: number;
