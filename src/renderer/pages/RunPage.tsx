@@ -14,6 +14,7 @@ import { CHART_TITLES, align, type ChartKind } from '../lib/series.js';
 import { href, navigate, numParam } from '../router.js';
 import { useRunMetrics } from '../run-metrics.js';
 import { RunsPage } from './RunsPage.js';
+import { studentLabel } from '../../shared/run-config.js';
 
 const LIVE = new Set(['queued', 'running', 'paused']);
 const KINDS: ChartKind[] = ['loss', 'accuracy', 'lr', 'speed', 'divergence'];
@@ -124,9 +125,9 @@ function RunView({ id }: { id: number }) {
           <div className="stat-l">method</div>
         </div>
         <div className="stat">
-          <div className="stat-v">{run.config.student.arch}</div>
+          <div className="stat-v">{studentLabel(run.config.student)}</div>
           <div className="stat-l">
-            student{run.config.student.width ? ` ×${run.config.student.width}` : ''} · {run.config.student.inputSize}px · {compact(run.params)} params
+            student · {run.config.student.inputSize}px · {compact(run.params)} params
           </div>
         </div>
         <div className="stat">

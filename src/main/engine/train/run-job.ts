@@ -8,7 +8,7 @@ import { IMPLEMENTED_METHODS, type RunConfig } from '../../../shared/run-config.
 import type { Store } from '../../store/index.js';
 import type { MetricInput } from '../../store/metrics.js';
 import { initBackend } from '../backend/select.js';
-import { countTrainableParams, createModel } from '../models/index.js';
+import { countTrainableParams, createStudent } from '../models/index.js';
 import { loadTeacher } from '../teacher-model.js';
 import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './checkpoint.js';
 import { trainLoop } from './train-loop.js';
@@ -87,9 +87,8 @@ export async function executeRun(
     );
 
     const specs = [config.student, ...(config.peers ?? [])];
-    const students = specs.map((s, i) =>
-      createModel({ arch: s.arch, width: s.width, inputSize: s.inputSize, classes: set.classes.length, seed: config.seed * 1000 + i }),
-    );
+    const students: tf.LayersModel[] = [];
+    for (const [i, s] of specs.entries()) students.push(await createStudent(s, set.classes.length, config.seed * 1000 + i));
     const optimizers = students.map(() => makeOptimizer(config));
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
 
