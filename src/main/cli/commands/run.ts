@@ -6,7 +6,7 @@ import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
-import { RunConfig, ARCHS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { RunConfig, ARCHS, FEATURE_LOSS_KINDS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
 import type { Store } from '../../store/index.js';
 
 const Flags = z.object({
@@ -33,6 +33,11 @@ const Flags = z.object({
   'no-unlabeled': z.boolean().optional(),
   'per-class': intArg().optional(),
   'teacher-cache': z.enum(['off', 'views']).optional(),
+  from: z.string().min(1).optional(),
+  slim: z.string().min(1).optional(),
+  'feature-layer': z.string().min(1).optional(),
+  'feature-weight': numArg(z.number().min(0)).optional(),
+  'feature-loss': z.enum(FEATURE_LOSS_KINDS).optional(),
 });
 type Flags = z.infer<typeof Flags>;
 
@@ -46,12 +51,18 @@ function configFromFlags(f: Flags): RunConfigInput {
     }
   }
   const pick = <T>(v: T | undefined, fallback: unknown) => (v === undefined ? fallback : v);
-  const student = { ...((base.student as object) ?? {}) } as Record<string, unknown>;
-  if (f.arch) student.arch = f.arch;
+  if ([f.arch, f.from, f.slim].filter(Boolean).length > 1) throw new CliError('give one of --arch, --from and --slim', 2);
+  let student = { ...((base.student as object) ?? {}) } as Record<string, unknown>;
+  // A student kind named by a flag replaces the config file's student of another kind.
+  if (f.arch) student = { arch: f.arch, width: 'arch' in student ? student.width : undefined, inputSize: student.inputSize };
+  if (f.from) student = { from: f.from, inputSize: student.inputSize };
+  if (f.slim) student = { slim: f.slim, width: 'slim' in student ? student.width : undefined, inputSize: student.inputSize };
   if (f.width) student.width = f.width;
   if (f.size) student.inputSize = f.size;
-  student.arch ??= 'mobilenet_v2';
+  if (f['feature-layer']) student.featureLayer = f['feature-layer'];
+  if (!('from' in student) && !('slim' in student)) student.arch ??= 'mobilenet_v2';
   if (student.arch === 'mobilenet_v2') student.width ??= 0.35;
+  if ('slim' in student) student.width ??= 0.25;
   student.inputSize ??= 96;
   const data = { ...((base.data as object) ?? {}) } as Record<string, unknown>;
   if (f['no-labels']) data.useLabels = false;
@@ -64,6 +75,9 @@ function configFromFlags(f: Flags): RunConfigInput {
   if (f.temperature) loss.temperature = f.temperature;
   if (f.alpha !== undefined) loss.alpha = f.alpha;
   if (f.divergence) loss.divergence = f.divergence;
+  if (f['feature-weight'] !== undefined || f['feature-loss']) {
+    loss.feature = { ...((loss.feature as object) ?? {}), ...(f['feature-weight'] !== undefined && { weight: f['feature-weight'] }), ...(f['feature-loss'] && { kind: f['feature-loss'] }) };
+  }
   const optim = { ...((base.optim as object) ?? {}) } as Record<string, unknown>;
   if (f.lr) optim.lr = f.lr;
   let peers = base.peers;
@@ -134,6 +148,9 @@ export const runCommand: Command = {
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
     '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
+    'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
+    '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
+    'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
   async run(args, out) {
     const { values } = parseFlags(
@@ -144,7 +161,8 @@ export const runCommand: Command = {
         size: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' },
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
-        'teacher-cache': { type: 'string' },
+        'teacher-cache': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
+        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' },
       },
       Flags,
     );

@@ -11,6 +11,7 @@ export {
   klDivergenceRows,
 } from './divergence.js';
 export { dmlLoss, type DmlOptions } from './dml.js';
+export { COSINE_EPS, featureLoss, type FeatureLossKind } from './feature.js';
 export { jsLoss } from './js.js';
 export { kdLoss, type KdOptions } from './kd.js';
 export { getLoss, isLossName, LOSS_NAMES, LOSSES, totalLoss, type LossName } from './registry.js';

@@ -3,7 +3,7 @@
 // Part names end in `_s{k}` for student k when there are several (DML).
 import * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/run-config.js';
-import { ceLoss, dmlLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts, type TeacherTarget } from '../losses/index.js';
+import { ceLoss, dmlLoss, featureLoss, jsLoss, kdLoss, symklLoss, totalLoss, type LossParts, type TeacherTarget } from '../losses/index.js';
 
 export interface LossInputs {
   /** One [N, C] logits tensor per student. */
@@ -14,6 +14,8 @@ export interface LossInputs {
   /** The teacher's prediction: live logits, or probabilities from the soft-label cache (τ=1). */
   teacher: TeacherTarget | null;
   temperature: number;
+  /** Feature distillation (loss.feature): student 0's adapted pooled features and the teacher's, [N, D]. */
+  features?: { student: tf.Tensor2D; teacher: tf.Tensor2D };
 }
 
 export interface MethodLoss {
@@ -68,7 +70,14 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
     default:
       throw new Error(`method "${config.method}" is not implemented yet`);
   }
-  return { total: totalLoss(parts, config.loss.weights ?? {}), parts };
+  const weights = { ...(config.loss.weights ?? {}) };
+  if (config.loss.feature) {
+    if (!inp.features) throw new Error('feature distillation: no features for this batch');
+    parts = { ...parts, ...featureLoss(inp.features.student, inp.features.teacher, config.loss.feature.kind) };
+    // loss.feature.weight, unless loss.weights names the part itself.
+    weights.feat ??= config.loss.feature.weight;
+  }
+  return { total: totalLoss(parts, weights), parts };
 }
 
 /** Which student a part belongs to (`_s{k}` suffix; 0 otherwise). */

@@ -10,7 +10,9 @@ import type { MetricInput } from '../../store/metrics.js';
 import { initBackend } from '../backend/select.js';
 import { countTrainableParams, createStudent } from '../models/index.js';
 import { loadTeacher } from '../teacher-model.js';
-import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './checkpoint.js';
+import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOptimizer } from './checkpoint.js';
+import { createAdapterModel, type FeatureAdapter } from './feature-adapter.js';
+import { requireFeatureTap } from '../models/feature-tap.js';
 import { trainLoop } from './train-loop.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../predict.js';
@@ -90,6 +92,13 @@ export async function executeRun(
     const students: tf.LayersModel[] = [];
     for (const [i, s] of specs.entries()) students.push(await createStudent(s, set.classes.length, config.seed * 1000 + i));
     const optimizers = students.map(() => makeOptimizer(config));
+    // Feature distillation: an adapter from student 0's pooled features to the teacher's, trained alongside.
+    let adapter: FeatureAdapter | undefined;
+    if (config.loss.feature) {
+      if (!teacher?.featureDim) throw new Error(`feature distillation: teacher "${teacher?.name ?? '?'}" exposes no pooled features (a TF.js layers teacher with a Dense head is needed)`);
+      const tap = requireFeatureTap(students[0]!, 'the student');
+      adapter = { model: createAdapterModel(tap.featureDim, teacher.featureDim, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
+    }
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
 
     let startEpoch = 0;
@@ -103,6 +112,7 @@ export async function executeRun(
           saved.dispose();
           await restoreOptimizer(last.dir, i, optimizers[i]!);
         }
+        if (adapter && !(await restoreAdapter(last.dir, adapter))) opts.events.info('the checkpoint has no feature adapter: it starts afresh');
         startEpoch = state.epoch + 1;
         // Metrics past the checkpoint belong to the epoch being redone: drop them so none counts twice.
         store.metrics.deleteMetricsAfterStep(run.id, last.step);
@@ -185,6 +195,7 @@ export async function executeRun(
       students,
       optimizers,
       teacher,
+      adapter,
       teacherId: teacherRec ? teacherIdentity(teacherRec) : undefined,
       startEpoch,
       cacheDir: path.join(store.home, 'cache'),
@@ -206,6 +217,7 @@ export async function executeRun(
     store.runs.updateRun(run.id, { imgPerSec, wallSeconds: priorWall + (Date.now() - started) / 1000, pid: null });
     run = store.runs.setRunStatus(run.id, 'completed', null);
     students.forEach((s) => s.dispose());
+    adapter?.model.dispose();
     return { run, valAccuracy: run.lastValAccuracy, epochs: run.epochsDone, backend, imgPerSec: run.imgPerSec };
   } catch (err) {
     const wall = priorWall + (Date.now() - started) / 1000;

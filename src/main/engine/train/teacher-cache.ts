@@ -8,6 +8,9 @@
 // Stored: full softmax probabilities at τ=1, float32, row (i·V + v). Small classifiers have few
 // classes (2 classes × 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose
 // precision; the loss softens them to any τ as p^(1/τ) renormalized (exact for a full softmax).
+// For feature distillation the teacher's pooled features (the input of its Dense head) come from the
+// same forward pass and are stored beside them as float16 (`<key>.feat.bin`, row i·V + v): feature
+// vectors are long (hundreds of values) where fp16 halves the bytes at ≈0.05% relative error.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +19,7 @@ import { z } from 'zod';
 import type { TeacherRecord } from '../../../shared/domain.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { batches, trainingView, type AugmentOptions, type CropView, type ImageCache, type RenderPool } from '../data/index.js';
+import { decodeFloat16, encodeFloat16 } from './float16.js';
 import { pruneTeacherViews } from './teacher-cache-prune.js';
 import type { Teacher, TrainItem } from './train-types.js';
 
@@ -93,6 +97,8 @@ const Meta = z.object({
   classes: z.number().int().min(1),
   teacherSize: z.number().int().min(1),
   seed: z.number().int(),
+  /** Length of the stored feature rows (`<key>.feat.bin`), when features were computed. */
+  featureDim: z.number().int().min(1).optional(),
   /** (item, view) rows whose image could not be decoded: no target stored. */
   missing: z.array(z.number().int().min(0)),
   createdAt: z.string(),
@@ -113,8 +119,13 @@ export class TeacherViews {
     missing: readonly number[],
     /** Where it came from this time: computed now, or read from the file. */
     readonly source: 'computed' | 'file',
+    /** The teacher's pooled features as float16 bits, [n·views, dim]; absent unless asked for. */
+    readonly features: { dim: number; data: Uint16Array } | null = null,
   ) {
     if (probs.length !== n * views * classes) throw new Error(`teacher views: expected ${n * views * classes} values, got ${probs.length}`);
+    if (features && features.data.length !== n * views * features.dim) {
+      throw new Error(`teacher views: expected ${n * views * features.dim} feature values, got ${features.data.length}`);
+    }
     this.missingRows = new Set(missing);
   }
 
@@ -137,6 +148,20 @@ export class TeacherViews {
     }
     return out;
   }
+
+  /** The teacher's features of items `indices` in `epoch`, [indices.length, dim] as float32; null like rows(). */
+  featureRows(indices: readonly number[], epoch: number): Float32Array | null {
+    if (!this.features) return null;
+    const { dim, data } = this.features;
+    const v = epoch % this.views;
+    const out = new Float32Array(indices.length * dim);
+    for (let r = 0; r < indices.length; r++) {
+      const row = indices[r]! * this.views + v;
+      if (this.missingRows.has(row)) return null;
+      decodeFloat16(data.subarray(row * dim, (row + 1) * dim), out, r * dim);
+    }
+    return out;
+  }
 }
 
 export interface EnsureTeacherViewsOptions extends Omit<TeacherViewsSpec, 'teacherSize'> {
@@ -147,17 +172,19 @@ export interface EnsureTeacherViewsOptions extends Omit<TeacherViewsSpec, 'teach
   dir: string | null;
   batchSize: number;
   onProgress?: (done: number, total: number) => void;
+  /** Also compute and store the teacher's pooled features (needs teacher.logitsAndFeatures). */
+  features?: boolean;
   /** Awaited between teacher batches (pause / cancel). */
   between?: () => Promise<void>;
   cache?: ImageCache;
   renderer?: RenderPool | null;
 }
 
-function filesOf(dir: string, key: string): { bin: string; json: string } {
-  return { bin: path.join(dir, `${key}.bin`), json: path.join(dir, `${key}.json`) };
+function filesOf(dir: string, key: string): { bin: string; json: string; feat: string } {
+  return { bin: path.join(dir, `${key}.bin`), json: path.join(dir, `${key}.json`), feat: path.join(dir, `${key}.feat.bin`) };
 }
 
-function readCached(dir: string, key: string, n: number, views: number, classes: number): TeacherViews | null {
+function readCached(dir: string, key: string, n: number, views: number, classes: number, featureDim: number | null): TeacherViews | null {
   const f = filesOf(dir, key);
   let meta: Meta;
   try {
@@ -173,10 +200,23 @@ function readCached(dir: string, key: string, n: number, views: number, classes:
     return null;
   }
   if (buf.byteLength !== n * views * classes * 4) return null;
+  let features: TeacherViews['features'] = null;
+  if (featureDim !== null) {
+    // Asked for features this entry lacks (or of another size): computed again with them.
+    if (meta.featureDim !== featureDim) return null;
+    let fbuf: Buffer;
+    try {
+      fbuf = fs.readFileSync(f.feat);
+    } catch {
+      return null;
+    }
+    if (fbuf.byteLength !== n * views * featureDim * 2) return null;
+    features = { dim: featureDim, data: new Uint16Array(fbuf.buffer.slice(fbuf.byteOffset, fbuf.byteOffset + fbuf.byteLength)) };
+  }
   // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
   const probs = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   markUsed(f);
-  return new TeacherViews(key, n, views, classes, probs, meta.missing, 'file');
+  return new TeacherViews(key, n, views, classes, probs, meta.missing, 'file', features);
 }
 
 /**
@@ -200,8 +240,11 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
   const C = o.classes.length;
   if (teacher.classes !== C) throw new Error(`teacher "${teacher.name}" predicts ${teacher.classes} classes, the run has ${C}`);
   const key = teacherViewsKey({ ...o, teacherSize: teacher.inputSize });
+  const withFeatures = o.features ? teacher.logitsAndFeatures : undefined;
+  const D = teacher.featureDim ?? 0;
+  if (o.features && (!withFeatures || D < 1)) throw new Error(`teacher "${teacher.name}" exposes no pooled features (a TF.js layers model with a Dense head is needed)`);
   if (o.dir) {
-    const hit = readCached(o.dir, key, n, V, C);
+    const hit = readCached(o.dir, key, n, V, C, withFeatures ? D : null);
     if (hit) {
       o.onProgress?.(n * V, n * V);
       return hit;
@@ -209,6 +252,7 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
   }
 
   const probs = new Float32Array(n * V * C);
+  const feats = withFeatures ? new Uint16Array(n * V * D) : null;
   const missing: number[] = [];
   const total = n * V;
   let done = 0;
@@ -230,10 +274,20 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       await o.between?.();
       for (const f of b.failed) missing.push(f.index * V + v);
       if (b.indices.length > 0) {
-        const out = tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))));
+        const { out, featOut } = tf.tidy(() => {
+          const x = tf.tensor4d(b.x, b.shape);
+          if (!withFeatures) return { out: tf.softmax(teacher.logits(x)) };
+          const r = withFeatures(x);
+          return { out: tf.softmax(r.logits), featOut: r.features };
+        }) as { out: tf.Tensor; featOut?: tf.Tensor };
         const data = (await out.data()) as Float32Array;
         out.dispose();
         b.indices.forEach((i, r) => probs.set(data.subarray(r * C, (r + 1) * C), (i * V + v) * C));
+        if (featOut && feats) {
+          const fd = (await featOut.data()) as Float32Array;
+          featOut.dispose();
+          b.indices.forEach((i, r) => encodeFloat16(fd.subarray(r * D, (r + 1) * D), feats, (i * V + v) * D));
+        }
       }
       done += b.indices.length + b.failed.length;
       o.onProgress?.(done, total);
@@ -244,6 +298,7 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
     const f = filesOf(o.dir, key);
     // Data first, then the meta: a meta file only ever describes a complete data file.
     writeFileAtomic(f.bin, new Uint8Array(probs.buffer, probs.byteOffset, probs.byteLength));
+    if (feats) writeFileAtomic(f.feat, new Uint8Array(feats.buffer, feats.byteOffset, feats.byteLength));
     const meta: Meta = {
       format: FORMAT,
       key,
@@ -253,6 +308,7 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       classes: C,
       teacherSize: teacher.inputSize,
       seed: o.seed,
+      ...(feats && { featureDim: D }),
       missing,
       createdAt: new Date().toISOString(),
     };
@@ -263,5 +319,5 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       // Housekeeping only: the labels are computed and stored, so the run goes on; the next write retries.
     }
   }
-  return new TeacherViews(key, n, V, C, probs, missing, 'computed');
+  return new TeacherViews(key, n, V, C, probs, missing, 'computed', feats && { dim: D, data: feats });
 }

@@ -10,6 +10,7 @@ import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './
 import { evaluateEpoch } from './evaluate-epoch.js';
 import { trainingBatches } from './batches.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { requireFeatureTap } from '../models/feature-tap.js';
 import {
   CancelledError,
   NonFiniteLossError,
@@ -64,8 +65,15 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const viewFn = views ? cachedView(config.seed, views.views, config.data.augment) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
+  // Feature distillation: student 0 through its feature tap, an adapter to the teacher's feature size.
+  const adapter = config.loss.feature ? input.adapter : undefined;
+  if (config.loss.feature && (!adapter || !stepTeacher?.logitsAndFeatures)) {
+    throw new Error('feature distillation needs a teacher with pooled features and an adapter');
+  }
+  const studentTap = adapter ? requireFeatureTap(students[0]!, 'the student') : null;
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
-  const allVars = varLists.flat();
+  const adapterVars = adapter ? adapter.model.trainableWeights.map((w) => w.read() as tf.Variable) : [];
+  const allVars = [...varLists.flat(), ...adapterVars];
 
   let best: number | null = null;
   let last: number | null = null;
@@ -88,6 +96,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       const step = epoch * stepsPerEpoch + stepInEpoch;
       const lr = learningRateAt(schedule, step);
       for (const o of optimizers) setLearningRate(o, lr);
+      if (adapter) setLearningRate(adapter.optimizer, lr);
       const t0 = performance.now();
       const n = batch.indices.length;
       if (n === 0) {
@@ -102,16 +111,30 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
         // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
         const cachedRows = views?.rows(batch.indices, epoch);
-        const target: TeacherTarget | null = cachedRows
-          ? { probs: tf.tensor2d(cachedRows, [n, numClasses]) }
-          : stepTeacher
-            ? { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) }
-            : null;
+        const cachedFeats = adapter ? views?.featureRows(batch.indices, epoch) : null;
+        let target: TeacherTarget | null = null;
+        let teacherFeats: tf.Tensor2D | null = null;
+        if (cachedRows && (!adapter || cachedFeats)) {
+          target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
+          if (cachedFeats) teacherFeats = tf.tensor2d(cachedFeats, [n, cachedFeats.length / n]);
+        } else if (stepTeacher && adapter) {
+          const live = stepTeacher.logitsAndFeatures!(resized(stepTeacher.inputSize));
+          target = { logits: live.logits };
+          teacherFeats = live.features;
+        } else if (stepTeacher) {
+          target = { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) };
+        }
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
-          const logits = students.map((m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D);
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau });
+          let features: { student: tf.Tensor2D; teacher: tf.Tensor2D } | undefined;
+          const logits = students.map((m, i) => {
+            if (i > 0 || !studentTap || !adapter || !teacherFeats) return m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D;
+            const [f, l] = studentTap.model.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D[];
+            features = { student: adapter.model.apply(f!, { training: true }) as tf.Tensor2D, teacher: teacherFeats };
+            return l!;
+          });
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, features });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));
@@ -139,6 +162,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         for (const v of vars) sub[v.name] = grads[v.name]!;
         optimizers[i]!.applyGradients(sub);
       });
+      if (adapter) {
+        const sub: tf.NamedTensorMap = {};
+        for (const v of adapterVars) sub[v.name] = grads[v.name]!;
+        adapter.optimizer.applyGradients(sub);
+      }
       tf.dispose(grads);
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
@@ -185,7 +213,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       last = report.valAccuracy;
       best = best == null ? last : Math.max(best, last);
     }
-    await sink.epochEnd(report, (dir) => saveCheckpoint(dir, students, optimizers, { epoch, step: report.step }));
+    await sink.epochEnd(report, (dir) => saveCheckpoint(dir, students, optimizers, { epoch, step: report.step }, adapter));
   }
   return {
     epochsDone: config.epochs,
@@ -209,6 +237,7 @@ function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews>
     // Without an identity of the weights a file could be mistaken for another teacher's: not persisted.
     dir: input.teacherId ? path.join(input.cacheDir, 'teacher-views') : null,
     batchSize: config.batchSize,
+    features: config.loss.feature !== undefined,
     onProgress: (done, total) => sink.progress(done, total, 'teacher soft labels'),
     between: () => waitWhilePaused(input),
   });
