@@ -13,7 +13,7 @@ export const COMMAND_LIST = [
   { name: 'dataset', usage: 'dataset add NAME --labeled DIR [--unlabeled DIR]… [--val DIR] | dataset ls', summary: 'index image folders (class subfolders for labeled/val)' },
   { name: 'teacher', usage: 'teacher train NAME --dataset D --arch A [--size S] [--epochs E] | teacher import NAME PATH --classes a,b | teacher ls', summary: 'train a supervised teacher, or import a TF.js model as a frozen one' },
   { name: 'mine', usage: 'mine --dataset D --teacher T --per-class K [--min-confidence C]', summary: 'SSLD class-balanced mining of the unlabeled pool' },
-  { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A | --from MODEL | --slim MODEL --width W] [--feature-weight W] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml), optionally from a pretrained or slimmed backbone, with feature distillation' },
+  { name: 'run', usage: 'run --config FILE | run --name N --dataset D --method M [--teacher T] [--arch A | --from MODEL | --slim MODEL --width W] [--feature-weight W] [--params 0.5M --minutes 20 --backbone B] … | run --resume RUN', summary: 'a distillation run (ce, kd, ssld, dml), optionally from a pretrained or slimmed backbone, with feature distillation' },
   { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher or a path' },
   { name: 'export', usage: 'export RUN --format tfjs|onnx|tflite [--quantize none|float16|uint8] --out DIR', summary: 'the student for mobile, verified by loading it back' },
   { name: 'runs', usage: 'runs [ls | show RUN | compare A B …]', summary: 'the run registry' },

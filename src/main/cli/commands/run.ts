@@ -7,6 +7,7 @@ import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
 import { RunConfig, ARCHS, FEATURE_LOSS_KINDS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { parseParamBudget } from '../../engine/recipe/choose.js';
 import type { Store } from '../../store/index.js';
 
 const Flags = z.object({
@@ -38,6 +39,9 @@ const Flags = z.object({
   'feature-layer': z.string().min(1).optional(),
   'feature-weight': numArg(z.number().min(0)).optional(),
   'feature-loss': z.enum(FEATURE_LOSS_KINDS).optional(),
+  params: z.string().optional(),
+  minutes: numArg(z.number().positive()).optional(),
+  backbone: z.string().min(1).optional(),
 });
 type Flags = z.infer<typeof Flags>;
 
@@ -151,6 +155,9 @@ export const runCommand: Command = {
     'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
     '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
+    'Default recipe: an ssld run with a teacher and no student named (no --arch/--from/--slim) measures candidate students here and picks\n' +
+    '       the strongest that fits --params N (default 0.5M) and --minutes M (default 20): slimmed --backbone B (default: the bundled\n' +
+    '       one if installed) else mobilenet_v2; it sets the student, epochs (unless --epochs) and feature distillation.\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
   async run(args, out) {
     const { values } = parseFlags(
@@ -162,7 +169,8 @@ export const runCommand: Command = {
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
         'teacher-cache': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
-        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' },
+        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
+        backbone: { type: 'string' },
       },
       Flags,
     );
@@ -175,7 +183,34 @@ export const runCommand: Command = {
         out.event({ type: 'run', run: run.id }, `resuming run ${run.id} "${run.name}"`);
         return await startRun(store, out, run.id, true);
       }
-      const parsed = RunConfig.safeParse(configFromFlags(values));
+      const input = configFromFlags(values);
+      const fileConfig = values.config ? (JSON.parse(fs.readFileSync(values.config, 'utf8')) as Record<string, unknown>) : {};
+      const studentNamed = Boolean(values.arch || values.from || values.slim || fileConfig.student);
+      // No student named for an SSLD run with a teacher: the default recipe picks one for the budget.
+      if (!studentNamed && input.method === 'ssld' && input.teacher && input.dataset) {
+        const { runRecipe } = await import('./run-recipe.js');
+        let maxParams: number;
+        try {
+          maxParams = parseParamBudget(values.params ?? '0.5M');
+        } catch (err) {
+          throw new CliError(err instanceof Error ? err.message : String(err), 2);
+        }
+        const plan = await runRecipe(store, out, {
+          dataset: input.dataset,
+          teacher: input.teacher,
+          maxParams,
+          minutes: values.minutes ?? 20,
+          backbone: values.backbone,
+          useLabels: input.data?.useLabels !== false,
+          useUnlabeled: input.data?.useUnlabeled !== false,
+        });
+        input.student = plan.student;
+        if (values.epochs === undefined && fileConfig.epochs === undefined) input.epochs = plan.epochs;
+        const loss = { ...(input.loss ?? {}) };
+        if (plan.feature && loss.feature === undefined) loss.feature = plan.feature;
+        input.loss = loss;
+      }
+      const parsed = RunConfig.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new CliError(`run config: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 2);
