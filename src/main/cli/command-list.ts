@@ -17,7 +17,7 @@ export const COMMAND_LIST = [
   { name: 'eval', usage: 'eval MODEL --data DIR', summary: 'accuracy on class subfolders; MODEL = run, teacher or a path' },
   { name: 'export', usage: 'export RUN --format tfjs|onnx|tflite [--quantize none|float16|uint8] --out DIR', summary: 'the student for mobile, verified by loading it back' },
   { name: 'runs', usage: 'runs [ls | show RUN | compare A B …]', summary: 'the run registry' },
-  { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch]', summary: 'training/inference throughput (JSON lines), optionally vs PyTorch' },
+  { name: 'bench', usage: 'bench [--nets refnet,mobilenet_v2_035,resnet18] [--size 96] [--batch 32] [--pipeline DIR] [--torch] | bench --recipe DIR [--teacher MODEL.json | --backbone B] [--params 0.5M] [--minutes 20]', summary: 'training/inference throughput (JSON lines), optionally vs PyTorch; or the default recipe on a dataset folder: student val accuracy against wall time, the teacher\'s beside it' },
   { name: 'serve', usage: 'serve [--port P]', summary: 'the UI in a browser (127.0.0.1 only, token in the printed URL)' },
   { name: 'demo', usage: 'demo [--size S] [--epochs E] [--keep]', summary: 'the whole job on a built-in synthetic two-class set' },
   { name: 'doctor', usage: 'doctor', summary: 'version, active compute backend and why the others are not' },

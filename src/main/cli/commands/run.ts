@@ -120,6 +120,8 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
         progress: (done, total, message) =>
           out.event({ type: 'progress', phase: 'train', done, total, message }, `${message}: step ${done}/${total}`),
         info: (message) => out.event({ type: 'info', message }, message),
+        epoch: (epoch, valAccuracy, wallSeconds) =>
+          out.event({ type: 'epoch', epoch, valAccuracy, wallSeconds }, `epoch ${epoch}: val accuracy ${fmt(valAccuracy)} after ${wallSeconds.toFixed(0)} s`),
       },
     });
     const result = {

@@ -25,6 +25,8 @@ import { CancelledError, type Control, type StepMetric, type TrainSink } from '.
 export interface RunEvents {
   progress(done: number, total: number, message: string): void;
   info(message: string): void;
+  /** After each epoch's evaluation: val accuracy and the run's wall seconds so far. */
+  epoch?(epoch: number, valAccuracy: number | null, wallSeconds: number): void;
 }
 
 export interface RunOutcome {
@@ -164,6 +166,7 @@ export async function executeRun(
           wallSeconds: priorWall + (Date.now() - started) / 1000,
         });
         pruneCheckpoints(store, run.id);
+        opts.events.epoch?.(report.epoch + 1, report.valAccuracy, priorWall + (Date.now() - started) / 1000);
       },
       control() {
         if (opts.signal?.aborted) return 'cancel';
