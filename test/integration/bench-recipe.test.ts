@@ -40,5 +40,5 @@ describe('distill bench --recipe', () => {
     const result = lines[lines.length - 1]!;
     expect(result.teacherValAccuracy).toBe(teacher.valAccuracy);
     expect(result.valAccuracy).toBe(epochs[epochs.length - 1]!.valAccuracy);
-  });
+  }, 900_000);
 });
