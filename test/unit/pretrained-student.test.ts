@@ -47,6 +47,10 @@ describe('a "from" student (pretrained backbone + new head)', () => {
     const student = await createStudent({ from: source, inputSize: TINY_SIZE }, 2, 1);
     expect(countTrainableParams(student)).toBe(tinyParams(TINY_CHANNELS, 2));
     expect(student.layers.map((l) => l.getClassName())).not.toContain('Reshape'); // cut before the ImageNet head
+    // Its BatchNorm layers follow the new data quickly (the source's Keras default is 0.99).
+    const bns = student.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    expect(bns.length).toBe(5);
+    for (const l of bns) expect((l.getConfig() as { momentum: number }).momentum).toBe(0.9);
     const tap = featureTap(student)!;
     expect(tap.featureDim).toBe(TINY_CHANNELS[2]);
     const x = pixels(3, TINY_SIZE);
