@@ -159,7 +159,7 @@ export const runCommand: Command = {
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
     'Default recipe: an ssld run with a teacher and no student named (no --arch/--from/--slim) measures candidate students here and picks\n' +
     '       the strongest that fits --params N (default 0.5M) and --minutes M (default 20): slimmed --backbone B (default: the bundled\n' +
-    '       one if installed) else mobilenet_v2; it sets the student, epochs (unless --epochs) and feature distillation.\n' +
+    '       one if installed) else mobilenet_v2; it sets the student and epochs (unless --epochs).\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints; --resume RUN continues from the last checkpoint.',
   async run(args, out) {
     const { values } = parseFlags(

@@ -54,8 +54,9 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
   return {
     ...choice,
     student: choice.candidate.student,
-    // Feature distillation wherever the teacher exposes pooled features; cosine is free of the features' scale.
-    feature: o.teacher?.featureDim ? { weight: 1, kind: 'cosine' } : null,
+    // No feature distillation by default: on cat/dog a slimmed student reached 75.7% without it and
+    // 63.6% with cosine weight 1 after 2 epochs; it stays an option (--feature-weight).
+    feature: null,
     teacherImgPerSec,
   };
 }
