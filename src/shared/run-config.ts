@@ -17,13 +17,60 @@ export function isImplementedMethod(m: string): m is ImplementedMethod {
 export const ARCHS = ['refnet', 'mobilenet_v2', 'resnet18'] as const;
 export type Arch = (typeof ARCHS)[number];
 
-export const StudentSpec = z.object({
+/** A built-in architecture trained from its seeded initialization. */
+export const BuiltinStudentSpec = z.object({
   arch: z.enum(ARCHS),
   /** Width multiplier (mobilenet_v2: 0.35, 0.5, 1.0). */
   width: z.number().positive().max(2).optional(),
   inputSize: z.number().int().min(32).max(224),
 });
+
+/**
+ * A pretrained TF.js layers model (a model.json path or a bundled backbone name) cut at a feature
+ * layer (default: its last global pooling), with a new Dense head for the dataset's classes.
+ */
+export const PretrainedStudentSpec = z.object({
+  from: z.string().min(1),
+  featureLayer: z.string().min(1).optional(),
+  inputSize: z.number().int().min(32).max(224),
+});
+
+/**
+ * A narrower copy of a pretrained backbone: per layer, the channels with the largest BatchNorm |γ|
+ * (network slimming), their weights copied. `width` is relative to the source backbone's width.
+ */
+export const SlimStudentSpec = z.object({
+  slim: z.string().min(1),
+  width: z.number().gt(0).max(1),
+  featureLayer: z.string().min(1).optional(),
+  inputSize: z.number().int().min(32).max(224),
+});
+
+export const StudentSpec = z.union([BuiltinStudentSpec, PretrainedStudentSpec, SlimStudentSpec]);
 export type StudentSpec = z.infer<typeof StudentSpec>;
+export type BuiltinStudentSpec = z.infer<typeof BuiltinStudentSpec>;
+export type PretrainedStudentSpec = z.infer<typeof PretrainedStudentSpec>;
+export type SlimStudentSpec = z.infer<typeof SlimStudentSpec>;
+
+/** A short human label: `mobilenet_v2 ×0.35`, `from mobilenet_v1_075`, `slim mobilenet_v1_075 ×0.25`. */
+export function studentLabel(s: StudentSpec): string {
+  if ('arch' in s) return s.width ? `${s.arch} ×${s.width}` : s.arch;
+  if ('from' in s) return `from ${shortSource(s.from)}`;
+  return `slim ${shortSource(s.slim)} ×${s.width}`;
+}
+
+function shortSource(src: string): string {
+  const parts = src.split(/[\\/]/).filter((p) => p && p !== 'model.json');
+  return parts[parts.length - 1] ?? src;
+}
+
+export const FEATURE_LOSS_KINDS = ['mse', 'cosine'] as const;
+
+/** Feature distillation: the student's pooled features, through a learned adapter, regress the teacher's. */
+export const FeatureLoss = z.object({
+  weight: z.number().min(0).default(1),
+  kind: z.enum(FEATURE_LOSS_KINDS).default('mse'),
+});
 
 export const Temperature = z.union([
   z.number().positive(),
@@ -70,6 +117,8 @@ const RunConfigObject = z
         divergence: z.enum(DIVERGENCES).default('js'),
         /** Extra weight per named loss part, e.g. {"ce": 1, "ssld": 1}. */
         weights: z.record(z.string(), z.number().min(0)).optional(),
+        /** Feature distillation into student 0 (part `feat`); needs a TF.js layers teacher with a Dense head. */
+        feature: FeatureLoss.optional(),
       })
       .prefault({}),
     optim: z
@@ -103,6 +152,9 @@ function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
   }
   if (c.method === 'ssld' && !c.data.useLabels && !c.data.useUnlabeled) {
     ctx.addIssue({ code: 'custom', path: ['data'], message: 'an SSLD run needs labeled or unlabeled images' });
+  }
+  if (c.loss.feature && !c.teacher) {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'feature'], message: 'feature distillation needs a teacher' });
   }
   if (c.method === 'kd' && c.loss.alpha > 1) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'alpha'], message: 'KD alpha must be in [0, 1] (1 − alpha weights CE)' });

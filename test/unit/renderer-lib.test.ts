@@ -77,8 +77,15 @@ suite('form generated from the run-config schema', () => {
     return node;
   };
   it('reads kinds, bounds, options and defaults from the schema', () => {
-    const size = field('student.inputSize');
-    expect(size).toMatchObject({ kind: 'number', int: true, min: 32, max: 224, optional: false });
+    // The student is a union (built-in arch, pretrained "from", slimmed "slim"): the form switches branches.
+    const student = field('student');
+    if (student.kind !== 'union') throw new Error(`student: ${student.kind}`);
+    expect(student.options.map((o) => (o.kind === 'object' ? o.fields.map((f) => f.key)[0] : o.kind))).toEqual(['arch', 'from', 'slim']);
+    for (const branch of student.options) {
+      if (branch.kind !== 'object') throw new Error('student branch is not an object');
+      const size = branch.fields.find((f) => f.key === 'inputSize');
+      expect(size).toMatchObject({ kind: 'number', int: true, min: 32, max: 224, optional: false });
+    }
     expect(field('method')).toMatchObject({ kind: 'enum' });
     expect(field('method').kind === 'enum' && field('method')).toHaveProperty('options', [...METHODS]);
     expect(field('optim.lr')).toMatchObject({ kind: 'number', optional: true, defaultValue: 0.002, max: 10 });

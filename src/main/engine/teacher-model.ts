@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
+import { featureTap } from './models/feature-tap.js';
 import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
@@ -129,14 +130,21 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   const softmax = endsInSoftmax(model);
   // BN folded into convs (models/inference-plan.ts), checked against model.predict on the first batch.
   const forward = checkedFoldedForward(model);
+  const toLogits = (out: tf.Tensor2D): tf.Tensor2D => reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
+  // Pooled features (the input of the final Dense layer) for feature distillation, where there is one.
+  const tap = featureTap(model);
   return {
     name: record.name,
     inputSize: record.inputSize,
     classes: datasetClasses.length,
-    logits: (x) => {
-      const out = forward(scaleInput(x, pre)) as tf.Tensor2D;
-      return reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
-    },
+    logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
+    ...(tap && {
+      featureDim: tap.featureDim,
+      logitsAndFeatures: (x: tf.Tensor4D) => {
+        const [features, out] = tap.model.predict(scaleInput(x, pre)) as tf.Tensor2D[];
+        return { logits: toLogits(out!), features: features! };
+      },
+    }),
     dispose: () => model.dispose(),
   };
 }

@@ -180,7 +180,7 @@ export async function installMockApi(): Promise<void> {
       bestValAccuracy: null,
       lastValAccuracy: null,
       imgPerSec: null,
-      params: config.student.arch === 'refnet' ? 138_050 : config.student.arch === 'resnet18' ? 11_177_538 : 398_690,
+      params: !('arch' in config.student) ? 450_000 : config.student.arch === 'refnet' ? 138_050 : config.student.arch === 'resnet18' ? 11_177_538 : 398_690,
       createdAt: new Date().toISOString(),
       startedAt: new Date().toISOString(),
       finishedAt: null,

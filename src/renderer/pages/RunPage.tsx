@@ -14,6 +14,7 @@ import { CHART_TITLES, align, type ChartKind } from '../lib/series.js';
 import { href, navigate, numParam } from '../router.js';
 import { useRunMetrics } from '../run-metrics.js';
 import { RunsPage } from './RunsPage.js';
+import { studentLabel } from '../../shared/run-config.js';
 
 const LIVE = new Set(['queued', 'running', 'paused']);
 const KINDS: ChartKind[] = ['loss', 'accuracy', 'lr', 'speed', 'divergence', 'memory'];
@@ -53,8 +54,19 @@ function RunView({ id }: { id: number }) {
   const charts = useMemo(
     () =>
       KINDS.map((kind) => {
-        const series = book?.series(kind) ?? [];
-        return { kind, labels: series.map((s) => s.label), data: align(series) };
+        const all = book?.series(kind) ?? [];
+        // The teacher's val accuracy is the line to reach: drawn flat across the chart, dashed.
+        const teacher = kind === 'accuracy' ? all.find((s) => s.key.endsWith(':val/teacher_accuracy') && s.y.length > 0) : undefined;
+        const series = teacher ? all.filter((s) => s !== teacher) : all;
+        const data = align(series);
+        if (!teacher || data[0].length === 0) return { kind, labels: series.map((s) => s.label), data, faint: undefined };
+        const level = teacher.y[teacher.y.length - 1]!;
+        return {
+          kind,
+          labels: [...series.map((s) => s.label), `teacher ${(level * 100).toFixed(1)}%`],
+          data: [...data, data[0].map(() => level)] as typeof data,
+          faint: [...series.map(() => false), true],
+        };
       }),
     // version changes whenever the book gains rows
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -133,9 +145,9 @@ function RunView({ id }: { id: number }) {
           <div className="stat-l">method</div>
         </div>
         <div className="stat">
-          <div className="stat-v">{run.config.student.arch}</div>
+          <div className="stat-v">{studentLabel(run.config.student)}</div>
           <div className="stat-l">
-            student{run.config.student.width ? ` ×${run.config.student.width}` : ''} · {run.config.student.inputSize}px · {compact(run.params)} params
+            student · {run.config.student.inputSize}px · {compact(run.params)} params
           </div>
         </div>
         <div className="stat">
@@ -172,6 +184,7 @@ function RunView({ id }: { id: number }) {
             labels={c.labels}
             data={c.data}
             percent={c.kind === 'accuracy'}
+            faint={c.faint}
             testId={`chart-${c.kind}`}
             empty={EMPTY[c.kind]}
           />

@@ -6,6 +6,7 @@ import { ErrorNote } from '../components/ErrorNote.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { compact, duration, num, pct, when } from '../lib/format.js';
 import { href, navigate } from '../router.js';
+import { studentLabel } from '../../shared/run-config.js';
 
 export function RunsPage() {
   const runs = useCall('runs.list', {});
@@ -77,8 +78,7 @@ export function RunsPage() {
                   <td>{r.method}</td>
                   <td>{dsName(r.datasetId)}</td>
                   <td>
-                    {r.config.student.arch}
-                    {r.config.student.width ? `×${r.config.student.width}` : ''} · {r.config.student.inputSize}px
+                    {studentLabel(r.config.student)} · {r.config.student.inputSize}px
                   </td>
                   <td className="num">
                     {r.epochsDone}/{r.config.epochs}

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Command } from '../command.js';
 import { commandInfo } from '../command-list.js';
-import { intArg, parseFlags } from '../command.js';
+import { intArg, numArg, parseFlags } from '../command.js';
 import { runBenchCommand } from './bench-run.js';
 
 const Flags = z.object({
@@ -17,16 +17,36 @@ const Flags = z.object({
   repeats: intArg().pipe(z.number().int().min(1)).default(3),
   pipeline: z.string().optional(),
   torch: z.boolean().optional(),
+  recipe: z.string().optional(),
+  teacher: z.string().optional(),
+  backbone: z.string().optional(),
+  params: z.string().default('0.5M'),
+  minutes: numArg(z.number().positive()).default(20),
+  'teacher-epochs': intArg().pipe(z.number().int().min(1)).default(3),
 });
 
 export const benchCommand: Command = {
   ...commandInfo('bench'),
+  details:
+    '--recipe DIR [--teacher MODEL.json | --backbone B] [--params 0.5M] [--minutes 20] [--teacher-epochs 3]: the default recipe on DIR\n' +
+    '  (labeled/<class>/, unlabeled/, val/<class>/) through distill itself; JSON lines: the teacher\'s val accuracy, then the\n' +
+    '  student\'s after each epoch against wall seconds. --home keeps its dataset, teacher and run (else a temp folder).',
   async run(args, out) {
     const { values } = parseFlags(
       args,
-      { nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, torch: { type: 'boolean' } },
+      {
+        nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, torch: { type: 'boolean' },
+        recipe: { type: 'string' }, teacher: { type: 'string' }, backbone: { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' }, 'teacher-epochs': { type: 'string' },
+      },
       Flags,
     );
+    if (values.recipe) {
+      const { runBenchRecipe } = await import('./bench-recipe.js');
+      return runBenchRecipe(
+        { dir: values.recipe, home: values.home, teacher: values.teacher, backbone: values.backbone, params: values.params, minutes: values.minutes, teacherEpochs: values['teacher-epochs'] },
+        out,
+      );
+    }
     return runBenchCommand({ ...values, nets: values.nets.split(',').map((n) => n.trim()).filter(Boolean) }, out);
   },
 };

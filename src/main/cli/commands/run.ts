@@ -6,7 +6,8 @@ import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
-import { RunConfig, ARCHS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { RunConfig, ARCHS, FEATURE_LOSS_KINDS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { parseParamBudget } from '../../engine/recipe/choose.js';
 import type { Store } from '../../store/index.js';
 import { DB_FILE } from '../../store/db.js';
 import { RunWatchdog } from '../../jobs/run-watchdog.js';
@@ -40,6 +41,14 @@ const Flags = z.object({
   'no-unlabeled': z.boolean().optional(),
   'per-class': intArg().optional(),
   'teacher-cache': z.enum(['off', 'views']).optional(),
+  from: z.string().min(1).optional(),
+  slim: z.string().min(1).optional(),
+  'feature-layer': z.string().min(1).optional(),
+  'feature-weight': numArg(z.number().min(0)).optional(),
+  'feature-loss': z.enum(FEATURE_LOSS_KINDS).optional(),
+  params: z.string().optional(),
+  minutes: numArg(z.number().positive()).optional(),
+  backbone: z.string().min(1).optional(),
 });
 type Flags = z.infer<typeof Flags>;
 
@@ -53,12 +62,18 @@ function configFromFlags(f: Flags): RunConfigInput {
     }
   }
   const pick = <T>(v: T | undefined, fallback: unknown) => (v === undefined ? fallback : v);
-  const student = { ...((base.student as object) ?? {}) } as Record<string, unknown>;
-  if (f.arch) student.arch = f.arch;
+  if ([f.arch, f.from, f.slim].filter(Boolean).length > 1) throw new CliError('give one of --arch, --from and --slim', 2);
+  let student = { ...((base.student as object) ?? {}) } as Record<string, unknown>;
+  // A student kind named by a flag replaces the config file's student of another kind.
+  if (f.arch) student = { arch: f.arch, width: 'arch' in student ? student.width : undefined, inputSize: student.inputSize };
+  if (f.from) student = { from: f.from, inputSize: student.inputSize };
+  if (f.slim) student = { slim: f.slim, width: 'slim' in student ? student.width : undefined, inputSize: student.inputSize };
   if (f.width) student.width = f.width;
   if (f.size) student.inputSize = f.size;
-  student.arch ??= 'mobilenet_v2';
+  if (f['feature-layer']) student.featureLayer = f['feature-layer'];
+  if (!('from' in student) && !('slim' in student)) student.arch ??= 'mobilenet_v2';
   if (student.arch === 'mobilenet_v2') student.width ??= 0.35;
+  if ('slim' in student) student.width ??= 0.25;
   student.inputSize ??= 96;
   const data = { ...((base.data as object) ?? {}) } as Record<string, unknown>;
   if (f['no-labels']) data.useLabels = false;
@@ -74,6 +89,9 @@ function configFromFlags(f: Flags): RunConfigInput {
   if (f.gamma !== undefined) loss.gamma = f.gamma;
   if (f['dkd-warmup'] !== undefined) loss.dkdWarmupEpochs = f['dkd-warmup'];
   if (f.divergence) loss.divergence = f.divergence;
+  if (f['feature-weight'] !== undefined || f['feature-loss']) {
+    loss.feature = { ...((loss.feature as object) ?? {}), ...(f['feature-weight'] !== undefined && { weight: f['feature-weight'] }), ...(f['feature-loss'] && { kind: f['feature-loss'] }) };
+  }
   const optim = { ...((base.optim as object) ?? {}) } as Record<string, unknown>;
   if (f.lr) optim.lr = f.lr;
   let peers = base.peers;
@@ -124,6 +142,8 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
         progress: (done, total, message) =>
           out.event({ type: 'progress', phase: 'train', done, total, message }, `${message}: step ${done}/${total}`),
         info: (message) => out.event({ type: 'info', message }, message),
+        epoch: (epoch, valAccuracy, wallSeconds) =>
+          out.event({ type: 'epoch', epoch, valAccuracy, wallSeconds }, `epoch ${epoch}: val accuracy ${fmt(valAccuracy)} after ${wallSeconds.toFixed(0)} s`),
       },
     });
     const result = {
@@ -160,6 +180,12 @@ export const runCommand: Command = {
     '       --beta B (dml: peers; dkd: NCKD; dist: inter-class) --gamma G (dist: intra-class) --dkd-warmup E (dkd: epochs to full weight)\n' +
     '       --alpha A (kd: soft-term weight in [0,1]; dkd: TCKD weight; wsl: soft-term weight)\n' +
     '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
+    'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
+    '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
+    'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
+    'Default recipe: an ssld run with a teacher and no student named (no --arch/--from/--slim) measures candidate students here and picks\n' +
+    '       the strongest that fits --params N (default 0.5M) and --minutes M (default 20): slimmed --backbone B (default: the bundled\n' +
+    '       one if installed) else mobilenet_v2; it sets the student and epochs (unless --epochs).\n' +
     'Ctrl-C marks the run cancelled and keeps its checkpoints (a trainer that cannot stop within 10 s is ended: interrupted);\n' +
     '--resume RUN continues from the last checkpoint. A watchdog ends a run with no progress for max(60 s, 20 × the median\n' +
     'step time) (5 min before steps are timed): the run is marked stalled, where it hung goes to <home>/runs/RUN/run.log.\n' +
@@ -174,7 +200,9 @@ export const runCommand: Command = {
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         beta: { type: 'string' }, gamma: { type: 'string' }, 'dkd-warmup': { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
-        'teacher-cache': { type: 'string' },
+        'teacher-cache': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
+        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
+        backbone: { type: 'string' },
       },
       Flags,
     );
@@ -187,7 +215,34 @@ export const runCommand: Command = {
         out.event({ type: 'run', run: run.id }, `resuming run ${run.id} "${run.name}"`);
         return await startRun(store, out, run.id, true);
       }
-      const parsed = RunConfig.safeParse(configFromFlags(values));
+      const input = configFromFlags(values);
+      const fileConfig = values.config ? (JSON.parse(fs.readFileSync(values.config, 'utf8')) as Record<string, unknown>) : {};
+      const studentNamed = Boolean(values.arch || values.from || values.slim || fileConfig.student);
+      // No student named for an SSLD run with a teacher: the default recipe picks one for the budget.
+      if (!studentNamed && input.method === 'ssld' && input.teacher && input.dataset) {
+        const { runRecipe } = await import('./run-recipe.js');
+        let maxParams: number;
+        try {
+          maxParams = parseParamBudget(values.params ?? '0.5M');
+        } catch (err) {
+          throw new CliError(err instanceof Error ? err.message : String(err), 2);
+        }
+        const plan = await runRecipe(store, out, {
+          dataset: input.dataset,
+          teacher: input.teacher,
+          maxParams,
+          minutes: values.minutes ?? 20,
+          backbone: values.backbone,
+          useLabels: input.data?.useLabels !== false,
+          useUnlabeled: input.data?.useUnlabeled !== false,
+        });
+        input.student = plan.student;
+        if (values.epochs === undefined && fileConfig.epochs === undefined) input.epochs = plan.epochs;
+        const loss = { ...(input.loss ?? {}) };
+        if (plan.feature && loss.feature === undefined) loss.feature = plan.feature;
+        input.loss = loss;
+      }
+      const parsed = RunConfig.safeParse(input);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new CliError(`run config: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 2);

@@ -13,6 +13,7 @@ export {
 export { dkdLoss, dkdWarmFactor, type DkdOptions } from './dkd.js';
 export { distLoss, pearson, type DistOptions } from './dist.js';
 export { dmlLoss, type DmlOptions } from './dml.js';
+export { COSINE_EPS, featureLoss, type FeatureLossKind } from './feature.js';
 export { jsLoss } from './js.js';
 export { kdLoss, type KdOptions } from './kd.js';
 export { totalLoss } from './total.js';

@@ -5,13 +5,14 @@
 // off unless `dropout` is given, so seeded runs stay reproducible; init distributions follow
 // torch's in kind but come from tfjs's seeded RNG.
 import * as tf from '@tensorflow/tfjs';
-import type { Arch } from '../../../shared/run-config.js';
+import type { Arch, StudentSpec } from '../../../shared/run-config.js';
 import './fast-batchnorm.js'; // patches BatchNormalization's training path (same model.json)
 import './fast-relu6.js'; // relu6 activations as one kernel (same model.json)
 import './fast-depthwise.js'; // depthwise conv + bias + activation as one kernel (same model.json)
 import './fast-conv-relu.js'; // conv + bias + relu in training: fused forward, closed-form gradient (same model.json)
 import { SeedStream } from './init.js';
 import { buildMobilenetV2 } from './mobilenet-v2.js';
+import { buildPretrainedStudent } from './pretrained-student.js';
 import { normalizeInput } from './normalize.js';
 import { buildRefnet } from './refnet.js';
 import { buildResnet18 } from './resnet18.js';
@@ -66,6 +67,15 @@ export function createModel(spec: ModelSpec): tf.LayersModel {
     }
   }
   return tf.model({ inputs: input, outputs: logits, name: modelName(arch, width) });
+}
+
+/**
+ * A run's student from its spec: a built-in architecture from its seeded init, or a pretrained
+ * model ("from") or a slimmed copy of one ("slim") with a new seeded head.
+ */
+export async function createStudent(spec: StudentSpec, classes: number, seed?: number): Promise<tf.LayersModel> {
+  if ('arch' in spec) return createModel({ arch: spec.arch, width: spec.width, inputSize: spec.inputSize, classes, seed });
+  return (await buildPretrainedStudent(spec, classes, seed)).model;
 }
 
 /** Trainable parameters only (PyTorch's count): BN gamma/beta yes, moving mean/variance no. */

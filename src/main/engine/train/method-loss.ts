@@ -9,6 +9,7 @@ import {
   dkdLoss,
   dkdWarmFactor,
   dmlLoss,
+  featureLoss,
   jsLoss,
   kdLoss,
   symklLoss,
@@ -29,6 +30,8 @@ export interface LossInputs {
   temperature: number;
   /** Epochs done so far, fractional within an epoch (DKD's warm-up). */
   epochProgress: number;
+  /** Feature distillation (loss.feature): student 0's adapted pooled features and the teacher's, [N, D]. */
+  features?: { student: tf.Tensor2D; teacher: tf.Tensor2D };
 }
 
 export interface MethodLoss {
@@ -122,7 +125,14 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
       // The schema refuses these before a run is created; a stored one cannot be started either.
       throw new Error(`method "${config.method}" ${NOT_IMPLEMENTED_REASON}`);
   }
-  return { total: totalLoss(parts, config.loss.weights ?? {}), parts };
+  const weights = { ...(config.loss.weights ?? {}) };
+  if (config.loss.feature) {
+    if (!inp.features) throw new Error('feature distillation: no features for this batch');
+    parts = { ...parts, ...featureLoss(inp.features.student, inp.features.teacher, config.loss.feature.kind) };
+    // loss.feature.weight, unless loss.weights names the part itself.
+    weights.feat ??= config.loss.feature.weight;
+  }
+  return { total: totalLoss(parts, weights), parts };
 }
 
 /** Which student a part belongs to (`_s{k}` suffix; 0 otherwise). */

@@ -8,9 +8,11 @@ import { IMPLEMENTED_METHODS, isImplementedMethod, NOT_IMPLEMENTED_REASON, type 
 import type { Store } from '../../store/index.js';
 import type { MetricInput } from '../../store/metrics.js';
 import { initBackend } from '../backend/select.js';
-import { countTrainableParams, createModel } from '../models/index.js';
+import { countTrainableParams, createStudent } from '../models/index.js';
 import { loadTeacher } from '../teacher-model.js';
-import { loadCheckpointStudent, readCheckpointState, restoreOptimizer } from './checkpoint.js';
+import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOptimizer } from './checkpoint.js';
+import { createAdapterModel, type FeatureAdapter } from './feature-adapter.js';
+import { requireFeatureTap } from '../models/feature-tap.js';
 import { trainLoop } from './train-loop.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../predict.js';
@@ -24,6 +26,8 @@ import { CancelledError, type Control, type StepMetric, type TrainSink } from '.
 export interface RunEvents {
   progress(done: number, total: number, message: string): void;
   info(message: string): void;
+  /** After each epoch's evaluation: val accuracy and the run's wall seconds so far. */
+  epoch?(epoch: number, valAccuracy: number | null, wallSeconds: number): void;
 }
 
 /** Signs of progress for a watchdog (see jobs/run-watchdog.ts); the engine only reports them. */
@@ -104,10 +108,16 @@ export async function executeRun(
     );
 
     const specs = [config.student, ...(config.peers ?? [])];
-    const students = specs.map((s, i) =>
-      createModel({ arch: s.arch, width: s.width, inputSize: s.inputSize, classes: set.classes.length, seed: config.seed * 1000 + i }),
-    );
+    const students: tf.LayersModel[] = [];
+    for (const [i, s] of specs.entries()) students.push(await createStudent(s, set.classes.length, config.seed * 1000 + i));
     const optimizers = students.map(() => makeOptimizer(config));
+    // Feature distillation: an adapter from student 0's pooled features to the teacher's, trained alongside.
+    let adapter: FeatureAdapter | undefined;
+    if (config.loss.feature) {
+      if (!teacher?.featureDim) throw new Error(`feature distillation: teacher "${teacher?.name ?? '?'}" exposes no pooled features (a TF.js layers teacher with a Dense head is needed)`);
+      const tap = requireFeatureTap(students[0]!, 'the student');
+      adapter = { model: createAdapterModel(tap.featureDim, teacher.featureDim, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
+    }
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
 
     let startEpoch = 0;
@@ -121,6 +131,7 @@ export async function executeRun(
           saved.dispose();
           await restoreOptimizer(last.dir, i, optimizers[i]!);
         }
+        if (adapter && !(await restoreAdapter(last.dir, adapter))) opts.events.info('the checkpoint has no feature adapter: it starts afresh');
         startEpoch = state.epoch + 1;
         // Metrics past the checkpoint belong to the epoch being redone: drop them so none counts twice.
         store.metrics.deleteMetricsAfterStep(run.id, last.step);
@@ -176,6 +187,7 @@ export async function executeRun(
           wallSeconds: priorWall + (Date.now() - started) / 1000,
         });
         pruneCheckpoints(store, run.id);
+        opts.events.epoch?.(report.epoch + 1, report.valAccuracy, priorWall + (Date.now() - started) / 1000);
       },
       control() {
         if (opts.signal?.aborted) return 'cancel';
@@ -213,6 +225,7 @@ export async function executeRun(
       students,
       optimizers,
       teacher,
+      adapter,
       teacherId: teacherRec ? teacherIdentity(teacherRec) : undefined,
       startEpoch,
       cacheDir: path.join(store.home, 'cache'),
@@ -241,6 +254,7 @@ export async function executeRun(
     store.runs.updateRun(run.id, { imgPerSec, wallSeconds: priorWall + (Date.now() - started) / 1000, pid: null });
     run = store.runs.setRunStatus(run.id, 'completed', null);
     students.forEach((s) => s.dispose());
+    adapter?.model.dispose();
     return { run, valAccuracy: run.lastValAccuracy, epochs: run.epochsDone, backend, imgPerSec: run.imgPerSec };
   } catch (err) {
     const wall = priorWall + (Date.now() - started) / 1000;

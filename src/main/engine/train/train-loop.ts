@@ -13,6 +13,7 @@ import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
 import type { HostPredictor } from '../predict.js';
 import { saveCheckpoint } from './checkpoint.js';
+import { requireFeatureTap } from '../models/feature-tap.js';
 import {
   CancelledError,
   NonFiniteLossError,
@@ -58,14 +59,22 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const sizes = [config.student.inputSize, ...(config.peers ?? []).map((p) => p.inputSize)];
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
   // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
-  const views = stepTeacher && config.teacherCache === 'views' ? await teacherViews(input, stepTeacher) : null;
+  // Feature distillation reads the teacher's pooled features from a live pass, so its runs skip the soft-label cache.
+  const views = stepTeacher && config.teacherCache === 'views' && !config.loss.feature ? await teacherViews(input, stepTeacher) : null;
   // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
   if (views && stepTeacher && !sizes.includes(stepTeacher.inputSize)) sharedImageCache().forgetSize(stepTeacher.inputSize);
   const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
+  // Feature distillation: student 0 through its feature tap, an adapter to the teacher's feature size.
+  const adapter = config.loss.feature ? input.adapter : undefined;
+  if (config.loss.feature && (!adapter || !stepTeacher?.logitsAndFeatures)) {
+    throw new Error('feature distillation needs a teacher with pooled features and an adapter');
+  }
+  const studentTap = adapter ? requireFeatureTap(students[0]!, 'the student') : null;
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
-  const allVars = varLists.flat();
+  const adapterVars = adapter ? adapter.model.trainableWeights.map((w) => w.read() as tf.Variable) : [];
+  const allVars = [...varLists.flat(), ...adapterVars];
 
   let best: number | null = null;
   let last: number | null = null;
@@ -95,6 +104,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       const step = epoch * stepsPerEpoch + stepInEpoch;
       const lr = learningRateAt(schedule, step);
       for (const o of optimizers) setLearningRate(o, lr);
+      if (adapter) setLearningRate(adapter.optimizer, lr);
       const t0 = performance.now();
       const n = batch.indices.length;
       if (n === 0) {
@@ -111,19 +121,28 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
         const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
-        const target: TeacherTarget | null = cachedRows
-          ? { probs: tf.tensor2d(cachedRows, [n, numClasses]) }
-          : hostTarget
-            ? { logits: tf.tensor2d(hostTarget, [n, numClasses]) }
-            : stepTeacher && 'logits' in stepTeacher
-              ? { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) }
-              : null;
+        let target: TeacherTarget | null = null;
+        let teacherFeats: tf.Tensor2D | null = null;
+        if (cachedRows) target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
+        else if (hostTarget) target = { logits: tf.tensor2d(hostTarget, [n, numClasses]) };
+        else if (stepTeacher && adapter && 'logits' in stepTeacher) {
+          // Feature distillation: logits and pooled features from one live teacher pass.
+          const live = stepTeacher.logitsAndFeatures!(resized(stepTeacher.inputSize));
+          target = { logits: live.logits };
+          teacherFeats = live.features;
+        } else if (stepTeacher && 'logits' in stepTeacher) target = { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) };
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
-          const logits = students.map((m, i) => m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D);
+          let features: { student: tf.Tensor2D; teacher: tf.Tensor2D } | undefined;
+          const logits = students.map((m, i) => {
+            if (i > 0 || !studentTap || !adapter || !teacherFeats) return m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D;
+            const [f, l] = studentTap.model.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D[];
+            features = { student: adapter.model.apply(f!, { training: true }) as tf.Tensor2D, teacher: teacherFeats };
+            return l!;
+          });
           const epochProgress = epoch + (stepInEpoch + 1) / stepsPerEpoch;
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress });
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress, features });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));
@@ -151,6 +170,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         for (const v of vars) sub[v.name] = grads[v.name]!;
         optimizers[i]!.applyGradients(sub);
       });
+      if (adapter) {
+        const sub: tf.NamedTensorMap = {};
+        for (const v of adapterVars) sub[v.name] = grads[v.name]!;
+        adapter.optimizer.applyGradients(sub);
+      }
       tf.dispose(grads);
       const seconds = (performance.now() - t0) / 1000;
       trainSeconds += seconds;
@@ -199,7 +223,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       last = report.valAccuracy;
       best = best == null ? last : Math.max(best, last);
     }
-    await sink.epochEnd(report, (dir) => saveCheckpoint(dir, students, optimizers, { epoch, step: report.step }));
+    await sink.epochEnd(report, (dir) => saveCheckpoint(dir, students, optimizers, { epoch, step: report.step }, adapter));
   }
   return {
     epochsDone: config.epochs,

@@ -2,6 +2,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Predictor } from '../predict.js';
 import type { RunConfig } from '../../../shared/run-config.js';
+import type { FeatureAdapter } from './feature-adapter.js';
 
 export interface TrainItem {
   /** Stable key for caches (the image's content hash). */
@@ -15,6 +16,10 @@ export interface TrainItem {
 /** A frozen teacher: logits in the run's class order. */
 export type Teacher = Predictor & {
   name: string;
+  /** Length of its pooled feature vector (the input of its final Dense layer), where it has one. */
+  featureDim?: number;
+  /** Logits and pooled features [N, featureDim] in one forward pass (feature distillation). */
+  logitsAndFeatures?(x: tf.Tensor4D): { logits: tf.Tensor2D; features: tf.Tensor2D };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
   dispose?(): void;
 };
@@ -64,6 +69,8 @@ export interface LoopInput {
   students: tf.LayersModel[];
   optimizers: tf.Optimizer[];
   teacher: Teacher | null;
+  /** Feature distillation (loss.feature): the adapter from student 0's features to the teacher's, trained alongside. */
+  adapter?: FeatureAdapter;
   /** Identity of the teacher's weights (teacherIdentity): with teacherCache 'views' its soft labels persist under cacheDir, keyed by it. */
   teacherId?: string;
   /** First epoch to run (0-based); epochs before it are in the checkpoint. */

@@ -1,0 +1,90 @@
+// The default recipe's rule (docs/DECISIONS.md "Default recipe"): given measured throughput per
+// candidate student and a budget (parameters, minutes), pick the strongest student that gets enough
+// epochs in the time. Pure: the numbers come from recipe/measure.ts.
+import type { StudentSpec } from '../../../shared/run-config.js';
+
+export interface RecipeCandidate {
+  student: StudentSpec;
+  /** Trainable parameters with the head for the dataset's classes. */
+  params: number;
+  /** Measured training images per second (forward + backward + update) at its input size. */
+  trainImgPerSec: number;
+  /** Starts from pretrained weights (from/slim): stronger than any scratch student of its size. */
+  pretrained: boolean;
+}
+
+export interface RecipeBudget {
+  maxParams: number;
+  minutes: number;
+  /** Training images per epoch. */
+  trainImages: number;
+  /** Seconds spent outside training steps: the teacher's pass over V views, evaluation each epoch. */
+  overheadSeconds: number;
+  /** Seconds of evaluation per epoch. */
+  evalSecondsPerEpoch: number;
+}
+
+/** Pretrained students converge in a few epochs; scratch ones need more to be worth it. */
+export const MIN_EPOCHS = { pretrained: 2, scratch: 5 } as const;
+/** Beyond this, extra epochs buy little for a distilled student; the rest of the budget stays unused. */
+export const MAX_EPOCHS = 30;
+
+export interface RecipeChoice {
+  candidate: RecipeCandidate;
+  epochs: number;
+  expectedSeconds: number;
+  /** Every candidate with its epochs in the budget and why it was or was not chosen. */
+  table: { student: StudentSpec; params: number; trainImgPerSec: number; epochs: number; verdict: string }[];
+}
+
+function epochsIn(c: RecipeCandidate, b: RecipeBudget): number {
+  if (!(c.trainImgPerSec > 0)) return 0;
+  const perEpoch = b.trainImages / c.trainImgPerSec + b.evalSecondsPerEpoch;
+  return Math.max(0, Math.floor((b.minutes * 60 - b.overheadSeconds) / perEpoch));
+}
+
+/** Strength order: pretrained first, then more parameters, then a larger input. */
+function stronger(a: RecipeCandidate, b: RecipeCandidate): number {
+  if (a.pretrained !== b.pretrained) return a.pretrained ? -1 : 1;
+  if (a.params !== b.params) return b.params - a.params;
+  return b.student.inputSize - a.student.inputSize;
+}
+
+export function chooseRecipe(candidates: readonly RecipeCandidate[], b: RecipeBudget): RecipeChoice {
+  if (candidates.length === 0) throw new Error('recipe: no candidate students');
+  const sorted = [...candidates].sort(stronger);
+  const table: RecipeChoice['table'] = [];
+  let chosen: RecipeCandidate | null = null;
+  for (const c of sorted) {
+    const epochs = Math.min(MAX_EPOCHS, epochsIn(c, b));
+    const min = c.pretrained ? MIN_EPOCHS.pretrained : MIN_EPOCHS.scratch;
+    let verdict: string;
+    if (c.params > b.maxParams) verdict = `over the parameter budget`;
+    else if (epochs < min) verdict = `only ${epochs} epoch(s) in ${b.minutes} min (needs ${min})`;
+    else if (chosen) verdict = 'fits; a stronger one was chosen';
+    else {
+      chosen = c;
+      verdict = 'chosen';
+    }
+    table.push({ student: c.student, params: c.params, trainImgPerSec: c.trainImgPerSec, epochs, verdict });
+  }
+  // Nothing reaches its minimum: the fastest student within the parameter budget, whatever epochs fit.
+  if (!chosen) {
+    const fit = candidates.filter((c) => c.params <= b.maxParams).sort((x, y) => y.trainImgPerSec - x.trainImgPerSec);
+    if (fit.length === 0) throw new Error(`recipe: no candidate student has at most ${b.maxParams} parameters`);
+    chosen = fit[0]!;
+    const row = table.find((r) => r.student === chosen!.student)!;
+    row.verdict = 'chosen (the fastest: none reaches its minimum epochs)';
+  }
+  const epochs = Math.max(1, Math.min(MAX_EPOCHS, epochsIn(chosen, b)));
+  const expectedSeconds = b.overheadSeconds + epochs * (b.trainImages / chosen.trainImgPerSec + b.evalSecondsPerEpoch);
+  return { candidate: chosen, epochs, expectedSeconds, table };
+}
+
+/** "0.5M", "500k", "500000" → 500000; the error names the value. */
+export function parseParamBudget(text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$/.exec(text);
+  if (!m) throw new Error(`--params: expected a count like 0.5M, 500k or 500000, got "${text}"`);
+  const scale = m[2]!.toLowerCase() === 'm' ? 1e6 : m[2]!.toLowerCase() === 'k' ? 1e3 : 1;
+  return Math.round(Number(m[1]) * scale);
+}

@@ -1,0 +1,76 @@
+// Measures what the recipe's rule needs: each candidate student's parameters and training img/s (a
+// warm-up step, then timed steps on random pixels at its input size, the run's optimizer and a soft
+// target), and the teacher's inference img/s. Seconds per candidate, so the rule uses this machine's
+// speed under its current load rather than a stored table.
+import * as tf from '@tensorflow/tfjs';
+import type { StudentSpec } from '../../../shared/run-config.js';
+import { countTrainableParams, createStudent } from '../models/index.js';
+import { fastAdam } from '../wasm-kernels/fast-adam.js';
+import type { Predictor } from '../predict.js';
+import type { RecipeCandidate } from './choose.js';
+
+export interface CandidateSpec {
+  student: StudentSpec;
+  pretrained: boolean;
+}
+
+/** Slimmed backbones at a few widths and sizes when a backbone is at hand; else mobilenet_v2 from scratch. */
+export function candidateSpecs(backbone: string | null): CandidateSpec[] {
+  const sizes = [96, 128];
+  if (backbone) {
+    return [0.25, 0.35, 0.5].flatMap((width) => sizes.map((inputSize) => ({ student: { slim: backbone, width, inputSize }, pretrained: true })));
+  }
+  return [0.35, 0.5, 1.0].flatMap((width) => sizes.map((inputSize) => ({ student: { arch: 'mobilenet_v2' as const, width, inputSize }, pretrained: false })));
+}
+
+function timeSteps(step: () => void, steps: number): number {
+  step(); // kernels compile on the first step
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  return (performance.now() - t0) / 1000;
+}
+
+/** A candidate over `maxParams` is counted but not timed (img/s 0): it cannot be chosen anyway. */
+export async function measureCandidate(c: CandidateSpec, classes: number, o: { batch: number; steps: number; maxParams?: number }): Promise<RecipeCandidate> {
+  const model = await createStudent(c.student, classes, 1);
+  const params = countTrainableParams(model);
+  if (o.maxParams !== undefined && params > o.maxParams) {
+    model.dispose();
+    return { student: c.student, pretrained: c.pretrained, params, trainImgPerSec: 0 };
+  }
+  const optimizer = fastAdam(1e-3);
+  const s = c.student.inputSize;
+  const x = tf.randomUniform([o.batch, s, s, 3], 0, 255, 'float32', 1);
+  const target = tf.tidy(() => tf.softmax(tf.randomNormal([o.batch, classes], 0, 1, 'float32', 2)));
+  try {
+    const seconds = timeSteps(() => {
+      const loss = optimizer.minimize(
+        () => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar,
+        true,
+      );
+      loss?.dataSync();
+      loss?.dispose();
+    }, o.steps);
+    return { student: c.student, pretrained: c.pretrained, params, trainImgPerSec: (o.batch * o.steps) / seconds };
+  } finally {
+    tf.dispose([x, target]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+/** The predictor's inference img/s on random pixels at its input size (0 for a teacher outside tfjs: not timed here). */
+export function measureInference(p: Predictor, o: { batch: number; steps: number }): number {
+  if (!('logits' in p)) return 0;
+  const x = tf.randomUniform([o.batch, p.inputSize, p.inputSize, 3], 0, 255, 'float32', 3);
+  try {
+    const seconds = timeSteps(() => {
+      const y = p.logits(x as tf.Tensor4D);
+      y.dataSync();
+      y.dispose();
+    }, o.steps);
+    return (o.batch * o.steps) / seconds;
+  } finally {
+    x.dispose();
+  }
+}

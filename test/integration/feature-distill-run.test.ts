@@ -1,0 +1,103 @@
+// SSLD + feature distillation through the real CLI on a tiny generated set: a slimmed pretrained
+// student (the tiny MobileNet v1 look-alike), a trained teacher with a Dense head; both loss parts are
+// logged, the teacher's features are cached as float16 beside its soft labels, the adapter stays out
+// of the exported student, and --resume continues with it.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeSyntheticDataset, type SyntheticLayout } from '../../src/main/demo/synthetic-dataset.js';
+import { writeTinyBackbone } from '../unit/tiny-backbone.js';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'distill.js');
+let work: string;
+let home: string;
+let data: SyntheticLayout;
+let backbone: string;
+
+function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 600_000 });
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code: r.status ?? -1, lines, stderr: r.stderr };
+}
+function result(args: string[]): Record<string, unknown> {
+  const r = cli(args);
+  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.lines[r.lines.length - 1]!;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-feat-'));
+  home = path.join(work, 'home');
+  data = await makeSyntheticDataset({ dir: path.join(work, 'data'), labeledPerClass: 12, unlabeled: 24, valPerClass: 8, size: 48, seed: 2 });
+  backbone = await writeTinyBackbone(3);
+  result(['dataset', 'add', 'shapes', '--labeled', data.labeled, '--unlabeled', data.unlabeled, '--val', data.val]);
+  result(['teacher', 'train', 'tiny', '--dataset', 'shapes', '--arch', 'refnet', '--size', '32', '--epochs', '1', '--batch', '16']);
+}, 300_000);
+
+describe('SSLD + feature distillation', () => {
+  it('logs js and feat, caches float16 features, keeps the adapter out of the export, resumes', () => {
+    const config = {
+      name: 'slim-feat',
+      dataset: 'shapes',
+      method: 'ssld',
+      teacher: 'tiny',
+      student: { slim: backbone, width: 0.5, inputSize: 32 },
+      data: { useLabels: false, useUnlabeled: true },
+      loss: { feature: { weight: 0.5, kind: 'mse' } },
+      epochs: 1,
+      batchSize: 16,
+    };
+    const file = path.join(work, 'run.json');
+    fs.writeFileSync(file, JSON.stringify(config));
+    const r = result(['run', '--config', file]);
+    expect(r.epochs).toBe(1);
+
+    const db = new Database(path.join(home, 'distill.db'), { readonly: true });
+    const names = db.prepare(`SELECT DISTINCT name FROM metrics WHERE run_id = ?`).all(r.run).map((x) => (x as { name: string }).name);
+    const feat = db.prepare(`SELECT value FROM metrics WHERE run_id = ? AND name = 'loss/feat'`).all(r.run).map((x) => (x as { value: number }).value);
+    const params = (db.prepare(`SELECT params FROM runs WHERE id = ?`).get(r.run) as { params: number }).params;
+    const ckpt = (db.prepare(`SELECT dir FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1`).get(r.run) as { dir: string }).dir;
+    db.close();
+    expect(names).toEqual(expect.arrayContaining(['loss/js', 'loss/feat', 'train/js', 'train/feat']));
+    expect(feat.length).toBeGreaterThan(1);
+    expect(feat.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+
+    // Features come from one live teacher pass per step: the run stores no soft-label views.
+    const cacheDir = path.join(home, 'cache', 'teacher-views');
+    expect(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).toEqual([]);
+
+    // The checkpoint keeps the adapter in its own files; the student model has none of it.
+    expect(fs.existsSync(path.join(ckpt, 'adapter.model.json'))).toBe(true);
+    const studentJson = fs.readFileSync(path.join(ckpt, 'student-0.model.json'), 'utf8');
+    expect(studentJson).not.toContain('adapter');
+
+    const out = path.join(work, 'export');
+    const e = result(['export', 'slim-feat', '--format', 'tfjs', '--out', out]);
+    expect(e.maxAbsDiff).toBeLessThan(1e-4);
+    const exported = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+    const weights = exported.weightsManifest.flatMap((g) => g.weights);
+    expect(weights.some((w) => w.name.includes('adapter'))).toBe(false);
+    const trainable = weights.filter((w) => !/moving_(mean|variance)/.test(w.name)).reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    expect(trainable).toBe(params);
+  });
+
+  it('a cosine feature run resumes with its adapter', () => {
+    const r = result(['run', '--name', 'from-cos', '--dataset', 'shapes', '--method', 'ssld', '--teacher', 'tiny', '--no-labels', '--from', backbone, '--size', '32',
+      '--feature-weight', '1', '--feature-loss', 'cosine', '--epochs', '1', '--batch', '16']);
+    expect(r.epochs).toBe(1);
+    // Mark it unfinished as a crash would leave it, and continue for one more epoch.
+    const db = new Database(path.join(home, 'distill.db'));
+    db.prepare(`UPDATE runs SET status = 'failed', config_json = json_set(config_json, '$.epochs', 2) WHERE id = ?`).run(r.run);
+    db.close();
+    const again = cli(['run', '--resume', String(r.run)]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.lines.some((l) => String(l.message ?? '').includes('no feature adapter'))).toBe(false);
+    expect(again.lines[again.lines.length - 1]!.epochs).toBe(2);
+  });
+});
