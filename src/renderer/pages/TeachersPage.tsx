@@ -113,7 +113,7 @@ function BackboneTrainForm({ onDone }: { onDone: () => void }) {
           setError(null);
           setDone(null);
           if (dataset === null) return setError('choose a dataset');
-          if (isFile && !file.trim()) return setError('give the path of a TF.js model.json');
+          if (isFile && !file.trim()) return setError('give the path of a TF.js model.json or an .onnx file');
           try {
             const job = await client.call('teachers.trainBackbone', {
               name,
@@ -152,8 +152,8 @@ function BackboneTrainForm({ onDone }: { onDone: () => void }) {
         {isFile && (
           <>
             <label className="form-field wide">
-              <span className="form-label">model.json path</span>
-              <input value={file} onChange={(e) => setFile(e.target.value)} placeholder="/models/backbone/model.json" data-testid="backbone-file" />
+              <span className="form-label">model.json or .onnx path</span>
+              <input value={file} onChange={(e) => setFile(e.target.value)} placeholder="/models/backbone/model.json or model.onnx" data-testid="backbone-file" />
             </label>
             <label className="form-field">
               <span className="form-label">input range</span>
