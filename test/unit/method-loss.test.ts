@@ -2,8 +2,9 @@
 // and each part and total against float64 values computed here from the formulas (no tfjs).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IMPLEMENTED_METHODS, RunConfig, type RunConfigInput } from '../../src/shared/run-config.js';
-import { methodLoss, methodUsesTeacher, partStudent, type LossInputs } from '../../src/main/engine/train/method-loss.js';
+import { IMPLEMENTED_METHODS, RunConfig, StoredRunConfig, type RunConfigInput } from '../../src/shared/run-config.js';
+import { methodLoss, methodUsesTeacher, partStudent, targetClasses, type LossInputs } from '../../src/main/engine/train/method-loss.js';
+import { ceLoss, distLoss, dkdLoss, dkdWarmFactor, wslLoss } from '../../src/main/engine/losses/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -136,6 +137,36 @@ describe('methodLoss', () => {
     expect(unlabeled.parts.ce_s0).toBe(0);
   });
 
+  // DKD, DIST and WSL are checked against float64 references in losses-zoo.test.ts; here, that the
+  // trainer's dispatch feeds them the run config's coefficients, the label-or-teacher target and CE.
+  it('dkd, dist and wsl: CE plus the method parts, with the config coefficients', () => {
+    for (const m of ['dkd', 'dist', 'wsl'] as const) covered.add(m);
+    const tau = 2;
+    const inp = () => ({ ...inputs({ students: [Z0], teacher: true, temperature: tau }), epochProgress: 0.5 });
+    const same = (got: { total: number; parts: Record<string, number> }, want: Record<string, tf.Scalar>) => {
+      const w = Object.fromEntries(Object.entries(want).map(([k, v]) => [k, v.dataSync()[0]!]));
+      expect(Object.keys(got.parts).sort()).toEqual(Object.keys(w).sort());
+      for (const [k, v] of Object.entries(w)) expect(got.parts[k]).toBeCloseTo(v, 6);
+      expect(got.total).toBeCloseTo(Object.values(w).reduce((a, b) => a + b, 0), 5);
+    };
+    const i1 = inp();
+    const teacher = i1.teacher!;
+    const target = targetClasses(i1.onehot, i1.mask, teacher);
+    const ce = ceLoss(i1.logits[0]!, i1.onehot, i1.mask);
+    same(
+      evaluate(config({ method: 'dkd', teacher: 't', loss: { alpha: 1, beta: 8, dkdWarmupEpochs: 2 } }), inp()),
+      { ...ce, ...dkdLoss(i1.logits[0]!, teacher, target, { temperature: tau, alpha: 1, beta: 8, warm: dkdWarmFactor(0.5, 2) }) },
+    );
+    same(
+      evaluate(config({ method: 'dist', teacher: 't', loss: { beta: 2, gamma: 3 } }), inp()),
+      { ...ce, ...distLoss(i1.logits[0]!, teacher, { temperature: tau, beta: 2, gamma: 3 }) },
+    );
+    same(
+      evaluate(config({ method: 'wsl', teacher: 't', loss: { alpha: 2.5 } }), inp()),
+      { ...ce, ...wslLoss(i1.logits[0]!, teacher, target, { temperature: tau, alpha: 2.5 }) },
+    );
+  });
+
   it('weights scale the named parts in the total', () => {
     const c = config({ method: 'kd', teacher: 't', loss: { alpha: 0.5, weights: { kd: 3, ce: 0 } } });
     const got = evaluate(c, inputs({ students: [Z0], teacher: true, temperature: 1 }));
@@ -144,7 +175,9 @@ describe('methodLoss', () => {
 
   it('refuses what it cannot compute, by name', () => {
     expect(() => methodLoss(config({ method: 'kd', teacher: 't' }), inputs({ students: [Z0], teacher: false, temperature: 1 }))).toThrow(/method "kd" needs a teacher/);
-    expect(() => methodLoss(config({ method: 'wsl', teacher: 't' }), inputs({ students: [Z0], teacher: true, temperature: 1 }))).toThrow(/"wsl" is not implemented/);
+    // A stored run of a method the engine does not train cannot be started either.
+    const stored = StoredRunConfig.parse({ name: 'r', dataset: 'd', student, epochs: 1, method: 'rkd', teacher: 't' }) as RunConfig;
+    expect(() => methodLoss(stored, inputs({ students: [Z0], teacher: true, temperature: 1 }))).toThrow(/method "rkd"/);
     expect(methodUsesTeacher('ce')).toBe(false);
     expect(methodUsesTeacher('ssld')).toBe(true);
   });

@@ -76,7 +76,10 @@ export class RunMonitor {
     }
     if (checkPids && ACTIVE.has(run.status) && !this.ctx.jobs.jobForRun(id)) run = this.checkTrainerAlive(run);
 
-    const after = this.lastMetricId.get(id) ?? this.maxMetricId(id);
+    // A run that became active after the monitor started is news from its first row (runs already
+    // active at start were set to their last row in start()); starting at its newest row would drop
+    // the rows written before this poll first saw it.
+    const after = this.lastMetricId.get(id) ?? 0;
     const rows = this.ctx.store.metrics.getMetrics(id, { afterId: after });
     if (rows.length > 0) {
       this.lastMetricId.set(id, rows[rows.length - 1]!.id);
