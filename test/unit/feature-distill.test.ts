@@ -1,12 +1,13 @@
 // Feature distillation's pieces: the feat loss against a float64 reference and finite differences,
-// float16 storage of the teacher's features, the adapter kept out of the student's checkpoint model.
+// float16 storage (the backbone feature cache and float16 exports), the adapter kept out of the student's checkpoint model.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COSINE_EPS, featureLoss, type FeatureLossKind } from '../../src/main/engine/losses/index.js';
-import { decodeFloat16, encodeFloat16, fromFloat16Bits, toFloat16Bits } from '../../src/main/engine/train/float16.js';
+import { float32ToFloat16Bits as toFloat16Bits } from '../../src/main/engine/export/quantize.js';
+import { float16BitsToFloat32 as fromFloat16Bits } from '../../src/main/engine/teachers/feature-cache.js';
 import { createAdapterModel } from '../../src/main/engine/train/feature-adapter.js';
 import { loadCheckpointStudent, readCheckpointState, restoreAdapter, saveCheckpoint } from '../../src/main/engine/train/checkpoint.js';
 import { createModel } from '../../src/main/engine/models/index.js';
@@ -89,10 +90,7 @@ describe('float16 storage', () => {
 
   it('round-trips within half a unit in the last place (2^-11 relative)', () => {
     const src = new Float32Array(2000).map((_, i) => Math.sin(i * 12.9898) * 6 * (i % 7 === 0 ? 0.001 : 1));
-    const bits = new Uint16Array(src.length);
-    encodeFloat16(src, bits);
-    const back = new Float32Array(src.length);
-    decodeFloat16(bits, back);
+    const back = src.map((v) => fromFloat16Bits(toFloat16Bits(v)));
     for (let i = 0; i < src.length; i++) {
       const tol = Math.max(Math.abs(src[i]!) * 2 ** -11, 2 ** -25);
       expect(Math.abs(back[i]! - src[i]!)).toBeLessThanOrEqual(tol);
