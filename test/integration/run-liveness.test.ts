@@ -51,6 +51,14 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe('run liveness', () => {
+  it('a step that is slow without using the CPU (a starved trainer) is not taken for a stall', () => {
+    // 12 s idle against a 3 s limit: the process burns no CPU meanwhile, so only 10 × the limit would end it.
+    const r = cli(['run', '--name', 'starved', ...RUN_FLAGS], { DISTILL_TEST_SLEEP_AT_STEP: '8:12', DISTILL_STALL_SECONDS: '3' });
+    expect(r.stderr).not.toMatch(/stalled/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.lines.at(-1)).toMatchObject({ epochs: expect.any(Number) });
+  });
+
   it('a step stuck in a busy loop: the watchdog marks the run stalled, logs where, exits non-zero and prints the resume command', () => {
     const started = Date.now();
     const r = cli(['run', '--name', 'stuck', ...RUN_FLAGS], { DISTILL_TEST_HANG_AT_STEP: '8', DISTILL_STALL_SECONDS: '3' });
@@ -70,7 +78,7 @@ describe('run liveness', () => {
     expect(row.pid).toBeNull();
     expect(row.error).toContain('no progress for');
     const log = fs.readFileSync(path.join(home, 'runs', String(runId), 'run.log'), 'utf8');
-    expect(log).toMatch(/stalled: no progress for \d+ s \(limit \d+ s\) in phase train, epoch 1, step 7/);
+    expect(log).toMatch(/stalled: no progress for \d+ s \(limit \d+ s; \d+ CPU-s used meanwhile\) in phase train, epoch 1, step 7/);
     // The main thread's stack, paused from the watchdog thread: the busy loop is in the sink's step.
     expect(log).toMatch(/at step \(.*run-job\.ts:\d+:\d+\)/);
 

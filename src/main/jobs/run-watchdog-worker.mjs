@@ -19,6 +19,17 @@ db.pragma('busy_timeout = 10000');
 const beat = db.prepare('UPDATE runs SET heartbeat_at = ?, pid = ? WHERE id = ?');
 let lastBeat = 0;
 let firing = false;
+// CPU time of the whole process when the last progress was seen: a step spinning inside WASM burns
+// CPU without progress, while a trainer starved by other programs (a busy laptop, a niced job) burns
+// almost none. Only the first is a stall within the limit; a silent one is caught after 10 × the limit.
+let progressSeen = hb[LAST];
+let cpuAtProgress = cpuSeconds();
+const STARVED_FACTOR = 10;
+
+function cpuSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
 
 function stamp(now) {
   try {
@@ -67,10 +78,11 @@ async function fire(now) {
   firing = true;
   const idle = Math.round((now - hb[LAST]) / 1000);
   const limit = Math.round(hb[LIMIT] / 1000);
+  const cpu = Math.round(cpuSeconds() - cpuAtProgress);
   const phase = cfg.phases[hb[PHASE]] ?? 'unknown';
   const where = `phase ${phase}, epoch ${hb[EPOCH] + 1}, step ${hb[STEP]}`;
   const frames = await captureStack(5000);
-  const message = `stalled: no progress for ${idle} s (limit ${limit} s) in ${where}`;
+  const message = `stalled: no progress for ${idle} s (limit ${limit} s; ${cpu} CPU-s used meanwhile) in ${where}`;
   const log =
     `${new Date().toISOString()} ${message}\n` +
     (frames ? frames.map((f) => `    at ${f}\n`).join('') : '    (the main thread stack could not be captured)\n');
@@ -100,6 +112,14 @@ const timer = setInterval(() => {
   if (firing) return;
   const now = Date.now();
   if (now - lastBeat >= cfg.beatMs) stamp(now);
-  if (hb[LAST] > 0 && now - hb[LAST] > hb[LIMIT]) void fire(now);
+  if (hb[LAST] !== progressSeen) {
+    progressSeen = hb[LAST];
+    cpuAtProgress = cpuSeconds();
+  }
+  const idle = now - hb[LAST];
+  if (hb[LAST] > 0 && idle > hb[LIMIT]) {
+    const busy = cpuSeconds() - cpuAtProgress >= (0.5 * hb[LIMIT]) / 1000;
+    if (busy || idle > STARVED_FACTOR * hb[LIMIT]) void fire(now);
+  }
 }, cfg.pollMs);
 stamp(Date.now());

@@ -43,6 +43,12 @@ function testHangAtStep(): number | null {
   return raw && /^\d+$/.test(raw) ? Number(raw) : null;
 }
 
+/** Test-only: one step that takes N seconds without using the CPU (a trainer starved by other programs): "STEP:SECONDS". */
+function testSleepAtStep(): { step: number; seconds: number } | null {
+  const m = /^(\d+):(\d+(?:\.\d+)?)$/.exec(process.env.DISTILL_TEST_SLEEP_AT_STEP ?? '');
+  return m ? { step: Number(m[1]), seconds: Number(m[2]) } : null;
+}
+
 export interface RunOutcome {
   run: RunRecord;
   valAccuracy: number | null;
@@ -89,6 +95,7 @@ export async function executeRun(
   store.runs.heartbeatRun(run.id, process.pid);
   const live = opts.liveness;
   const hangAt = testHangAtStep();
+  const sleepAt = testSleepAtStep();
   store.runControl.setRunControl(run.id, null);
 
   try {
@@ -154,6 +161,7 @@ export async function executeRun(
     const sink: TrainSink = {
       step(step, epoch, metrics: StepMetric[]) {
         if (hangAt !== null && step + 1 === hangAt) for (;;);
+        if (sleepAt && step + 1 === sleepAt.step) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, sleepAt.seconds * 1000);
         live?.step(Math.floor(epoch - 1e-9), step + 1);
         const time = Date.now();
         for (const m of metrics) pending.push({ model: m.model, scope: 'step', step: step + 1, epoch, name: m.name, value: m.value, time });
