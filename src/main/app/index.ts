@@ -57,7 +57,7 @@ function home(): string {
   return process.env.DISTILL_HOME || path.join(app.getPath('userData'), 'home');
 }
 
-/** IPC is accepted only from our window's top frame showing our own renderer (checklist #17). */
+/** IPC is accepted only from our window's top frame showing our own renderer (Electron's security checklist: validate the sender). */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
   if (!frame || !win || win.isDestroyed() || event.sender !== win.webContents) return false;
