@@ -54,16 +54,22 @@ export async function probeImage(buf: Buffer, opts: OpenOptions = {}): Promise<P
     await openImage(buf, opts).resize(64, 64, { fit: 'inside', withoutEnlargement: true, fastShrinkOnLoad: false }).raw().toBuffer();
   } catch (e) {
     // libvips sometimes reports only "Warning treated as error…" (its message buffer is per thread),
-    // so truncation is also recognized from the file's structure.
+    // and libjpeg says "premature end" for damaged data in a complete file too; so where the format has
+    // an end marker, the file's structure decides truncated versus corrupt.
     const raw = (e as Error).message.replace(/\s+/g, ' ').trim();
     const msg = /treated as error/i.test(raw) ? 'the decoder reported damaged data' : raw;
-    if (/premature end of (jpeg )?(image|file)|truncated|unexpected end of file/i.test(msg) || endsEarly(buf, format)) return { ok: false, reason: `truncated image data (${msg})` };
+    const truncated = HAS_END_MARKER.has(format)
+      ? endsEarly(buf, format)
+      : /premature end of (jpeg )?(image|file)|truncated|unexpected end of file/i.test(msg);
+    if (truncated) return { ok: false, reason: `truncated image data (${msg})` };
     return { ok: false, reason: `corrupt image data (${msg})` };
   }
   // Stored dimensions are as displayed, i.e. after the EXIF orientation is applied.
   const oriented = meta.autoOrient ?? ((meta.orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height });
   return { ok: true, format, width: oriented.width, height: oriented.height };
 }
+
+const HAS_END_MARKER = new Set(['jpeg', 'png', 'gif', 'webp']);
 
 /** Whether the file stops before its format's end marker (JPEG EOI, PNG IEND, GIF trailer, RIFF size). */
 export function endsEarly(buf: Buffer, format: string): boolean {
