@@ -2,6 +2,7 @@
 // the `distill serve` WebSocket. Every request is validated with its schema on the receiving side.
 // Add methods freely; never change the meaning of an existing one.
 import { z } from 'zod';
+import { ExportFormatName, ExportQuantizeName, ExportRecord } from './export-record.js';
 import {
   BackendReport,
   CheckpointRecord,
@@ -174,9 +175,13 @@ export const api = {
   ),
   'runs.agreement': method(z.object({ id: Id }), Agreement),
   'runs.export': method(
-    z.object({ id: Id, format: z.enum(['tfjs', 'onnx', 'tflite']), quantize: z.enum(['none', 'float16', 'int8']).default('none') }),
+    z.object({ id: Id, format: ExportFormatName, quantize: ExportQuantizeName.default('none') }),
     JobInfo,
   ),
+  /** Measures every format × quantization of the run's student (`distill export RUN --all`). */
+  'runs.exportCheck': method(z.object({ id: Id }), JobInfo),
+  /** The newest measurement of each format × quantization, and the folders written, newest first. */
+  'runs.exports': method(z.object({ id: Id }), z.object({ checks: z.array(ExportRecord), exports: z.array(ExportRecord) })),
 
   'sweeps.list': method(z.object({}), z.array(SweepRecord)),
   'sweeps.get': method(z.object({ id: z.number().int().positive() }), SweepDetail),

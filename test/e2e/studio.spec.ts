@@ -367,13 +367,26 @@ test('teacher vs student: agreement on val and unlabeled', async () => {
   await expect(page.getByTestId('agree-unlabeled')).toHaveText(/\d+\.\d%/);
 });
 
-test('export: the ce student as tfjs, with files and the check against the original', async () => {
+test('export: every format × quantization measured, then one written and listed on the run', async () => {
   await go(`export?run=${runIds.ce}`, 'page-export');
-  await page.getByTestId('export-format').selectOption('tfjs');
-  await page.getByTestId('export-start').click();
+  await expect(page.getByTestId('export-unchecked')).toBeVisible();
+  await page.getByTestId('export-check-all').click();
+  await expect(page.getByTestId('export-progress')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  // Each row now holds what its runtime measured on the 40 val images.
+  for (const f of ['tfjs', 'onnx', 'tflite']) {
+    for (const q of ['none', 'float16', 'int8']) {
+      await expect(page.getByTestId(`export-row-${f}-${q}`).getByTestId('export-agreement')).toHaveText(/\d+\.\d%/);
+    }
+  }
+  await expect(page.getByTestId('export-row-tflite-none').getByTestId('export-agreement')).toHaveText('100.0%');
+  await expect(page.getByTestId('export-list-empty')).toBeVisible();
+  await page.getByTestId('export-start-tflite-int8').click();
   await expect(page.getByTestId('export-progress')).toHaveAttribute('data-status', 'done', { timeout: 180_000 });
-  await expect(page.getByTestId('export-result').first()).toContainText('model.json');
+  await expect(page.getByTestId('export-list-row')).toHaveCount(1);
+  await expect(page.getByTestId('export-list')).toContainText('tflite · int8');
   await screen(page, '18-export');
+  await go(`run?id=${runIds.ce}`, 'page-run');
+  await expect(page.getByTestId('run-exports').getByTestId('export-list-row')).toHaveCount(1);
 });
 
 test('no errors were logged by the page', async () => {

@@ -25,7 +25,9 @@ type RunMethods =
   | 'runs.confusion'
   | 'runs.compare'
   | 'runs.agreement'
-  | 'runs.export';
+  | 'runs.export'
+  | 'runs.exportCheck'
+  | 'runs.exports';
 
 const ACTIVE = new Set<RunRecord['status']>(['queued', 'running', 'paused']);
 
@@ -215,6 +217,19 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
       const out = path.join(ctx.home, 'exports', `${safeName(run.name)}-${format}-${quantize}-${stamp}`);
       return jobs.spawnCli('export', ['export', String(run.id), '--format', format, '--quantize', quantize, '--out', out]);
+    },
+
+    'runs.exportCheck': ({ id }) => {
+      const run = requireRun(id);
+      if (run.status !== 'completed' && store.checkpoints.listCheckpoints(run.id).length === 0) {
+        throw new ApiError(`run "${run.name}" has no checkpoint to export yet`, 409);
+      }
+      return jobs.spawnCli('export', ['export', String(run.id), '--all']);
+    },
+
+    'runs.exports': ({ id }) => {
+      const run = requireRun(id);
+      return { checks: store.exports.latestChecks(run.id), exports: store.exports.listExports(run.id, 'export') };
     },
   };
 }

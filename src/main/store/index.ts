@@ -14,6 +14,7 @@ import * as checkpoints from './checkpoints.js';
 import * as browse from './browse.js';
 import * as runControl from './run-control.js';
 import * as sweeps from './sweeps.js';
+import * as exports from './exports.js';
 
 type AnyFn = (db: Db, ...args: never[]) => unknown;
 /** A module's functions that take the db first, with the db bound. */
@@ -41,6 +42,7 @@ export class Store {
   readonly browse: Bound<typeof browse>;
   readonly runControl: Bound<typeof runControl>;
   readonly sweeps: Bound<typeof sweeps>;
+  readonly exports: Bound<typeof exports>;
 
   private constructor(
     readonly db: Db,
@@ -58,6 +60,7 @@ export class Store {
     this.browse = bind(db, browse);
     this.runControl = bind(db, runControl);
     this.sweeps = bind(db, sweeps);
+    this.exports = bind(db, exports);
   }
 
   /** Opens <home>/distill.db (home resolved as resolveHome does), creating and migrating it as needed. */
@@ -80,4 +83,4 @@ export class Store {
 export { resolveHome, openDb, migrate, writeTx, userVersion, SCHEMA_VERSION, DB_FILE, type Db } from './db.js';
 export { NotFoundError, findId, requireId, type IdOrName } from './lookup.js';
 export { encodeProbs, decodeProbs, argmax } from './probs.js';
-export { datasets, images, teachers, minings, runs, runPredictions, metrics, checkpoints, browse, runControl, sweeps };
+export { datasets, images, teachers, minings, runs, runPredictions, metrics, checkpoints, browse, runControl, sweeps, exports };

@@ -457,6 +457,17 @@ export async function installMockApi(): Promise<void> {
         bytes: p.quantize === 'int8' ? 158_324 : 570_404,
         maxAbsDiff: p.quantize === 'none' ? 2.4e-7 : 3.1e-3,
       })),
+    'runs.exportCheck': () => startJob('export', 3000, () => ({ checks: [], failures: [] })),
+    'runs.exports': (p) => {
+      const cell = (id: number, format: 'tfjs' | 'onnx' | 'tflite', quantize: 'none' | 'float16' | 'int8', scale: number) => ({
+        id, runId: Number(p.id), kind: 'check' as const, format, quantize, dir: null, bytes: Math.round(1_610_000 * scale), n: 1000,
+        accuracy: 0.9 - (quantize === 'int8' ? 0.004 : 0), agreement: quantize === 'int8' ? 0.991 : 1, maxAbsDiff: quantize === 'none' ? 3e-7 : quantize === 'float16' ? 8e-4 : 0.03,
+        msPerImage: format === 'tflite' ? 1.2 : format === 'onnx' ? 0.9 : 4.1, warning: null, createdAt: '2026-01-01T00:00:00Z',
+      });
+      const scales = { none: 1, float16: 0.5, int8: 0.27 } as const;
+      const checks = (['tfjs', 'onnx', 'tflite'] as const).flatMap((f, i) => (['none', 'float16', 'int8'] as const).map((q, j) => cell(i * 3 + j + 1, f, q, scales[q])));
+      return { checks, exports: [{ ...checks[8]!, id: 20, kind: 'export' as const, dir: `/home/.distill/exports/run-${p.id}-tflite-int8` }] };
+    },
     'jobs.list': () => [...jobs.values()],
     'jobs.get': (p) => jobs.get(p.id) ?? fail('no such job'),
   };

@@ -1,11 +1,12 @@
 // Run: live charts that grow while the trainer works (each loss part, val accuracy, lr, img/s,
-// teacher–student JS/KL), controls, the backend and why, ETA, checkpoints.
+// teacher–student JS/KL), controls, the backend and why, ETA, checkpoints, and the run's exports.
 import { useMemo, useState } from 'react';
 import type { RunRecord } from '../../shared/domain.js';
 import { useApi, useCall, useEvent, useInterval } from '../api-context.js';
 import { BackendPanel } from '../components/BackendPanel.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
+import { ExportList } from '../components/ExportList.js';
 import { ProgressBar } from '../components/ProgressBar.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { TimeChart } from '../components/TimeChart.js';
@@ -229,6 +230,7 @@ function RunView({ id }: { id: number }) {
           )}
         </section>
       </div>
+      {run.status === 'completed' && <RunExports id={id} />}
       <details className="card">
         <summary>Run config</summary>
         <pre className="config" data-testid="run-config">
@@ -239,6 +241,19 @@ function RunView({ id }: { id: number }) {
         <EmptyState title="No metrics were logged">This run stopped before its first step{run.error ? `: ${run.error}` : ''}.</EmptyState>
       )}
     </div>
+  );
+}
+
+/** The folders written from this run's student (Export page), with what their runtime measured. */
+function RunExports({ id }: { id: number }) {
+  const got = useCall('runs.exports', { id });
+  return (
+    <section className="card" data-testid="run-exports">
+      <h2>
+        Exports <a className="small" href={href('export', { run: id })}>export for a phone or the web →</a>
+      </h2>
+      <ExportList exports={got.data?.exports ?? []} />
+    </section>
   );
 }
 

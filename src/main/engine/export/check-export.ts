@@ -2,7 +2,6 @@
 // the float TF.js student and the largest probability difference, and its runtime's speed.
 import { argmaxRow, predictProbs, predictProbsWith, type Predictor, type ProbabilityRunner } from '../predict.js';
 import { scorePredictions } from '../evaluate.js';
-import type { ExportQuantize } from './export-metadata.js';
 
 export interface ExportCheck {
   n: number;
@@ -11,11 +10,6 @@ export interface ExportCheck {
   agreement: number;
   maxAbsDiff: number;
   msPerImage: number;
-}
-
-/** The least agreement that passes: a float file must match the student almost everywhere. */
-export function agreementFloor(quantize: ExportQuantize): number {
-  return quantize === 'int8' ? 0.98 : 0.999;
 }
 
 export async function checkExport(

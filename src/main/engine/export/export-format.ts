@@ -14,7 +14,7 @@ import { MODEL_FILE, type ExportQuantize } from './export-metadata.js';
 import { writeOnnx } from './onnx/write-onnx.js';
 import { onnxActivationRanges } from './onnx/calibrate-onnx.js';
 import { writeTflite } from './tflite/write-tflite.js';
-import { calibrateRanges } from './calibrate.js';
+import { calibrateRanges, calibrateRangesWithModel } from './calibrate.js';
 
 export interface ExportSource {
   /** The student's TF.js layers folder. */
@@ -35,12 +35,18 @@ export interface WrittenExport {
 }
 
 /** Images for int8 calibration: enough to see the activations' spread, few enough to stay quick. */
-export const CALIBRATION_IMAGES = 128;
+export const CALIBRATION_IMAGES = 200;
+
+/** Evenly spread picks, so calibration sees every class folder of a list sorted by folder. */
+export function spreadPicks<T>(items: readonly T[], k: number): T[] {
+  if (items.length <= k) return [...items];
+  return Array.from({ length: k }, (_, i) => items[Math.floor((i * items.length) / k)]!);
+}
 
 /** Decodes calibration images (the eval view every runtime sees) into NHWC [n,S,S,3] batches. */
 async function calibrationBatches(items: PredictItem[], size: number): Promise<{ x: Float32Array; n: number }[]> {
   const out: { x: Float32Array; n: number }[] = [];
-  for await (const b of evalViews(items.slice(0, CALIBRATION_IMAGES), size, { batchSize: 32 })) {
+  for await (const b of evalViews(spreadPicks(items, CALIBRATION_IMAGES), size, { batchSize: 32 })) {
     const n = b.indices.length;
     if (n) out.push({ x: Float32Array.from(b.x.subarray(0, n * size * size * 3)), n });
   }
@@ -62,13 +68,16 @@ async function modelFiles(src: ExportSource, format: ExportFormat, quantize: Exp
   const model = await loadModelDir(src.dir);
   try {
     const graph = lowerModel(model);
+    if (graph.input.size !== src.inputSize) throw new Error(`${src.dir}: the model's input is ${graph.input.size} px, its record says ${src.inputSize}`);
+    if (graph.output.classes !== src.classes.length) throw new Error(`${src.dir}: the model has ${graph.output.classes} outputs for ${src.classes.length} classes`);
     const batches = quantize === 'int8' ? await calibrationBatches(calibration, src.inputSize) : [];
     if (format === 'onnx') {
       const ranges = quantize === 'int8' ? await onnxActivationRanges(graph, batches.map((b) => b.x)) : undefined;
       const meta = { classes: JSON.stringify(src.classes), inputSize: String(src.inputSize) };
       return [{ name: MODEL_FILE.onnx, data: writeOnnx(graph, { quantize, ranges, metadata: meta }) }];
     }
-    const ranges = quantize === 'int8' ? calibrateRanges(graph, batches) : undefined;
+    // tfjs's own layer outputs give the ranges fast; the plain-JS interpreter covers graphs it cannot map.
+    const ranges = quantize === 'int8' ? (calibrateRangesWithModel(model, graph, batches) ?? calibrateRanges(graph, batches)) : undefined;
     return [{ name: MODEL_FILE.tflite, data: writeTflite(graph, { quantize, ranges, description: `Distill Studio: ${src.name}` }) }];
   } finally {
     model.dispose();

@@ -5,6 +5,7 @@ import { m002Indexes } from './002_indexes.js';
 import { m003RunControl } from './003_run_control.js';
 import { m004RunLiveness } from './004_run_liveness.js';
 import { m005Sweeps } from './005_sweeps.js';
+import { m006Exports } from './006_exports.js';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   foreignKeysOff?: boolean;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl, m004RunLiveness, m005Sweeps];
+export const MIGRATIONS: readonly Migration[] = [m001Init, m002Indexes, m003RunControl, m004RunLiveness, m005Sweeps, m006Exports];
