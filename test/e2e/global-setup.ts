@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SHARED_CATDOG } from '../shared-paths.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SHARED_CATDOG = path.resolve(ROOT, '..', 'shared', 'datasets', 'catdog');
 
 /**
  * Where ../shared is not beside the checkout: a stand-in with the cat/dog set's layout, drawn with
@@ -118,9 +118,9 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const data = path.join(tmp, 'catdog');
   fs.mkdirSync(home);
   let catdog = SHARED_CATDOG;
-  if (!fs.existsSync(path.join(catdog, 'labeled'))) {
+  if (catdog === null) {
     catdog = path.join(tmp, 'stand-in');
-    console.log(`E2E: ${SHARED_CATDOG} is absent; using a drawn stand-in with its layout (${catdog})`);
+    console.log(`E2E: ../shared/datasets/catdog is absent or hidden; using a drawn stand-in with its layout (${catdog})`);
     await drawStandIn(catdog);
   }
   copySubset(catdog, data);

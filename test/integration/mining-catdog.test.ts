@@ -8,8 +8,8 @@ import path from 'node:path';
 import { expect, it } from 'vitest';
 import { Store } from '../../src/main/store/index.js';
 import { importDataset } from '../../src/main/datasets/import.js';
-import { importTeacher } from '../../src/main/engine/teacher-import.js';
-import { mine } from '../../src/main/engine/mining/mine.js';
+import { importTeacher } from '../../src/main/jobs/teacher-import.js';
+import { mine } from '../../src/main/jobs/mine.js';
 import { describeWithShared } from '../shared-data.js';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/catdog-teacher');

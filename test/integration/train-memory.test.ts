@@ -11,7 +11,7 @@ import { importDataset } from '../../src/main/datasets/import.js';
 import { makeSyntheticDataset } from '../../src/main/demo/synthetic-dataset.js';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 import { createModel } from '../../src/main/engine/models/index.js';
-import { buildTrainingSet } from '../../src/main/engine/train/training-set.js';
+import { buildTrainingSet } from '../../src/main/jobs/training-set.js';
 import { trainLoop } from '../../src/main/engine/train/train-loop.js';
 import { layersPredictor } from '../../src/main/engine/predict.js';
 import type { TrainSink } from '../../src/main/engine/train/train-types.js';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTeacherViews } from '../../src/main/engine/train/teacher-cache.js';
 import type { TrainItem } from '../../src/main/engine/train/train-types.js';
 import { Store } from '../../src/main/store/index.js';
-import { importTeacher } from '../../src/main/engine/teacher-import.js';
+import { importTeacher } from '../../src/main/jobs/teacher-import.js';
 import { loadTeacher } from '../../src/main/engine/teacher-model.js';
 import { predictorLogits } from '../../src/main/engine/predict.js';
 import { saveModelDir } from '../../src/main/engine/model-io.js';

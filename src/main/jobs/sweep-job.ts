@@ -5,7 +5,7 @@ import type { RunConfig } from '../../shared/run-config.js';
 import { bestOf, expandSweep, type SweepGrid, type SweepValues } from '../../shared/sweep.js';
 import type { SweepRecord } from '../../shared/sweep-record.js';
 import type { Store } from '../store/index.js';
-import type { RunEvents } from '../engine/train/run-job.js';
+import type { RunEvents } from './run-job.js';
 
 export interface SweepPointResult {
   run: number;
@@ -47,7 +47,7 @@ export async function executeSweep(
     if (p.config.teacher && !teachers.has(p.config.teacher)) teachers.set(p.config.teacher, store.teachers.requireTeacher(p.config.teacher).id);
   }
   // Loaded after validation: tfjs takes seconds to import.
-  const { executeRun } = await import('../engine/train/run-job.js');
+  const { executeRun } = await import('./run-job.js');
   let sweep = store.sweeps.createSweep({ name: base.name, baseConfig: base, grid });
   opts.events.sweepCreated(sweep, points.length);
 

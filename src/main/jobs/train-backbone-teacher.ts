@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { TeacherRecord } from '../../shared/domain.js';
 import type { Store } from '../store/index.js';
 import { initBackend } from '../engine/backend/select.js';
-import { teachersDir } from '../engine/teacher-train.js';
+import { teachersDir } from './teacher-train.js';
 import { FeatureCache } from '../engine/teachers/feature-cache.js';
 import type { HeadKind } from '../engine/teachers/feature-head.js';
 import { openBackbone, type BackboneSpec } from '../engine/teachers/open-backbone.js';

@@ -8,7 +8,7 @@ import { commandInfo } from '../command-list.js';
 import { parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
-import { resolveModel } from '../../engine/model-ref.js';
+import { resolveModel } from '../../jobs/model-ref.js';
 import { evaluateFolderItems, listClassFolder, scorePredictions, type EvalOutcome } from '../../engine/evaluate.js';
 import { predictProbsWith } from '../../engine/predict.js';
 import { isExportFolder } from '../../engine/export/export-metadata.js';

@@ -15,7 +15,7 @@ import { parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
 import type { Store } from '../../store/index.js';
-import { resolveModel, type ResolvedModel } from '../../engine/model-ref.js';
+import { resolveModel, type ResolvedModel } from '../../jobs/model-ref.js';
 import { listClassFolder } from '../../engine/evaluate.js';
 import { initBackend } from '../../engine/backend/select.js';
 import { ExportFormatFlag, type ExportQuantize } from '../../engine/export/export-metadata.js';

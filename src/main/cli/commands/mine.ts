@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { openStore } from '../open-store.js';
-import { mine } from '../../engine/mining/mine.js';
+import { mine } from '../../jobs/mine.js';
 import { precisionAgainstTruth, readTruthCsv, selectionByClass } from '../../engine/mining/mining-report.js';
 import { CliError } from '../output.js';
 

@@ -133,7 +133,7 @@ export async function startRun(store: Store, out: Output, runRef: number | strin
   const guard = startInterruptGuard(rec.id);
   try {
     // Loaded here, after the run row exists and its id is printed: tfjs takes seconds to import.
-    const { executeRun } = await import('../../engine/train/run-job.js');
+    const { executeRun } = await import('../../jobs/run-job.js');
     const outcome = await executeRun(store, runRef, {
       resume,
       signal: ac.signal,

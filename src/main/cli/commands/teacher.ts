@@ -5,8 +5,8 @@ import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
-import { trainTeacher } from '../../engine/teacher-train.js';
-import { importTeacher } from '../../engine/teacher-import.js';
+import { trainTeacher } from '../../jobs/teacher-train.js';
+import { importTeacher } from '../../jobs/teacher-import.js';
 import { InputRange } from '../../engine/teachers/preprocessing.js';
 import { runBackboneTeacherJob } from '../../jobs/train-backbone-teacher.js';
 

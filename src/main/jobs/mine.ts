@@ -1,14 +1,14 @@
 // `distill mine`: the teacher's probabilities for every unlabeled (and val) image are stored once, then
 // the class-balanced top-K selection is recorded. Re-mining with another K reuses the stored predictions.
 import path from 'node:path';
-import type { MiningRecord } from '../../../shared/domain.js';
-import type { Store } from '../../store/index.js';
-import { checkTeacherClasses, loadTeacher } from '../teacher-model.js';
-import { predictProbs } from '../predict.js';
-import { initBackend } from '../backend/select.js';
-import { selectTopKPerClass } from './select-top-k.js';
-import type { SelectedImage } from './mining-report.js';
-import { persistSharedImageCache } from '../data/index.js';
+import type { MiningRecord } from '../../shared/domain.js';
+import type { Store } from '../store/index.js';
+import { checkTeacherClasses, loadTeacher } from '../engine/teacher-model.js';
+import { predictProbs } from '../engine/predict.js';
+import { initBackend } from '../engine/backend/select.js';
+import { selectTopKPerClass } from '../engine/mining/select-top-k.js';
+import type { SelectedImage } from '../engine/mining/mining-report.js';
+import { persistSharedImageCache } from '../engine/data/index.js';
 
 export interface MineOptions {
   dataset: string | number;

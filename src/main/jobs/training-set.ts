@@ -1,8 +1,8 @@
 // Which images a run trains and validates on, from the store: labeled images (labels only when the
 // config allows them), the unlabeled pool or a mining's selection, minus any copy of a val image.
-import type { Store } from '../../store/index.js';
-import type { RunConfig } from '../../../shared/run-config.js';
-import type { TrainItem } from './train-types.js';
+import type { Store } from '../store/index.js';
+import type { RunConfig } from '../../shared/run-config.js';
+import type { TrainItem } from '../engine/train/train-types.js';
 
 export interface TrainingSet {
   classes: string[];

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import type { Store } from '../store/index.js';
-import { extractStudent } from './train/checkpoint.js';
-import { modelMetadata } from './model-io.js';
+import { extractStudent } from '../engine/train/checkpoint.js';
+import { modelMetadata } from '../engine/model-io.js';
 
 export interface ResolvedModel {
   kind: 'run' | 'teacher' | 'path';

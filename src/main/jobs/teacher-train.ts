@@ -5,10 +5,10 @@ import path from 'node:path';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { RunConfig } from '../../shared/run-config.js';
 import type { Store } from '../store/index.js';
-import { parseNetName } from './models/index.js';
-import { extractStudent } from './train/checkpoint.js';
-import { executeRun, type RunEvents } from './train/run-job.js';
-import { evaluateFolderItems } from './evaluate.js';
+import { parseNetName } from '../engine/models/index.js';
+import { extractStudent } from '../engine/train/checkpoint.js';
+import { executeRun, type RunEvents } from './run-job.js';
+import { evaluateFolderItems } from '../engine/evaluate.js';
 
 export interface TeacherTrainOptions {
   name: string;

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TeacherRecord } from '../../shared/domain.js';
 import type { Store } from '../store/index.js';
-import { initBackend } from './backend/select.js';
-import { predictorLogits } from './predict.js';
-import { readModelJson } from './model-io.js';
+import { initBackend } from '../engine/backend/select.js';
+import { predictorLogits } from '../engine/predict.js';
+import { readModelJson } from '../engine/model-io.js';
 import { teachersDir } from './teacher-train.js';
-import { loadTeacher, ONNX_TEACHER_FILE, writeTeacherInfo } from './teacher-model.js';
-import type { Preprocessing } from './teachers/preprocessing.js';
-import { openOnnxImageModel, runOnnxImages } from './teachers/onnx-teacher.js';
+import { loadTeacher, ONNX_TEACHER_FILE, writeTeacherInfo } from '../engine/teacher-model.js';
+import type { Preprocessing } from '../engine/teachers/preprocessing.js';
+import { openOnnxImageModel, runOnnxImages } from '../engine/teachers/onnx-teacher.js';
 
 export interface ImportTeacherOptions {
   name: string;
