@@ -41,7 +41,7 @@ beforeAll(async () => {
 }, 300_000);
 
 describe('SSLD + feature distillation', () => {
-  it('logs js and feat, caches float16 features, keeps the adapter out of the export, resumes', () => {
+  it('recalibrates the slimmed student\'s BatchNorm, logs js and feat, keeps the adapter out of the export, resumes', () => {
     const config = {
       name: 'slim-feat',
       dataset: 'shapes',
@@ -55,8 +55,12 @@ describe('SSLD + feature distillation', () => {
     };
     const file = path.join(work, 'run.json');
     fs.writeFileSync(file, JSON.stringify(config));
-    const r = result(['run', '--config', file]);
+    const run = cli(['run', '--config', file]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.lines.at(-1)!;
     expect(r.epochs).toBe(1);
+    // Its ImageNet-era BatchNorm statistics are measured again on the 48 training images first.
+    expect(run.lines.filter((l) => l.type === 'info').map((l) => l.message)).toContainEqual(expect.stringMatching(/^student 0: BatchNorm statistics of [1-9]\d* layers measured on 48 training images$/));
 
     const db = new Database(path.join(home, 'distill.db'), { readonly: true });
     const names = db.prepare(`SELECT DISTINCT name FROM metrics WHERE run_id = ?`).all(r.run).map((x) => (x as { name: string }).name);

@@ -13,6 +13,8 @@ import { loadTeacher } from '../engine/teacher-model.js';
 import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOptimizer } from '../engine/train/checkpoint.js';
 import { createAdapterModel, type FeatureAdapter } from '../engine/train/feature-adapter.js';
 import { requireFeatureTap } from '../engine/models/feature-tap.js';
+import { recalibrateBatchNorm } from '../engine/models/recalibrate-bn.js';
+import { evalViews } from '../engine/train/batches.js';
 import { trainLoop } from '../engine/train/train-loop.js';
 import { fastAdam } from '../engine/wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../engine/predict.js';
@@ -126,7 +128,6 @@ export async function executeRun(
       adapter = { model: createAdapterModel(tap.featureDim, teacher.featureDim, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
     }
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
-
     let startEpoch = 0;
     if (opts.resume) {
       const last = store.checkpoints.lastCheckpoint(run.id);
@@ -147,6 +148,19 @@ export async function executeRun(
         store.metrics.deleteMetricsAfterStep(run.id, 0);
       }
     }
+    // A pretrained student's BatchNorm statistics describe ImageNet through the full network: measure
+    // them again on these images (a resumed run has its own in the checkpoint).
+    const pretrained = specs.flatMap((s, i) => ('arch' in s ? [] : [i]));
+    if (pretrained.length && startEpoch === 0) {
+      const bySize = new Map<number, { x: Float32Array; n: number }[]>();
+      for (const i of pretrained) {
+        const size = specs[i]!.inputSize;
+        if (!bySize.has(size)) bySize.set(size, await recalibrationBatches(set.train, size));
+        const r = recalibrateBatchNorm(students[i]!, bySize.get(size)!);
+        opts.events.info(`student ${i}: BatchNorm statistics of ${r.layers} layers measured on ${r.images} training images`);
+      }
+    }
+
     store.runs.setRunStatus(run.id, 'running');
 
     const pending: MetricInput[] = [];
@@ -301,4 +315,17 @@ function pruneCheckpoints(store: Store, runId: number): void {
     fs.rmSync(c.dir, { recursive: true, force: true });
     store.checkpoints.removeCheckpoint(c.id);
   }
+}
+
+/** Images for BatchNorm recalibration: spread over the training set, eval views (no augmentation). */
+const RECALIBRATION_IMAGES = 256;
+
+async function recalibrationBatches(items: readonly { key: string; path: string }[], size: number): Promise<{ x: Float32Array; n: number }[]> {
+  const k = Math.min(RECALIBRATION_IMAGES, items.length);
+  const picks = Array.from({ length: k }, (_, i) => items[Math.floor((i * items.length) / k)]!);
+  const out: { x: Float32Array; n: number }[] = [];
+  for await (const b of evalViews(picks, size, { batchSize: 32 })) {
+    if (b.indices.length) out.push({ x: Float32Array.from(b.x.subarray(0, b.indices.length * size * size * 3)), n: b.indices.length });
+  }
+  return out;
 }
