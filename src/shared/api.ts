@@ -3,6 +3,7 @@
 // Add methods freely; never change the meaning of an existing one.
 import { z } from 'zod';
 import { ExportFormatName, ExportQuantizeName, ExportRecord } from './export-record.js';
+import { RecipeRequest } from './recipe-plan.js';
 import {
   BackendReport,
   CheckpointRecord,
@@ -84,7 +85,7 @@ export type TeacherTrainResult = z.infer<typeof TeacherTrainResult>;
 
 export const JobInfo = z.object({
   id: z.string(),
-  kind: z.enum(['import', 'teacher-train', 'mine', 'run', 'export', 'eval']),
+  kind: z.enum(['import', 'teacher-train', 'mine', 'run', 'export', 'eval', 'recipe']),
   status: z.enum(['running', 'done', 'failed', 'cancelled']),
   progress: z.number().min(0).max(1),
   message: z.string(),
@@ -178,6 +179,8 @@ export const api = {
     z.object({ id: Id, format: ExportFormatName, quantize: ExportQuantizeName.default('none') }),
     JobInfo,
   ),
+  /** The default recipe's plan for an SSLD run (`distill recipe`): student, epochs, expected time. */
+  'runs.plan': method(RecipeRequest, JobInfo),
   /** Measures every format × quantization of the run's student (`distill export RUN --all`). */
   'runs.exportCheck': method(z.object({ id: Id }), JobInfo),
   /** The newest measurement of each format × quantization, and the folders written, newest first. */

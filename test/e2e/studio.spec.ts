@@ -307,6 +307,22 @@ test('a second run (ssld with the teacher) completes', async () => {
   await screen(page, '13-runs');
 });
 
+test('new run: the recipe plans a student for a budget on this machine and fills the form, with the expected time', async () => {
+  await fillRun('e2e-recipe', 'ssld', 2, 8);
+  await expect(page.getByTestId('recipe-panel')).toBeVisible();
+  await page.getByTestId('recipe-minutes').fill('5');
+  await page.getByTestId('recipe-plan').click();
+  await expect(page.getByTestId('recipe-progress')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  // The bundled backbone is installed: the choice is a slimmed pretrained student within 0.5 M parameters.
+  await expect(page.getByTestId('recipe-choice')).toContainText('slim mobilenet_v1_075');
+  await expect(page.getByTestId('recipe-expected')).toHaveText(/^\d+\.\d min$/);
+  await page.getByTestId('recipe-apply').click();
+  await expect(page.getByTestId('expected-time')).toContainText('min');
+  await expect(page.getByTestId('config-preview')).toContainText('"slim": "mobilenet_v1_075"');
+  await expect(page.getByTestId('branch-student').locator('option:checked')).toHaveText(/^slim/);
+  await screen(page, '12b-recipe');
+});
+
 test('compare: overlaid curves, smoothing, config diff, metrics table, confusion matrices with drill-down', async () => {
   await go('runs', 'page-runs');
   for (const id of [runIds.ce, runIds.ssld]) await page.locator(`[data-testid=run-row][data-run-id="${id}"] [data-testid=pick-run]`).check();
@@ -348,7 +364,11 @@ test('compare: overlaid curves, smoothing, config diff, metrics table, confusion
     els.map((e) => ({ t: e.getAttribute('data-true'), p: e.getAttribute('data-pred'), n: Number(e.getAttribute('data-count')) })),
   );
   const mistakes = matrix.filter((c) => c.t !== c.p).reduce((a, c) => a + c.n, 0);
-  await block.getByTestId('confident-mistakes').click();
+  // Back on Compare, the page reloads its runs and may re-render the block under the click: retry it.
+  await expect(async () => {
+    await block.getByTestId('confident-mistakes').click({ timeout: 5_000 });
+    await expect(page.getByTestId('page-browser')).toBeVisible({ timeout: 2_000 });
+  }).toPass({ timeout: 30_000 });
   await expect(page.getByTestId('result-count')).toHaveAttribute('data-total', String(mistakes));
   await expect(page.getByTestId('chips')).toContainText('mistakes only');
   await screen(page, '16-browser-mistakes', false);

@@ -4,7 +4,7 @@ import { IMPLEMENTED_METHODS, METHODS, RunConfig, StoredRunConfig, defaultRunCon
 import { METHOD_INFO, unusedParams } from '../../src/shared/method-info.js';
 import { emaSmooth } from '../../src/renderer/lib/ema.js';
 import { SeriesBook, align, chartKind } from '../../src/renderer/lib/series.js';
-import { describe, getAt, initialValue, issuesByPath, setAt, unionBranch } from '../../src/renderer/lib/schema-form.js';
+import { describe, getAt, initialValue, issuesByPath, setAt, unionBranch, unionBranchName } from '../../src/renderer/lib/schema-form.js';
 import { tickLabels } from '../../src/renderer/components/TimeChart.js';
 
 suite('emaSmooth (TensorBoard debiased EMA)', () => {
@@ -137,5 +137,20 @@ suite('form generated from the run-config schema', () => {
     if (t.kind !== 'union') throw new Error('not a union');
     expect(t.options[unionBranch(t, 4)]!.kind).toBe('number');
     expect(t.options[unionBranch(t, { start: 4, end: 1 })]!.kind).toBe('object');
+  });
+  it('a student selects the branch its keys name, and each branch is named by its first field', () => {
+    const st = field('student');
+    if (st.kind !== 'union') throw new Error('not a union');
+    const firstKey = (v: unknown) => {
+      const o = st.options[unionBranch(st, v)]!;
+      return o.kind === 'object' ? o.fields[0]!.key : o.kind;
+    };
+    expect(firstKey({ arch: 'refnet', inputSize: 32 })).toBe('arch');
+    expect(firstKey({ from: 'mobilenet_v1_075', inputSize: 128 })).toBe('from');
+    expect(firstKey({ slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 })).toBe('slim');
+    expect(st.options.map((o) => unionBranchName(st, o))).toEqual(['arch (width, inputSize)', 'from (featureLayer, inputSize)', 'slim (width, featureLayer, inputSize)']);
+    const t = field('loss.temperature');
+    if (t.kind !== 'union') throw new Error('not a union');
+    expect(t.options.map((o) => unionBranchName(t, o))).toEqual(['fixed', 'schedule (start → end)']);
   });
 });

@@ -11,6 +11,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   teacher: async () => (await import('./commands/teacher.js')).teacherCommand,
   mine: async () => (await import('./commands/mine.js')).mineCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
+  recipe: async () => (await import('./commands/recipe.js')).recipeCommand,
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,

@@ -27,6 +27,7 @@ type RunMethods =
   | 'runs.agreement'
   | 'runs.export'
   | 'runs.exportCheck'
+  | 'runs.plan'
   | 'runs.exports';
 
 const ACTIVE = new Set<RunRecord['status']>(['queued', 'running', 'paused']);
@@ -217,6 +218,15 @@ export function runHandlers(ctx: ServiceContext, monitor: RunMonitor): HandlerGr
       const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
       const out = path.join(ctx.home, 'exports', `${safeName(run.name)}-${format}-${quantize}-${stamp}`);
       return jobs.spawnCli('export', ['export', String(run.id), '--format', format, '--quantize', quantize, '--out', out]);
+    },
+
+    'runs.plan': ({ dataset, teacher, params, minutes, useLabels, useUnlabeled }) => {
+      if (store.datasets.findDatasetId(dataset) === null) throw new ApiError(`dataset "${dataset}" not found`, 404);
+      if (store.teachers.findTeacherId(teacher) === null) throw new ApiError(`teacher "${teacher}" not found`, 404);
+      const args = ['recipe', '--dataset', dataset, '--teacher', teacher, '--params', params, '--minutes', String(minutes)];
+      if (!useLabels) args.push('--no-labels');
+      if (!useUnlabeled) args.push('--no-unlabeled');
+      return jobs.spawnCli('recipe', args);
     },
 
     'runs.exportCheck': ({ id }) => {

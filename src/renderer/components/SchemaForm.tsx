@@ -2,7 +2,7 @@
 // objects, lists for arrays, key/value rows for records, a branch switch for unions. Validation
 // messages come from the schema's own issues, shown under the field they name.
 import { useEffect, useState, type ReactNode } from 'react';
-import { getAt, initialValue, setAt, unionBranch, type FieldNode } from '../lib/schema-form.js';
+import { getAt, initialValue, setAt, unionBranch, unionBranchName, type FieldNode } from '../lib/schema-form.js';
 
 export interface FormMeta {
   labels?: Record<string, string>;
@@ -231,7 +231,6 @@ function UnionField(p: CompoundProps<'union'>) {
   const { node, current, set, label, at, issues } = p;
   const branch = unionBranch(node, current);
   const chosen = node.options[branch]!;
-  const branchName = (o: FieldNode) => (o.kind === 'object' ? `schedule (${o.fields.map((f) => f.key).join(' → ')})` : o.kind === 'number' ? 'fixed' : o.kind);
   return (
     <fieldset className="form-group union" data-field={at}>
       <legend>
@@ -246,7 +245,7 @@ function UnionField(p: CompoundProps<'union'>) {
         >
           {node.options.map((o, i) => (
             <option key={i} value={i}>
-              {branchName(o)}
+              {unionBranchName(node, o)}
             </option>
           ))}
         </select>

@@ -457,6 +457,18 @@ export async function installMockApi(): Promise<void> {
         bytes: p.quantize === 'int8' ? 158_324 : 570_404,
         maxAbsDiff: p.quantize === 'none' ? 2.4e-7 : 3.1e-3,
       })),
+    'runs.plan': () =>
+      startJob('recipe', 2500, () => ({
+        student: { slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 },
+        epochs: 12,
+        expectedMinutes: 18.4,
+        feature: null,
+        teacherImgPerSec: 41,
+        table: [
+          { student: { slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 }, params: 467_546, trainImgPerSec: 38, epochs: 12, verdict: 'chosen' },
+          { student: { arch: 'mobilenet_v2', width: 0.35, inputSize: 96 }, params: 398_690, trainImgPerSec: 61, epochs: 20, verdict: 'fits; a stronger one was chosen' },
+        ],
+      })),
     'runs.exportCheck': () => startJob('export', 3000, () => ({ checks: [], failures: [] })),
     'runs.exports': (p) => {
       const cell = (id: number, format: 'tfjs' | 'onnx' | 'tflite', quantize: 'none' | 'float16' | 'int8', scale: number) => ({

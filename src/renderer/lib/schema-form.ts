@@ -104,8 +104,28 @@ export function initialValue(node: FieldNode): unknown {
   }
 }
 
-/** Which branch of a union the current value belongs to (by shape, not by validity). */
+/**
+ * Which branch of a union the current value belongs to (by shape, not by validity). Among object
+ * branches, the one whose fields cover the value's keys best ({slim, width, inputSize} is the slim
+ * student, not the first object branch).
+ */
 export function unionBranch(node: Extract<FieldNode, { kind: 'union' }>, value: unknown): number {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    let best = -1;
+    let bestScore = -Infinity;
+    node.options.forEach((o, i) => {
+      if (o.kind !== 'object') return;
+      const own = new Set(o.fields.map((f) => f.key));
+      const required = o.fields.filter((f) => !f.optional && f.defaultValue === undefined).map((f) => f.key);
+      const score = keys.filter((k) => own.has(k)).length - keys.filter((k) => !own.has(k)).length + required.filter((k) => keys.includes(k)).length;
+      if (score > bestScore) {
+        best = i;
+        bestScore = score;
+      }
+    });
+    if (best >= 0) return best;
+  }
   const i = node.options.findIndex((o) => {
     if (o.kind === 'object') return typeof value === 'object' && value !== null && !Array.isArray(value);
     if (o.kind === 'number') return typeof value === 'number' || typeof value === 'string' || value === undefined;
@@ -113,6 +133,15 @@ export function unionBranch(node: Extract<FieldNode, { kind: 'union' }>, value: 
     return typeof value === 'string';
   });
   return Math.max(0, i);
+}
+
+/** A union branch's name in the switch: object branches of an all-object union by their first field. */
+export function unionBranchName(node: Extract<FieldNode, { kind: 'union' }>, o: FieldNode): string {
+  if (o.kind === 'object') {
+    const keys = o.fields.map((f) => f.key);
+    return node.options.every((x) => x.kind === 'object') ? `${keys[0]} (${keys.slice(1).join(', ')})` : `schedule (${keys.join(' → ')})`;
+  }
+  return o.kind === 'number' ? 'fixed' : o.kind;
 }
 
 export function getAt(value: unknown, path: readonly string[]): unknown {

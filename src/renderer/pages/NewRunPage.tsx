@@ -6,6 +6,8 @@ import { METHOD_INFO, unusedParams } from '../../shared/method-info.js';
 import { useApi, useCall } from '../api-context.js';
 import { EmptyState } from '../components/EmptyState.js';
 import { ErrorNote } from '../components/ErrorNote.js';
+import { RecipePanel } from '../components/RecipePanel.js';
+import type { RecipePlanResult } from '../../shared/recipe-plan.js';
 import { SchemaForm, type FormMeta } from '../components/SchemaForm.js';
 import { describe, issuesByPath, type FieldNode } from '../lib/schema-form.js';
 import { errorText } from '../lib/format.js';
@@ -61,6 +63,7 @@ export function NewRunPage() {
   const [error, setError] = useState<string | null>(null);
   const [starting, setStarting] = useState(false);
   const [sweepRows, setSweepRows] = useState<SweepRow[] | null>(null);
+  const [applied, setApplied] = useState<RecipePlanResult | null>(null);
 
   const firstDataset = datasets.data?.[0]?.name;
   const firstTeacher = teachers.data?.[0]?.name;
@@ -81,6 +84,17 @@ export function NewRunPage() {
     setConfig(next);
     setSweepRows(null);
   };
+
+  const applyRecipe = (plan: RecipePlanResult) => {
+    const loss = { ...((current.loss as Record<string, unknown> | undefined) ?? {}) };
+    if (plan.feature) loss.feature = plan.feature;
+    else delete loss.feature;
+    setConfig({ ...current, student: plan.student, epochs: plan.epochs, loss });
+    setApplied(plan);
+  };
+  // The expected time holds while the form still trains the planned student for the planned epochs.
+  const planHolds =
+    applied !== null && parsed?.success === true && JSON.stringify(parsed.data.student) === JSON.stringify(applied.student) && parsed.data.epochs === applied.epochs;
 
   const hidden = useMemo(() => unusedParams(method), [method]);
   const meta: FormMeta = {
@@ -180,6 +194,16 @@ export function NewRunPage() {
           <b>{method}</b> — {METHOD_INFO[method as keyof typeof METHOD_INFO]?.summary ?? 'not trainable'}
         </div>
       </header>
+      {method === 'ssld' && current.teacher && current.dataset ? (
+        <RecipePanel
+          key={`${current.dataset}|${current.teacher}`}
+          dataset={current.dataset}
+          teacher={current.teacher}
+          useLabels={current.data?.useLabels !== false}
+          useUnlabeled={current.data?.useUnlabeled !== false}
+          onApply={applyRecipe}
+        />
+      ) : null}
       {value === null ? (
         <div className="muted">loading…</div>
       ) : (
@@ -189,6 +213,11 @@ export function NewRunPage() {
             <span className={problems ? 'warn small' : 'ok small'} data-testid="form-status">
               {problems ? `${problems} problem${problems === 1 ? '' : 's'} to fix` : 'ready'}
             </span>
+            {planHolds && applied ? (
+              <span className="small muted" data-testid="expected-time">
+                expected ≈ {applied.expectedMinutes.toFixed(1)} min (the recipe's measurement)
+              </span>
+            ) : null}
             <button type="button" onClick={() => switchMethod(method as Method)}>
               Reset to {method} defaults
             </button>
