@@ -31,6 +31,22 @@ export const METHOD_INFO: Readonly<Record<ImplementedMethod, MethodInfo>> = {
     summary: 'weighted soft labels: KD weighted per image by the student/teacher CE ratio, α·τ²·w·KL + CE',
     params: ['loss.temperature', 'loss.alpha'],
   },
+  udml: {
+    summary: 'DML plus a feature distance: peers also pull their pooled features together (γ)',
+    params: ['peers', 'loss.temperature', 'loss.beta', 'loss.gamma', 'loss.divergence'],
+  },
+  fitnets: {
+    summary: 'FitNets hint: the student’s pooled features, through a learned linear+BN adapter (dropped at export), regress the teacher’s (β), plus CE',
+    params: ['loss.beta'],
+  },
+  rkd: {
+    summary: 'relational KD: distances (β) and angles (γ) between the images of a batch, in the student’s and the teacher’s pooled features, plus CE',
+    params: ['loss.beta', 'loss.gamma'],
+  },
+  at: {
+    summary: 'attention transfer: the student’s last spatial attention map (mean of squared activations) matches the teacher’s (β), plus CE',
+    params: ['loss.beta'],
+  },
 };
 
 /** Every method-specific field any method reads. */

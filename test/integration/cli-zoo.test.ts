@@ -1,6 +1,6 @@
 // The distillation zoo and sweeps through the real `distill` CLI on a tiny generated two-class set:
-// DKD, DIST and WSL each train one epoch and log finite loss parts; feature methods are refused
-// before any run exists; a sweep runs its grid (progressive τ included) and Ctrl-C keeps finished runs.
+// DKD, DIST, WSL and the feature methods (FitNets, RKD, AT, UDML) each train one epoch and log finite
+// loss parts; a feature method with a teacher that exposes no features is refused before any step; a sweep runs its grid (progressive τ included) and Ctrl-C keeps finished runs.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,13 +79,43 @@ describe('zoo methods through `distill run`', () => {
     if (method === 'dist') expect(config.loss).toMatchObject({ beta: 1, gamma: 2 });
   }, 300_000);
 
-  it.each(['rkd', 'at', 'udml', 'fitnets'])('%s is refused before a run exists, with the reason', (method) => {
-    const before = query<{ n: number }>('SELECT COUNT(*) AS n FROM runs')[0]!.n;
-    const r = cli(['run', '--name', `${method}-x`, '--method', method, '--teacher', 'tiny', '--dataset', 'shapes', '--size', '32', '--epochs', '1']);
+  it.each([
+    ['fitnets', [], ['loss/ce', 'loss/feat'], { beta: 1 }],
+    ['rkd', [], ['loss/ce', 'loss/rkd_dist', 'loss/rkd_angle'], { beta: 25, gamma: 50 }],
+    ['at', [], ['loss/ce', 'loss/at'], { beta: 1000 }],
+    ['udml', ['--gamma', '2'], ['loss/ce_s0', 'loss/js_s1', 'loss/feat_peer_s0', 'loss/feat_peer_s1'], { gamma: 2 }],
+  ] as const)('%s (feature method) trains one epoch from its own defaults and logs its parts, all finite and non-zero', (method, flags, parts, loss) => {
+    const r = result([
+      'run', '--name', `${method}-1`, '--method', method, '--teacher', 'tiny', '--dataset', 'shapes',
+      '--arch', 'refnet', '--size', '32', '--batch', '16', '--epochs', '1', ...flags,
+    ]);
+    expect(r.epochs).toBe(1);
+    const rows = query<{ name: string; n: number; finite: number; nonzero: number }>(
+      `SELECT name, COUNT(*) AS n, SUM(value = value AND abs(value) < 1e30) AS finite, SUM(value != 0) AS nonzero
+       FROM metrics WHERE run_id = ? AND scope = 'step' AND name LIKE 'loss%' GROUP BY name`,
+      r.run,
+    );
+    const byName = new Map(rows.map((x) => [x.name, x]));
+    for (const p of [...parts, 'loss']) {
+      expect(byName.get(p), `${method}: ${p}`).toBeDefined();
+      expect(byName.get(p)!.finite).toBe(byName.get(p)!.n);
+      expect(byName.get(p)!.nonzero, `${method}: ${p}`).toBeGreaterThan(0);
+    }
+    const config = JSON.parse(query<{ config_json: string }>('SELECT config_json FROM runs WHERE id = ?', r.run)[0]!.config_json) as { loss: Record<string, unknown> };
+    expect(config.loss).toMatchObject(loss);
+  }, 300_000);
+
+  it('a feature method whose teacher exposes no features is refused before any step, with the reason', () => {
+    // An ONNX teacher runs as a black box: export the tiny teacher as ONNX and import it.
+    const onnxDir = path.join(work, 'tiny-onnx');
+    result(['export', 'tiny', '--format', 'onnx', '--out', onnxDir]);
+    result(['teacher', 'import', 'tiny-onnx', path.join(onnxDir, 'model.onnx'), '--classes', 'circle,square']);
+    const r = cli(['run', '--name', 'rkd-onnx', '--method', 'rkd', '--teacher', 'tiny-onnx', '--dataset', 'shapes', '--arch', 'refnet', '--size', '32', '--epochs', '1']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`distill: run config: method: method "${method}" needs feature taps`));
-    expect(query<{ n: number }>('SELECT COUNT(*) AS n FROM runs')[0]!.n).toBe(before);
-  }, 120_000);
+    expect(r.stderr).toMatch(/method "rkd" reads the teacher's features; teacher "tiny-onnx" exposes none/);
+    const [row] = query<{ status: string; n: number }>(`SELECT r.status, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id AND m.scope = 'step') AS n FROM runs r WHERE r.name = 'rkd-onnx'`);
+    expect(row).toEqual({ status: 'failed', n: 0 });
+  }, 300_000);
 });
 
 describe('distill sweep', () => {

@@ -11,7 +11,7 @@ import { float16BitsToFloat32 as fromFloat16Bits } from '../../src/main/engine/t
 import { createAdapterModel } from '../../src/main/engine/train/feature-adapter.js';
 import { loadCheckpointStudent, readCheckpointState, restoreAdapter, saveCheckpoint } from '../../src/main/engine/train/checkpoint.js';
 import { createModel } from '../../src/main/engine/models/index.js';
-import { featureTap } from '../../src/main/engine/models/feature-tap.js';
+import { pooledDim } from '../../src/main/engine/models/feature-tap.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -101,9 +101,8 @@ describe('float16 storage', () => {
 describe('the adapter in checkpoints', () => {
   it('is saved beside the student, never inside it, and restores for resume', async () => {
     const student = createModel({ arch: 'refnet', inputSize: 32, classes: 2, seed: 1 });
-    const tap = featureTap(student)!;
-    expect(tap.featureDim).toBe(256);
-    const adapter = { model: createAdapterModel(tap.featureDim, 40, 3), optimizer: tf.train.adam(1e-3) };
+    expect(pooledDim(student)).toBe(256);
+    const adapter = { model: createAdapterModel(256, 40, 3), optimizer: tf.train.adam(1e-3) };
     const feats = tf.randomNormal([6, 256], 0, 1, 'float32', 4);
     adapter.optimizer.minimize(() => tf.mean(tf.square(adapter.model.apply(feats, { training: true }) as tf.Tensor)) as tf.Scalar);
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'adapter-ckpt-')), 'c');

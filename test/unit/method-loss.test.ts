@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTED_METHODS, RunConfig, StoredRunConfig, type RunConfigInput } from '../../src/shared/run-config.js';
 import { methodLoss, methodUsesTeacher, partStudent, targetClasses, type LossInputs } from '../../src/main/engine/train/method-loss.js';
-import { ceLoss, distLoss, dkdLoss, dkdWarmFactor, wslLoss } from '../../src/main/engine/losses/index.js';
+import { atLoss, ceLoss, distLoss, dkdLoss, dkdWarmFactor, rkdLoss, wslLoss } from '../../src/main/engine/losses/index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -167,6 +167,48 @@ describe('methodLoss', () => {
     );
   });
 
+  // RKD, AT and the peer feature distance are checked against float64 references in
+  // losses-feature-zoo.test.ts; here, that the dispatch feeds them the right features and coefficients.
+  it('fitnets, rkd, at and udml: CE (or DML) plus the feature parts, with the config coefficients', () => {
+    for (const m of ['fitnets', 'rkd', 'at', 'udml'] as const) covered.add(m);
+    const F = [[0.5, -1.0, 0.3, 0.9], [1.1, 0.2, -0.4, 0.0], [-0.7, 0.6, 0.8, -0.2]];
+    const G = [[0.2, 0.1, -0.3, 0.5], [0.9, -0.6, 0.1, 0.4], [0.0, 0.7, -0.5, 0.3]];
+    const TF = [[1.0, 0.5, -0.2], [0.3, -0.9, 0.6], [-0.4, 0.2, 1.1]];
+    const base = inputs({ students: [Z0], teacher: true, temperature: 1 });
+    const ce = maskedCe(Z0, Y, MASK);
+    const msd = (a: number[][], b: number[][]) => mean(a.flatMap((r, i) => r.map((v, j) => (v - b[i]![j]!) ** 2)));
+
+    // FitNets: β · mean (adapted − teacher)², the adapter's output given as features.student.
+    const fit = evaluate(config({ method: 'fitnets', teacher: 't', loss: { beta: 3 } }), { ...base, features: { student: tf.tensor2d(G.map((r) => r.slice(0, 3))), teacher: tf.tensor2d(TF) } });
+    expect(Object.keys(fit.parts).sort()).toEqual(['ce', 'feat']);
+    expect(fit.parts.feat).toBeCloseTo(msd(G.map((r) => r.slice(0, 3)), TF), 5);
+    expect(fit.total).toBeCloseTo(ce + 3 * fit.parts.feat!, 5);
+
+    // RKD: β on distances, γ on angles, student 0's raw pooled features against the teacher's.
+    const pooled = { students: [tf.tensor2d(F)], teacher: tf.tensor2d(TF) };
+    const rkd = evaluate(config({ method: 'rkd', teacher: 't', loss: { beta: 25, gamma: 50 } }), { ...base, pooled });
+    const ref = tf.tidy(() => Object.fromEntries(Object.entries(rkdLoss(tf.tensor2d(F), tf.tensor2d(TF), { distanceWeight: 25, angleWeight: 50 })).map(([k, v]) => [k, v.dataSync()[0]!])));
+    expect(Object.keys(rkd.parts).sort()).toEqual(['ce', 'rkd_angle', 'rkd_dist']);
+    expect(rkd.parts.rkd_dist).toBeCloseTo(ref.rkd_dist!, 6);
+    expect(rkd.parts.rkd_angle).toBeCloseTo(ref.rkd_angle!, 6);
+    expect(rkd.total).toBeCloseTo(ce + ref.rkd_dist! + ref.rkd_angle!, 5);
+
+    // AT: β on the attention term of the two maps.
+    const sm = tf.randomNormal([3, 2, 2, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const tm = tf.randomNormal([3, 4, 4, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const at = evaluate(config({ method: 'at', teacher: 't', loss: { beta: 1000 } }), { ...base, maps: { student: sm, teacher: tm } });
+    expect(Object.keys(at.parts).sort()).toEqual(['at', 'ce']);
+    expect(at.parts.at).toBeCloseTo(atLoss(sm, tm, { beta: 1000 }).at!.dataSync()[0]!, 5);
+
+    // UDML: DML's parts plus γ · the peer feature distance, per student.
+    const c = config({ method: 'udml', peers: [student], loss: { beta: 0.5, gamma: 2 }, data: { useLabels: true } });
+    const u = evaluate(c, { ...inputs({ students: [Z0, Z1], teacher: false, temperature: 1 }), pooled: { students: [tf.tensor2d(F), tf.tensor2d(G)] } });
+    expect(Object.keys(u.parts).sort()).toEqual(['ce_s0', 'ce_s1', 'feat_peer_s0', 'feat_peer_s1', 'js_s0', 'js_s1']);
+    expect(u.parts.feat_peer_s0).toBeCloseTo(2 * msd(F, G), 5);
+    expect(u.parts.feat_peer_s1).toBeCloseTo(2 * msd(G, F), 5);
+    expect(u.parts.js_s0).toBeCloseTo(0.5 * rowsMean(Z1, Z0, 1, js), 5);
+  });
+
   it('weights scale the named parts in the total', () => {
     const c = config({ method: 'kd', teacher: 't', loss: { alpha: 0.5, weights: { kd: 3, ce: 0 } } });
     const got = evaluate(c, inputs({ students: [Z0], teacher: true, temperature: 1 }));
@@ -175,11 +217,14 @@ describe('methodLoss', () => {
 
   it('refuses what it cannot compute, by name', () => {
     expect(() => methodLoss(config({ method: 'kd', teacher: 't' }), inputs({ students: [Z0], teacher: false, temperature: 1 }))).toThrow(/method "kd" needs a teacher/);
-    // A stored run of a method the engine does not train cannot be started either.
-    const stored = StoredRunConfig.parse({ name: 'r', dataset: 'd', student, epochs: 1, method: 'rkd', teacher: 't' }) as RunConfig;
-    expect(() => methodLoss(stored, inputs({ students: [Z0], teacher: true, temperature: 1 }))).toThrow(/method "rkd"/);
+    // A feature method without the features it reads names what is missing.
+    const rkd = StoredRunConfig.parse({ name: 'r', dataset: 'd', student, epochs: 1, method: 'rkd', teacher: 't' }) as RunConfig;
+    expect(() => methodLoss(rkd, inputs({ students: [Z0], teacher: true, temperature: 1 }))).toThrow(/no pooled features for this batch/);
+    const at = StoredRunConfig.parse({ name: 'r', dataset: 'd', student, epochs: 1, method: 'at', teacher: 't' }) as RunConfig;
+    expect(() => methodLoss(at, inputs({ students: [Z0], teacher: true, temperature: 1 }))).toThrow(/no attention maps for this batch/);
     expect(methodUsesTeacher('ce')).toBe(false);
     expect(methodUsesTeacher('ssld')).toBe(true);
+    expect(methodUsesTeacher('rkd')).toBe(true);
   });
 
   it('every implemented method has a case above', () => {

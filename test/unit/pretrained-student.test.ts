@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { StudentSpec } from '../../src/shared/run-config.js';
 import { loadModelDir } from '../../src/main/engine/model-io.js';
 import { countTrainableParams, createStudent } from '../../src/main/engine/models/index.js';
-import { featureTap } from '../../src/main/engine/models/feature-tap.js';
+import { applyTap, pooledDim, tapModel } from '../../src/main/engine/models/feature-tap.js';
 import { buildPretrainedStudent } from '../../src/main/engine/models/pretrained-student.js';
 import { loadCheckpointStudent, restoreOptimizer, saveCheckpoint } from '../../src/main/engine/train/checkpoint.js';
 import { TINY_CHANNELS, TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
@@ -51,10 +51,9 @@ describe('a "from" student (pretrained backbone + new head)', () => {
     const bns = student.layers.filter((l) => l.getClassName() === 'BatchNormalization');
     expect(bns.length).toBe(5);
     for (const l of bns) expect((l.getConfig() as { momentum: number }).momentum).toBe(0.9);
-    const tap = featureTap(student)!;
-    expect(tap.featureDim).toBe(TINY_CHANNELS[2]);
+    expect(pooledDim(student)).toBe(TINY_CHANNELS[2]);
     const x = pixels(3, TINY_SIZE);
-    const [feat] = tap.model.predict(x) as tf.Tensor[];
+    const feat = applyTap(tapModel(student, { pooled: true, map: false }, 'the student'), x, false).pooled!;
     const ref = await sourceOutput('global_average_pooling2d_1', x);
     const diff = tf.max(tf.abs(tf.sub(feat!, ref))).dataSync()[0]!;
     expect(diff).toBeLessThan(1e-5);
@@ -65,7 +64,7 @@ describe('a "from" student (pretrained backbone + new head)', () => {
     const { model } = await buildPretrainedStudent({ from: source, featureLayer: 'conv_pw_1_relu', inputSize: 32 }, 3, 1);
     expect(model.inputs[0]!.shape).toEqual([null, 32, 32, 3]);
     expect(model.outputs[0]!.shape).toEqual([null, 3]);
-    expect(featureTap(model)!.featureDim).toBe(TINY_CHANNELS[1]);
+    expect(pooledDim(model)).toBe(TINY_CHANNELS[1]);
     expect(model.layers.some((l) => l.name.startsWith('conv_pw_2'))).toBe(false);
   });
 
@@ -144,8 +143,8 @@ describe.skipIf(!haveMobilenet)('students from the real MobileNet v1 0.75 (../sh
     const slim = await createStudent({ slim: MOBILENET, width: 0.25, inputSize: 96 }, 2, 1);
     const n = countTrainableParams(slim);
     expect(n).toBeLessThan(500_000);
-    expect(featureTap(slim)!.featureDim).toBe(192);
+    expect(pooledDim(slim)).toBe(192);
     const from = await createStudent({ from: MOBILENET, inputSize: 96 }, 2, 1);
-    expect(featureTap(from)!.featureDim).toBe(768);
+    expect(pooledDim(from)).toBe(768);
   });
 });

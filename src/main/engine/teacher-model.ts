@@ -7,7 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
-import { featureTap } from './models/feature-tap.js';
+import { applyTap, hasSpatialMap, pooledDim, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
 import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
@@ -131,18 +131,23 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   // BN folded into convs (models/inference-plan.ts), checked against model.predict on the first batch.
   const forward = checkedFoldedForward(model);
   const toLogits = (out: tf.Tensor2D): tf.Tensor2D => reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
-  // Pooled features (the input of the final Dense layer) for feature distillation, where there is one.
-  const tap = featureTap(model);
+  // Pooled features and the last spatial map for the feature methods, where the model has them.
+  const featureDim = pooledDim(model);
+  const spatial = hasSpatialMap(model);
+  const taps = new Map<string, TapModel>();
   return {
     name: record.name,
     inputSize: record.inputSize,
     classes: datasetClasses.length,
     logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
-    ...(tap && {
-      featureDim: tap.featureDim,
-      logitsAndFeatures: (x: tf.Tensor4D) => {
-        const [features, out] = tap.model.predict(scaleInput(x, pre)) as tf.Tensor2D[];
-        return { logits: toLogits(out!), features: features! };
+    ...(featureDim !== null && { featureDim }),
+    ...((featureDim !== null || spatial) && {
+      hasMap: spatial,
+      tapped: (x: tf.Tensor4D, want: TapWant) => {
+        const key = `${want.pooled}|${want.map}`;
+        if (!taps.has(key)) taps.set(key, tapModel(model, want, `teacher "${record.name}"`));
+        const r = applyTap(taps.get(key)!, scaleInput(x, pre), false);
+        return { logits: toLogits(r.out), features: r.pooled, map: r.map };
       },
     }),
     dispose: () => model.dispose(),

@@ -12,7 +12,7 @@ import { countTrainableParams, createStudent } from '../engine/models/index.js';
 import { loadTeacher } from '../engine/teacher-model.js';
 import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOptimizer } from '../engine/train/checkpoint.js';
 import { createAdapterModel, type FeatureAdapter } from '../engine/train/feature-adapter.js';
-import { requireFeatureTap } from '../engine/models/feature-tap.js';
+import { checkFeatureSources, featureNeeds } from '../engine/train/feature-needs.js';
 import { recalibrateBatchNorm } from '../engine/models/recalibrate-bn.js';
 import { evalViews } from '../engine/train/batches.js';
 import { trainLoop } from '../engine/train/train-loop.js';
@@ -120,13 +120,12 @@ export async function executeRun(
     const students: tf.LayersModel[] = [];
     for (const [i, s] of specs.entries()) students.push(await createStudent(s, set.classes.length, config.seed * 1000 + i));
     const optimizers = students.map(() => makeOptimizer(config));
-    // Feature distillation: an adapter from student 0's pooled features to the teacher's, trained alongside.
+    // Feature methods: refused here, before any step, when the teacher or a student cannot give what the
+    // loss reads; feature regression trains an adapter from student 0's pooled features to the teacher's.
+    const needs = featureNeeds(config);
+    const dims = checkFeatureSources(config.method, needs, teacher, students);
     let adapter: FeatureAdapter | undefined;
-    if (config.loss.feature) {
-      if (!teacher?.featureDim) throw new Error(`feature distillation: teacher "${teacher?.name ?? '?'}" exposes no pooled features (a TF.js layers teacher with a Dense head is needed)`);
-      const tap = requireFeatureTap(students[0]!, 'the student');
-      adapter = { model: createAdapterModel(tap.featureDim, teacher.featureDim, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
-    }
+    if (needs.adapter) adapter = { model: createAdapterModel(dims.studentDim!, dims.teacherDim!, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
     let startEpoch = 0;
     if (opts.resume) {

@@ -6,7 +6,7 @@ import { commandInfo } from '../command-list.js';
 import { intArg, numArg, parseFlags } from '../command.js';
 import { CliError, type Output } from '../output.js';
 import { openStore } from '../open-store.js';
-import { RunConfig, ARCHS, FEATURE_LOSS_KINDS, METHODS, type RunConfigInput } from '../../../shared/run-config.js';
+import { RunConfig, ARCHS, FEATURE_LOSS_KINDS, METHODS, defaultRunConfig, type Method, type RunConfigInput } from '../../../shared/run-config.js';
 import { parseParamBudget } from '../../engine/recipe/choose.js';
 import type { Store } from '../../store/index.js';
 import { DB_FILE } from '../../store/db.js';
@@ -82,7 +82,9 @@ function configFromFlags(f: Flags): RunConfigInput {
   const method = pick(f.method, base.method);
   if (method === 'ce' || method === 'kd') data.useUnlabeled ??= false;
   if (method === 'ssld' && f['no-labels']) data.useLabels = false;
-  const loss = { ...((base.loss as object) ?? {}) } as Record<string, unknown>;
+  // The method's own starting point (the New run form's), then the config file, then the flags.
+  const methodLoss = method && (METHODS as readonly string[]).includes(String(method)) ? (defaultRunConfig(method as Method, '').loss ?? {}) : {};
+  const loss = { ...methodLoss, ...((base.loss as object) ?? {}) } as Record<string, unknown>;
   if (f.temperature) loss.temperature = f.temperature;
   if (f.alpha !== undefined) loss.alpha = f.alpha;
   if (f.beta !== undefined) loss.beta = f.beta;
@@ -96,7 +98,7 @@ function configFromFlags(f: Flags): RunConfigInput {
   if (f.lr) optim.lr = f.lr;
   let peers = base.peers;
   if (f.peers) peers = Array.from({ length: f.peers }, () => ({ ...student }));
-  if (method === 'dml' && !peers) peers = [{ ...student }];
+  if ((method === 'dml' || method === 'udml') && !peers) peers = [{ ...student }];
   return {
     ...base,
     name: pick(f.name, base.name ?? `${String(method ?? 'run')}-${Date.now().toString(36)}`),
@@ -177,7 +179,8 @@ export const runCommand: Command = {
   details:
     'Flags: --arch refnet|mobilenet_v2|resnet18 --width W --size S --epochs E --batch B --lr LR --seed N --temperature T --alpha A\n' +
     '       --divergence js|symkl --peers K (dml) --no-labels --no-unlabeled --per-class K (train on the latest mining)\n' +
-    '       --beta B (dml: peers; dkd: NCKD; dist: inter-class) --gamma G (dist: intra-class) --dkd-warmup E (dkd: epochs to full weight)\n' +
+    '       --beta B (dml/udml: peers; dkd: NCKD; dist: inter-class; fitnets: hint; rkd: distance; at: attention) --gamma G (dist: intra-class;\n' +
+    '       rkd: angle; udml: peer features) --dkd-warmup E (dkd: epochs to full weight); each method starts from its own defaults\n' +
     '       --alpha A (kd: soft-term weight in [0,1]; dkd: TCKD weight; wsl: soft-term weight)\n' +
     '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
     'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +

@@ -14,6 +14,9 @@ import {
   kdLoss,
   symklLoss,
   totalLoss,
+  atLoss,
+  peerFeatureLoss,
+  rkdLoss,
   wslLoss,
   type LossParts,
   type TeacherTarget,
@@ -30,8 +33,12 @@ export interface LossInputs {
   temperature: number;
   /** Epochs done so far, fractional within an epoch (DKD's warm-up). */
   epochProgress: number;
-  /** Feature distillation (loss.feature): student 0's adapted pooled features and the teacher's, [N, D]. */
+  /** Feature regression (loss.feature, FitNets): student 0's adapted pooled features and the teacher's, [N, D]. */
   features?: { student: tf.Tensor2D; teacher: tf.Tensor2D };
+  /** Raw pooled features (RKD: student 0 and the teacher; UDML: every student), see feature-needs.ts. */
+  pooled?: { students: tf.Tensor2D[]; teacher?: tf.Tensor2D };
+  /** Last spatial maps of student 0 and the teacher, NHWC (attention transfer). */
+  maps?: { student: tf.Tensor4D; teacher: tf.Tensor4D };
 }
 
 export interface MethodLoss {
@@ -41,7 +48,7 @@ export interface MethodLoss {
 
 /** Methods whose loss reads the teacher (DML only when one is given); the others never need it run. */
 export function methodUsesTeacher(method: RunConfig['method']): boolean {
-  return method === 'kd' || method === 'ssld' || method === 'dml' || method === 'dkd' || method === 'dist' || method === 'wsl';
+  return method !== 'ce';
 }
 
 /**
@@ -53,6 +60,11 @@ export function targetClasses(onehot: tf.Tensor2D, mask: tf.Tensor1D, teacher: T
   const pseudo = tf.oneHot(tf.argMax(scores, -1), onehot.shape[1]).toFloat();
   const m = tf.expandDims(mask, 1);
   return tf.add(tf.mul(onehot, m), tf.mul(pseudo, tf.sub(1, m))) as tf.Tensor2D;
+}
+
+function need<T>(v: T | undefined, what: string): T {
+  if (v === undefined) throw new Error(`no ${what} for this batch`);
+  return v;
 }
 
 function needTeacher(config: RunConfig, t: TeacherTarget | null): TeacherTarget {
@@ -81,6 +93,7 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
       if (config.data.useLabels) parts = { ...parts, ...ceLoss(logits[0]!, onehot, mask) };
       break;
     case 'dml':
+    case 'udml':
       parts = dmlLoss(logits, config.data.useLabels ? onehot : undefined, mask, {
         temperature,
         beta: config.loss.beta,
@@ -93,7 +106,28 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
           for (const [name, v] of Object.entries(p)) parts[`teacher_${name}_s${k}`] = v;
         });
       }
+      // UDML: the peers' pooled features pulled together too.
+      if (config.method === 'udml') parts = { ...parts, ...peerFeatureLoss(need(inp.pooled, 'pooled features').students, { gamma: config.loss.gamma }) };
       break;
+    case 'fitnets': {
+      // FitNets: labels where allowed, and the hint: student features through the adapter regress the teacher's.
+      const f = need(inp.features, 'adapted features');
+      parts = { ...ceLoss(logits[0]!, onehot, mask), ...featureLoss(f.student, f.teacher, 'mse') };
+      break;
+    }
+    case 'rkd': {
+      const p = need(inp.pooled, 'pooled features');
+      parts = {
+        ...ceLoss(logits[0]!, onehot, mask),
+        ...rkdLoss(p.students[0]!, need(p.teacher, "the teacher's pooled features"), { distanceWeight: config.loss.beta, angleWeight: config.loss.gamma }),
+      };
+      break;
+    }
+    case 'at': {
+      const m = need(inp.maps, 'attention maps');
+      parts = { ...ceLoss(logits[0]!, onehot, mask), ...atLoss(m.student, m.teacher, { beta: config.loss.beta }) };
+      break;
+    }
     case 'dkd': {
       const teacher = needTeacher(config, inp.teacher);
       parts = {
@@ -126,7 +160,8 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
       throw new Error(`method "${config.method}" ${NOT_IMPLEMENTED_REASON}`);
   }
   const weights = { ...(config.loss.weights ?? {}) };
-  if (config.loss.feature) {
+  if (config.method === 'fitnets') weights.feat ??= config.loss.beta;
+  else if (config.loss.feature) {
     if (!inp.features) throw new Error('feature distillation: no features for this batch');
     parts = { ...parts, ...featureLoss(inp.features.student, inp.features.teacher, config.loss.feature.kind) };
     // loss.feature.weight, unless loss.weights names the part itself.

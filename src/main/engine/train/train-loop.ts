@@ -13,7 +13,8 @@ import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
 import type { HostPredictor } from '../predict.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { requireFeatureTap } from '../models/feature-tap.js';
+import { applyTap, tapModel } from '../models/feature-tap.js';
+import { featureNeeds, needsLiveTeacher } from './feature-needs.js';
 import {
   CancelledError,
   NonFiniteLossError,
@@ -58,20 +59,26 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   };
   const sizes = [config.student.inputSize, ...(config.peers ?? []).map((p) => p.inputSize)];
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
+  // What the loss reads besides logits (feature-needs.ts); a teacher whose features are read runs live.
+  const needs = featureNeeds(config);
+  const live = needsLiveTeacher(needs);
   // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
-  // Feature distillation reads the teacher's pooled features from a live pass, so its runs skip the soft-label cache.
-  const views = stepTeacher && config.teacherCache === 'views' && !config.loss.feature ? await teacherViews(input, stepTeacher) : null;
+  const views = stepTeacher && config.teacherCache === 'views' && !live ? await teacherViews(input, stepTeacher) : null;
   // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
   if (views && stepTeacher && !sizes.includes(stepTeacher.inputSize)) sharedImageCache().forgetSize(stepTeacher.inputSize);
   const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
   const feedSize = Math.max(...sizes, views ? 0 : (stepTeacher?.inputSize ?? 0));
   const numClasses = input.classes.length;
-  // Feature distillation: student 0 through its feature tap, an adapter to the teacher's feature size.
-  const adapter = config.loss.feature ? input.adapter : undefined;
-  if (config.loss.feature && (!adapter || !stepTeacher?.logitsAndFeatures)) {
-    throw new Error('feature distillation needs a teacher with pooled features and an adapter');
-  }
-  const studentTap = adapter ? requireFeatureTap(students[0]!, 'the student') : null;
+  const adapter = needs.adapter ? input.adapter : undefined;
+  if (needs.adapter && !adapter) throw new Error('feature regression needs an adapter');
+  if (live && !stepTeacher?.tapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
+  const want = { pooled: needs.teacherPooled, map: needs.teacherMap };
+  // Students whose features the loss reads run through a tap (same layers and weights, more outputs).
+  const studentTaps = students.map((m, i) => {
+    const pooled = needs.studentPooled.includes(i);
+    const map = i === 0 && needs.studentMap;
+    return pooled || map ? tapModel(m, { pooled, map }, i === 0 ? 'the student' : `peer student ${i}`) : null;
+  });
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
   const adapterVars = adapter ? adapter.model.trainableWeights.map((w) => w.read() as tf.Variable) : [];
   const allVars = [...varLists.flat(), ...adapterVars];
@@ -122,27 +129,35 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
         let target: TeacherTarget | null = null;
-        let teacherFeats: tf.Tensor2D | null = null;
+        let teacherFeats: tf.Tensor2D | undefined;
+        let teacherMap: tf.Tensor4D | undefined;
         if (cachedRows) target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
         else if (hostTarget) target = { logits: tf.tensor2d(hostTarget, [n, numClasses]) };
-        else if (stepTeacher && adapter && 'logits' in stepTeacher) {
-          // Feature distillation: logits and pooled features from one live teacher pass.
-          const live = stepTeacher.logitsAndFeatures!(resized(stepTeacher.inputSize));
-          target = { logits: live.logits };
-          teacherFeats = live.features;
+        else if (stepTeacher && live && 'logits' in stepTeacher) {
+          // Logits and the features the loss reads, from one live teacher pass.
+          const t = stepTeacher.tapped!(resized(stepTeacher.inputSize), want);
+          target = { logits: t.logits };
+          teacherFeats = t.features;
+          teacherMap = t.map;
         } else if (stepTeacher && 'logits' in stepTeacher) target = { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) };
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
-          let features: { student: tf.Tensor2D; teacher: tf.Tensor2D } | undefined;
+          const pooledStudents: tf.Tensor2D[] = [];
+          let studentMap: tf.Tensor4D | undefined;
           const logits = students.map((m, i) => {
-            if (i > 0 || !studentTap || !adapter || !teacherFeats) return m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D;
-            const [f, l] = studentTap.model.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D[];
-            features = { student: adapter.model.apply(f!, { training: true }) as tf.Tensor2D, teacher: teacherFeats };
-            return l!;
+            const tap = studentTaps[i];
+            if (!tap) return m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D;
+            const r = applyTap(tap, resized(sizes[i]!), true);
+            if (r.pooled) pooledStudents.push(r.pooled);
+            if (r.map) studentMap = r.map;
+            return r.out;
           });
+          const features = adapter && teacherFeats ? { student: adapter.model.apply(pooledStudents[0]!, { training: true }) as tf.Tensor2D, teacher: teacherFeats } : undefined;
+          const pooled = pooledStudents.length ? { students: pooledStudents, teacher: teacherFeats } : undefined;
+          const maps = studentMap && teacherMap ? { student: studentMap, teacher: teacherMap } : undefined;
           const epochProgress = epoch + (stepInEpoch + 1) / stepsPerEpoch;
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress, features });
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress, features, pooled, maps });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));

@@ -18,8 +18,10 @@ export type Teacher = Predictor & {
   name: string;
   /** Length of its pooled feature vector (the input of its final Dense layer), where it has one. */
   featureDim?: number;
-  /** Logits and pooled features [N, featureDim] in one forward pass (feature distillation). */
-  logitsAndFeatures?(x: tf.Tensor4D): { logits: tf.Tensor2D; features: tf.Tensor2D };
+  /** Whether `tapped` can return its last spatial map (attention transfer). */
+  hasMap?: boolean;
+  /** Logits with its pooled features [N, featureDim] and/or last spatial map [N, H, W, C], in one forward pass. */
+  tapped?(x: tf.Tensor4D, want: { pooled: boolean; map: boolean }): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
   dispose?(): void;
 };
