@@ -85,7 +85,7 @@ export type TeacherTrainResult = z.infer<typeof TeacherTrainResult>;
 
 export const JobInfo = z.object({
   id: z.string(),
-  kind: z.enum(['import', 'teacher-train', 'mine', 'run', 'export', 'eval', 'recipe']),
+  kind: z.enum(['import', 'teacher-train', 'mine', 'run', 'export', 'eval', 'recipe', 'explain']),
   status: z.enum(['running', 'done', 'failed', 'cancelled']),
   progress: z.number().min(0).max(1),
   message: z.string(),
@@ -120,6 +120,8 @@ export const api = {
 
   'images.query': method(ImageQuery, z.object({ total: z.number().int(), items: z.array(ImageRow) })),
   'images.detail': method(z.object({ id: z.number().int() }), z.object({ image: ImageRow, probabilities: z.array(Probabilities) })),
+  /** Grad-CAM of a run's student and its teacher on one image (`distill explain`); run: else the newest finished one. */
+  'images.gradCam': method(z.object({ id: z.number().int(), run: z.number().int().optional() }), JobInfo),
 
   'teachers.list': method(z.object({}), z.array(TeacherRecord)),
   'teachers.train': method(

@@ -387,6 +387,21 @@ test('teacher vs student: agreement on val and unlabeled', async () => {
   await expect(page.getByTestId('agree-unlabeled')).toHaveText(/\d+\.\d%/);
 });
 
+test('grad-cam: the teacher\'s and the student\'s maps over an image, from the image detail', async () => {
+  await go(`browser?run=${runIds.ssld}&role=val`, 'page-browser');
+  const thumbs = page.getByTestId('thumb');
+  await thumbs.nth(0).click();
+  await expect(page.getByTestId('image-detail')).toBeVisible();
+  await page.getByTestId('gradcam-start').click();
+  await expect(page.getByTestId('gradcam-progress')).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // Each map has its model's last spatial stage as cells (refnets here: teacher and student).
+  await expect(page.getByTestId('gradcam-teacher')).toHaveAttribute('data-cells', /^\d+x\d+$/);
+  await expect(page.getByTestId('gradcam-student')).toHaveAttribute('data-cells', /^\d+x\d+$/);
+  await expect(page.getByTestId('gradcam-teacher')).toContainText('teacher tiny-teacher');
+  await expect(page.getByTestId('gradcam-student')).toContainText(`run #${runIds.ssld}`);
+  await screen(page, '16b-gradcam', false);
+});
+
 test('export: every format × quantization measured, then one written and listed on the run', async () => {
   await go(`export?run=${runIds.ce}`, 'page-export');
   await expect(page.getByTestId('export-unchecked')).toBeVisible();

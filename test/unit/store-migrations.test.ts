@@ -47,6 +47,7 @@ describe('migrations', () => {
         'checkpoints',
         'dataset_folders',
         'datasets',
+        'exports',
         'images',
         'metrics',
         'mining_selections',

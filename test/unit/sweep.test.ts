@@ -63,7 +63,7 @@ describe('expandSweep', () => {
   });
   it('refuses a grid point the schema refuses, naming it, before anything starts', () => {
     expect(() => expandSweep(BASE, [parseGridFlag('loss.alpha=0.5,1.5')])).toThrow(/α=1.5: loss.alpha: KD alpha must be in \[0, 1\]/);
-    expect(() => expandSweep(BASE, [parseGridFlag('method=kd,rkd')])).toThrow(/method=rkd: method: method "rkd" needs feature taps/);
+    expect(() => expandSweep(BASE, [parseGridFlag('method=kd,dml')])).toThrow(/method=dml: peers: method "dml" needs at least one peer student/);
   });
   it('refuses repeated paths and oversized grids', () => {
     expect(SweepGrid.safeParse([parseGridFlag('loss.alpha=0.5'), parseGridFlag('loss.alpha=0.9')]).success).toBe(false);

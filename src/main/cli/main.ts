@@ -15,6 +15,7 @@ const LOADERS: Record<CommandName, () => Promise<Command>> = {
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   eval: async () => (await import('./commands/eval.js')).evalCommand,
   export: async () => (await import('./commands/export.js')).exportCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
   runs: async () => (await import('./commands/runs.js')).runsCommand,
   bench: async () => (await import('./commands/bench.js')).benchCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
+import { gradCam, hasGradCam } from './explain/grad-cam.js';
 import { applyTap, hasSpatialMap, pooledDim, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
 import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
@@ -148,6 +149,18 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
         if (!taps.has(key)) taps.set(key, tapModel(model, want, `teacher "${record.name}"`));
         const r = applyTap(taps.get(key)!, scaleInput(x, pre), false);
         return { logits: toLogits(r.out), features: r.pooled, map: r.map };
+      },
+    }),
+    // Grad-CAM in the dataset's class order (the teacher's own order may differ).
+    ...(hasGradCam(model) && {
+      explain: (x: tf.Tensor4D, classIndex?: number) => {
+        const scaled = tf.tidy(() => scaleInput(x, pre));
+        try {
+          const r = gradCam(model, scaled, classIndex === undefined ? undefined : perm[classIndex]);
+          return { classIndex: perm.indexOf(r.classIndex), probs: perm.map((p) => r.probs[p]!), cam: r.cam };
+        } finally {
+          scaled.dispose();
+        }
       },
     }),
     dispose: () => model.dispose(),

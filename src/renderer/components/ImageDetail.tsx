@@ -1,10 +1,12 @@
-// The detail panel for one image: the picture, where it comes from, and every model's probabilities.
+// The detail panel for one image: the picture, where it comes from, every model's probabilities, and
+// on request where the teacher and the student look (Grad-CAM).
 import { useApi, useCall } from '../api-context.js';
 import { baseName, pct } from '../lib/format.js';
 import { ErrorNote } from './ErrorNote.js';
 import { ProbBars } from './ProbBars.js';
+import { GradCamPanel } from './GradCamPanel.js';
 
-export function ImageDetail({ imageId, onOpen }: { imageId: number; onOpen?: () => void }) {
+export function ImageDetail({ imageId, onOpen, run }: { imageId: number; onOpen?: () => void; /** The run whose student Grad-CAM explains (else the newest finished one). */ run?: number }) {
   const client = useApi();
   const { data, error } = useCall('images.detail', { id: imageId });
   const img = data?.image;
@@ -39,6 +41,7 @@ export function ImageDetail({ imageId, onOpen }: { imageId: number; onOpen?: () 
           </dl>
           <div className="detail-path small muted">{img.path}</div>
           <ProbBars sets={data.probabilities} truth={img.label} />
+          <GradCamPanel imageId={img.id} run={run} />
         </>
       )}
     </div>

@@ -457,6 +457,17 @@ export async function installMockApi(): Promise<void> {
         bytes: p.quantize === 'int8' ? 158_324 : 570_404,
         maxAbsDiff: p.quantize === 'none' ? 2.4e-7 : 3.1e-3,
       })),
+    'images.gradCam': (p) =>
+      startJob('explain', 1500, () => {
+        const blob = (cx: number, cy: number) => Array.from({ length: 7 }, (_, y) => Array.from({ length: 7 }, (_, x) => Math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 4)));
+        return {
+          image: `image-${p.id}.jpg`,
+          classes: ['cat', 'dog'],
+          run: p.run ?? 1,
+          student: { label: 'cat', classIndex: 0, probs: [0.81, 0.19], cam: blob(2.5, 3).slice(0, 3).map((r) => r.slice(0, 3)) },
+          teacher: { name: 'teacher', label: 'cat', classIndex: 0, probs: [0.97, 0.03], cam: blob(3, 3) },
+        };
+      }),
     'runs.plan': () =>
       startJob('recipe', 2500, () => ({
         student: { slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 },

@@ -210,7 +210,7 @@ export function BrowserPage({ params }: { params: URLSearchParams }) {
         </div>
         <aside className="side-panel">
           {selectedRow ? (
-            <ImageDetail imageId={selectedRow.id} onOpen={() => setLightbox(true)} />
+            <ImageDetail imageId={selectedRow.id} onOpen={() => setLightbox(true)} run={typeof runId === 'number' ? runId : undefined} />
           ) : (
             <div className="muted small pad">Select an image (click, or focus the grid and use the arrow keys) to see it with the teacher's and the students' probabilities. Enter opens it large.</div>
           )}

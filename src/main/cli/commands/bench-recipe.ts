@@ -1,6 +1,6 @@
 // `distill bench --recipe DIR`: the default recipe on a dataset folder (labeled/<class>/, unlabeled/,
 // val/<class>/) as a user would run it, step by step through `distill` itself: index the folders; a
-// teacher (--teacher MODEL.json imported, else a pretrained backbone fine-tuned on the labels, else
+// teacher (--teacher MODEL.json imported, else a pretrained backbone with a head trained on the labels, else
 // mobilenet_v2 trained on them); then `distill run --method ssld --no-labels` with no student named,
 // so the recipe picks it for --params/--minutes. JSON lines: the teacher's val accuracy, then the
 // student's val accuracy after each epoch against wall time since the start, the teacher's beside it.
@@ -78,12 +78,9 @@ export async function runBenchRecipe(a: BenchRecipeArgs, out: Output): Promise<n
     const { hasBundledBackbone } = await import('../../engine/models/backbones.js');
     const backbone = a.backbone ?? hasBundledBackbone();
     if (backbone) {
-      // A pretrained backbone fine-tuned on the labels, exported and imported as the frozen teacher.
-      await distill(home, ['run', '--name', 'bench-teacher-run', '--dataset', 'bench', '--method', 'ce', '--from', backbone, '--size', '128', '--epochs', String(a.teacherEpochs), '--lr', '0.0005']);
-      const exportDir = path.join(home, 'bench-teacher');
-      await distill(home, ['export', 'bench-teacher-run', '--format', 'tfjs', '--out', exportDir]);
-      await distill(home, ['teacher', 'import', 'bench-teacher', path.join(exportDir, 'model.json'), '--classes', classes.join(',')]);
-      teacherHow = `${backbone} fine-tuned on the labels`;
+      // The app's strong-teacher path: the frozen pretrained backbone with a head trained on its features.
+      await distill(home, ['teacher', 'train', 'bench-teacher', '--dataset', 'bench', '--backbone', backbone]);
+      teacherHow = `${backbone} with a head trained on the labels`;
     } else {
       await distill(home, ['teacher', 'train', 'bench-teacher', '--dataset', 'bench', '--arch', 'mobilenet_v2', '--size', '96', '--epochs', String(Math.max(10, a.teacherEpochs))]);
       teacherHow = 'mobilenet_v2 trained on the labels';

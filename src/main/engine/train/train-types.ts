@@ -22,6 +22,8 @@ export type Teacher = Predictor & {
   hasMap?: boolean;
   /** Logits with its pooled features [N, featureDim] and/or last spatial map [N, H, W, C], in one forward pass. */
   tapped?(x: tf.Tensor4D, want: { pooled: boolean; map: boolean }): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
+  /** Grad-CAM for one image [1, S, S, 3] in [0, 255], classes in the run's order (layers teachers only). */
+  explain?(x: tf.Tensor4D, classIndex?: number): { classIndex: number; probs: number[]; cam: number[][] };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
   dispose?(): void;
 };
