@@ -2,30 +2,18 @@
 // (model.tflite, labels.txt, metadata.json), the LiteRT check's result fields, float32 matching the
 // TF.js student, int8 calibrated from the run's images, flag errors, and `--all`: every format ×
 // quantization measured by its runtime and stored for the Export page, next to the run's exports.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticDataset } from '../../src/main/demo/synthetic-dataset.js';
+import { distillCli } from '../helpers/cli.js';
 
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'distill.js');
 let work: string;
 let home: string;
 
-function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 300_000 });
-  const lines = r.stdout.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: r.status ?? -1, lines, stderr: r.stderr };
-}
-
-function result(args: string[]): Record<string, unknown> {
-  const r = cli(args);
-  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.lines[r.lines.length - 1]!;
-}
+const { cli, result } = distillCli(() => home, 300_000);
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-tflite-'));

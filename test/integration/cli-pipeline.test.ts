@@ -1,13 +1,14 @@
 // The headless job through the real `distill` CLI, as a user runs it: dataset add → teacher train →
 // mine → SSLD without labels → eval → export → runs; then label scrambling (an SSLD run with
 // useLabels=false must not change) and a real kill -9 followed by --resume.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticDataset, type SyntheticLayout } from '../../src/main/demo/synthetic-dataset.js';
+import { distillCli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'distill.js');
@@ -15,20 +16,7 @@ let work: string;
 let home: string;
 let data: SyntheticLayout;
 
-function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 600_000 });
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: r.status ?? -1, lines, stderr: r.stderr };
-}
-
-function result(args: string[]): Record<string, unknown> {
-  const r = cli(args);
-  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.lines[r.lines.length - 1]!;
-}
+const { cli, result } = distillCli(() => home);
 
 const RUN_FLAGS = ['--dataset', 'shapes', '--arch', 'mobilenet_v2', '--width', '0.35', '--size', '32', '--batch', '16', '--seed', '3'];
 

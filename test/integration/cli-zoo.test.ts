@@ -1,32 +1,21 @@
 // The distillation zoo and sweeps through the real `distill` CLI on a tiny generated two-class set:
 // DKD, DIST, WSL and the feature methods (FitNets, RKD, AT, UDML) each train one epoch and log finite
 // loss parts; a feature method with a teacher that exposes no features is refused before any step; a sweep runs its grid (progressive τ included) and Ctrl-C keeps finished runs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticDataset } from '../../src/main/demo/synthetic-dataset.js';
+import { distillCli } from '../helpers/cli.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'distill.js');
 let work: string;
 let home: string;
 
-function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 300_000 });
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: r.status ?? -1, lines, stderr: r.stderr };
-}
-function result(args: string[]): Record<string, unknown> {
-  const r = cli(args);
-  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.lines[r.lines.length - 1]!;
-}
+const { cli, result } = distillCli(() => home, 300_000);
 function query<T>(sql: string, ...params: unknown[]): T[] {
   const db = new Database(path.join(home, 'distill.db'), { readonly: true });
   try {
@@ -34,6 +23,16 @@ function query<T>(sql: string, ...params: unknown[]): T[] {
   } finally {
     db.close();
   }
+}
+
+/** Per logged loss part of a run's steps: how many values, how many finite, how many non-zero. */
+function lossParts(run: unknown): Map<string, { n: number; finite: number; nonzero: number }> {
+  const rows = query<{ name: string; n: number; finite: number; nonzero: number }>(
+    `SELECT name, COUNT(*) AS n, SUM(value = value AND abs(value) < 1e30) AS finite, SUM(value != 0) AS nonzero
+     FROM metrics WHERE run_id = ? AND scope = 'step' AND name LIKE 'loss%' GROUP BY name`,
+    run,
+  );
+  return new Map(rows.map((x) => [x.name, x]));
 }
 
 const TINY = { dataset: 'shapes', teacher: 'tiny', student: { arch: 'refnet', inputSize: 32 }, epochs: 1, batchSize: 16, seed: 1 };
@@ -59,12 +58,7 @@ describe('zoo methods through `distill run`', () => {
     ]);
     expect(r.epochs).toBe(1);
     expect(typeof r.valAccuracy).toBe('number');
-    const rows = query<{ name: string; n: number; finite: number; nonzero: number }>(
-      `SELECT name, COUNT(*) AS n, SUM(value = value AND abs(value) < 1e30) AS finite, SUM(value != 0) AS nonzero
-       FROM metrics WHERE run_id = ? AND scope = 'step' AND name LIKE 'loss%' GROUP BY name`,
-      r.run,
-    );
-    const byName = new Map(rows.map((x) => [x.name, x]));
+    const byName = lossParts(r.run);
     for (const p of [...parts, 'loss']) {
       expect(byName.get(p), `${method}: ${p}`).toBeDefined();
       expect(byName.get(p)!.finite).toBe(byName.get(p)!.n);
@@ -90,12 +84,7 @@ describe('zoo methods through `distill run`', () => {
       '--arch', 'refnet', '--size', '32', '--batch', '16', '--epochs', '1', ...flags,
     ]);
     expect(r.epochs).toBe(1);
-    const rows = query<{ name: string; n: number; finite: number; nonzero: number }>(
-      `SELECT name, COUNT(*) AS n, SUM(value = value AND abs(value) < 1e30) AS finite, SUM(value != 0) AS nonzero
-       FROM metrics WHERE run_id = ? AND scope = 'step' AND name LIKE 'loss%' GROUP BY name`,
-      r.run,
-    );
-    const byName = new Map(rows.map((x) => [x.name, x]));
+    const byName = lossParts(r.run);
     for (const p of [...parts, 'loss']) {
       expect(byName.get(p), `${method}: ${p}`).toBeDefined();
       expect(byName.get(p)!.finite).toBe(byName.get(p)!.n);

@@ -2,7 +2,6 @@
 // student (the tiny MobileNet v1 look-alike), a trained teacher with a Dense head; both loss parts are
 // logged, the teacher's features are cached as float16 beside its soft labels, the adapter stays out
 // of the exported student, and --resume continues with it.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,24 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticDataset, type SyntheticLayout } from '../../src/main/demo/synthetic-dataset.js';
 import { writeTinyBackbone } from '../unit/tiny-backbone.js';
+import { distillCli } from '../helpers/cli.js';
 
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'distill.js');
 let work: string;
 let home: string;
 let data: SyntheticLayout;
 let backbone: string;
 
-function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 600_000 });
-  const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: r.status ?? -1, lines, stderr: r.stderr };
-}
-function result(args: string[]): Record<string, unknown> {
-  const r = cli(args);
-  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.lines[r.lines.length - 1]!;
-}
+const { cli, result } = distillCli(() => home);
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

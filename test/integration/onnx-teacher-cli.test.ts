@@ -3,7 +3,6 @@
 // a --backbone for a trained head. The teacher is a
 // hand-set network (1×1 conv: red minus blue and blue minus red, ReLU, average pool, Gemm) that tells the
 // set's red-ish circles from its blue-ish squares, so mining precision and eval accuracy are checkable.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,26 +10,15 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSyntheticDataset, type SyntheticLayout } from '../../src/main/demo/synthetic-dataset.js';
 import { tinyClassifierOnnx, type TinyWeights } from '../helpers/onnx-graphs.js';
+import { distillCli } from '../helpers/cli.js';
 
-const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, 'bin', 'distill.js');
 const SIZE = 32;
 let work: string;
 let home: string;
 let data: SyntheticLayout;
 let teacherFile: string;
 
-function cli(args: string[]): { code: number; lines: Record<string, unknown>[]; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home], { encoding: 'utf8', timeout: 600_000 });
-  const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { code: r.status ?? -1, lines, stderr: r.stderr };
-}
-
-function result(args: string[]): Record<string, unknown> {
-  const r = cli(args);
-  if (r.code !== 0) throw new Error(`distill ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.lines[r.lines.length - 1]!;
-}
+const { cli, result } = distillCli(() => home);
 
 /** Filter 0 = R − B, filter 1 = B − R (1×1 conv, OIHW); logits = 8 × pooled (circle, square). */
 const RED_VS_BLUE: TinyWeights = {

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { atLoss, peerFeatureLoss, rkdLoss } from '../../src/main/engine/losses/index.js';
+import { centralDiff, relErr } from '../helpers/numeric.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -19,29 +20,9 @@ function rand(n: number, seed: number): number[] {
     return s / 2 ** 32 - 0.5;
   });
 }
+const fdAt = (f: (x: number[]) => number, x: number[]) => centralDiff(f, x, 1e-6);
 const rows = (flat: number[], d: number): M => Array.from({ length: flat.length / d }, (_, i) => flat.slice(i * d, (i + 1) * d));
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-12);
-}
-/** Central differences of a float64 function of a flat vector. */
-function fd(f: (x: number[]) => number, x: number[], h = 1e-6): number[] {
-  return x.map((_, i) => {
-    const p = x.slice();
-    const m = x.slice();
-    p[i]! += h;
-    m[i]! -= h;
-    return (f(p) - f(m)) / (2 * h);
-  });
-}
 
 // ---- RKD reference ----
 const huber = (x: number) => (Math.abs(x) < 1 ? 0.5 * x * x : Math.abs(x) - 0.5);
@@ -114,7 +95,7 @@ describe('rkd', () => {
         })(tf.tensor2d(S)).dataSync(),
       ),
     );
-    const ref = fd((x) => {
+    const ref = fdAt((x) => {
       const r = rkdRef(rows(x, 4), T, 25, 50);
       return r.rkd_dist + r.rkd_angle;
     }, flat);
@@ -203,7 +184,7 @@ describe('at', () => {
     const g = Array.from(
       tf.tidy(() => tf.grad((x: tf.Tensor) => atLoss(x as tf.Tensor4D, tf.tensor4d(ft, tShape as [number, number, number, number]), { beta: 1000 }).at!)(tf.tensor4d(fs, sShape as [number, number, number, number])).dataSync()),
     );
-    const ref = fd((x) => atRef(x, sShape, ft, tShape, 1000), fs);
+    const ref = fdAt((x) => atRef(x, sShape, ft, tShape, 1000), fs);
     expect(g.some((v) => Math.abs(v) > 1e-3)).toBe(true);
     expect(relErr(g, ref)).toBeLessThan(1e-3);
   });
@@ -228,7 +209,7 @@ describe('udml peer feature distance', () => {
         return tf.add(p.feat_peer_s0!, p.feat_peer_s1!) as tf.Scalar;
       })(tf.tensor2d(A)).dataSync());
     });
-    const ref = fd((x) => msd(rows(x, 3), B), A.flat());
+    const ref = fdAt((x) => msd(rows(x, 3), B), A.flat());
     expect(relErr(g, ref)).toBeLessThan(1e-4);
   });
   it('refuses peers of different feature sizes', () => {

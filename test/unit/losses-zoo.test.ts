@@ -14,6 +14,7 @@ import {
   type LossParts,
   type TeacherTarget,
 } from '../../src/main/engine/losses/index.js';
+import { centralDiffRows as fd, relErr } from '../helpers/numeric.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -119,30 +120,6 @@ const partsVals = (p: LossParts): Record<string, number> => Object.fromEntries(O
 const teacherOf = (kind: 'probs' | 'logits'): TeacherTarget => (kind === 'probs' ? { probs: t2(T_PROBS) } : { logits: t2(T_LOGITS) });
 const tOf = (kind: 'probs' | 'logits') => (kind === 'probs' ? T_PROBS : T_LOGITS);
 
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-12);
-}
-function fd(f: (z: M) => number, z: M, h: number): number[] {
-  const out: number[] = [];
-  z.forEach((row, r) =>
-    row.forEach((_, c) => {
-      const plus = z.map((rr) => rr.slice());
-      const minus = z.map((rr) => rr.slice());
-      plus[r]![c]! += h;
-      minus[r]![c]! -= h;
-      out.push((f(plus) - f(minus)) / (2 * h));
-    }),
-  );
-  return out;
-}
 /** tf.grad of f against central differences of the float64 reference and (when given) of f itself in float32. */
 function checkGrad(f: (z: tf.Tensor2D) => tf.Scalar, ref: (z: M) => number, z: M, checkTfFd = true): void {
   const g = Array.from(tf.tidy(() => tf.grad((x: tf.Tensor) => f(x as tf.Tensor2D))(t2(z)).dataSync()));

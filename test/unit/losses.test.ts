@@ -18,6 +18,7 @@ import {
   type LossParts,
   type TeacherTarget,
 } from '../../src/main/engine/losses/index.js';
+import { relErr } from '../helpers/numeric.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -139,18 +140,6 @@ function teacherOf(kind: 'probs' | 'logits'): TeacherTarget {
   return kind === 'probs' ? { probs: t2(T_PROBS) } : { logits: t2(T_LOGITS) };
 }
 
-/** ‖a − b‖ / max(‖a‖, ‖b‖). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += (a[i]! - b[i]!) ** 2;
-    na += a[i]! ** 2;
-    nb += b[i]! ** 2;
-  }
-  return Math.sqrt(d) / Math.max(Math.sqrt(na), Math.sqrt(nb), 1e-12);
-}
 /** Central differences of f (float32 tf evaluation) around z. */
 function fdTf(f: (z: tf.Tensor2D) => tf.Scalar, z: M, h = 1e-2): number[] {
   const out: number[] = [];

@@ -1,9 +1,10 @@
 // Grad-CAM in the image detail: the teacher's and the student's heat maps side by side over the image
 // (its center square, as the models see it), each for its own top class. A job runs `distill explain`.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import { ExplainResult, type CamMap } from '../../shared/grad-cam.js';
 import { useApi } from '../api-context.js';
-import { errorText, pct } from '../lib/format.js';
+import { pct } from '../lib/format.js';
+import { useJobResult } from '../lib/use-job-result.js';
 import { JobOutcome } from './JobOutcome.js';
 
 /** Blue → cyan → yellow → red, with opacity growing with the value (a low value leaves the image visible). */
@@ -49,43 +50,18 @@ const caption = (who: string, m: CamMap) => `${who}: ${m.label ?? '?'} (${pct(m.
 
 export function GradCamPanel({ imageId, run }: { imageId: number; run?: number }) {
   const client = useApi();
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [result, setResult] = useState<ExplainResult | null>(null);
-  useEffect(() => {
-    setJobId(null);
-    setResult(null);
-    setError(null);
-  }, [imageId, run]);
+  const job = useJobResult(ExplainResult);
+  const { result, reset } = job;
+  useEffect(reset, [imageId, run, reset]);
   const src = client.imageUrl(imageId);
   return (
     <div className="gradcam" data-testid="gradcam">
       {!result && (
-        <button
-          onClick={async () => {
-            setError(null);
-            try {
-              setJobId((await client.call('images.gradCam', { id: imageId, ...(run !== undefined && { run }) })).id);
-            } catch (err) {
-              setError(errorText(err));
-            }
-          }}
-          data-testid="gradcam-start"
-        >
+        <button onClick={() => void job.start(() => client.call('images.gradCam', { id: imageId, ...(run !== undefined && { run }) }))} data-testid="gradcam-start">
           Where do they look? (Grad-CAM)
         </button>
       )}
-      <JobOutcome
-        jobId={jobId}
-        error={error}
-        testId="gradcam-progress"
-        onFinish={(j) => {
-          if (j.status !== 'done') return setError(j.message);
-          const parsed = ExplainResult.safeParse(j.result);
-          if (parsed.success) setResult(parsed.data);
-          else setError(`the maps could not be read: ${errorText(parsed.error)}`);
-        }}
-      />
+      <JobOutcome jobId={job.jobId} error={job.error} testId="gradcam-progress" onFinish={job.onFinish} />
       {result && (
         <>
           <div className="cam-pair">

@@ -5,7 +5,8 @@ import { useState } from 'react';
 import { RecipePlanResult } from '../../shared/recipe-plan.js';
 import { studentLabel } from '../../shared/run-config.js';
 import { useApi } from '../api-context.js';
-import { compact, errorText } from '../lib/format.js';
+import { compact } from '../lib/format.js';
+import { useJobResult } from '../lib/use-job-result.js';
 import { JobOutcome } from './JobOutcome.js';
 
 export function RecipePanel({
@@ -24,19 +25,9 @@ export function RecipePanel({
   const client = useApi();
   const [params, setParams] = useState('0.5M');
   const [minutes, setMinutes] = useState(20);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [plan, setPlan] = useState<RecipePlanResult | null>(null);
-
-  const start = async () => {
-    setError(null);
-    setPlan(null);
-    try {
-      setJobId((await client.call('runs.plan', { dataset, teacher, params, minutes, useLabels, useUnlabeled })).id);
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
+  const job = useJobResult(RecipePlanResult);
+  const plan = job.result;
+  const start = () => job.start(() => client.call('runs.plan', { dataset, teacher, params, minutes, useLabels, useUnlabeled }));
 
   return (
     <section className="card" data-testid="recipe-panel">
@@ -60,17 +51,7 @@ export function RecipePanel({
           </button>
         </div>
       </div>
-      <JobOutcome
-        jobId={jobId}
-        error={error}
-        testId="recipe-progress"
-        onFinish={(j) => {
-          if (j.status !== 'done') return setError(j.message);
-          const parsed = RecipePlanResult.safeParse(j.result);
-          if (parsed.success) setPlan(parsed.data);
-          else setError(`the plan could not be read: ${errorText(parsed.error)}`);
-        }}
-      />
+      <JobOutcome jobId={job.jobId} error={job.error} testId="recipe-progress" onFinish={job.onFinish} />
       {plan && (
         <div data-testid="recipe-result">
           <p>
