@@ -9,46 +9,15 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { createModel } from '../../src/main/engine/models/index.js';
 import { lowerModel } from '../../src/main/engine/export/lower.js';
 import { runGraph } from '../../src/main/engine/export/reference.js';
+import { maxAbsDiff, randomizeBatchNorms, tfjsProbabilities } from '../helpers/export-stand-in.js';
 
 beforeAll(async () => {
   await initBackend({ threads: 1 });
 });
 
-/**
- * BatchNorm weights and statistics as a trained model has them (γ, β, mean away from 0/1, variance
- * in [0.5, 2]), so folding is exercised. A few SGD steps on a handful of images would do it too, but
- * leave MobileNetV2 so ill-conditioned (activations ~1e3) that float32 rounding alone moves the
- * output by more than 1e-4.
- */
-function randomizeBatchNorms(model: tf.LayersModel): void {
-  let seed = 100;
-  for (const l of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
-    l.setWeights(l.getWeights().map((w, i, all) => (i === all.length - 1 ? tf.randomUniform(w.shape, 0.5, 2, 'float32', seed++) : tf.randomNormal(w.shape, i === 0 ? 1 : 0, 0.3, 'float32', seed++))));
-  }
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
-
-/**
- * model.predict softmaxed, on tfjs's plain-JS cpu backend: wasm's XNNPACK kernels disagree with
- * themselves (model.predict vs the folded plan) by up to ~3e-4 on a trained MobileNetV2, too
- * loose a yardstick for 1e-4.
- */
-function tfjsProbabilities(model: tf.LayersModel, x: tf.Tensor): Float32Array {
-  const before = tf.getBackend();
-  tf.setBackend('cpu');
-  try {
-    return tf.tidy(() => tf.softmax(model.predict(x) as tf.Tensor).dataSync() as Float32Array);
-  } finally {
-    tf.setBackend(before);
-  }
-}
-
+// BatchNorm statistics away from the initial ones (as a trained model has them) so folding is
+// exercised; probabilities from tfjs's plain-JS cpu backend (wasm's XNNPACK kernels disagree with
+// themselves by up to ~3e-4 on a trained MobileNetV2, too loose a yardstick for 1e-4).
 describe('lowerModel + runGraph', () => {
   it.each([
     { arch: 'refnet' as const, size: 32 },
