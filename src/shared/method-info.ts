@@ -33,19 +33,19 @@ export const METHOD_INFO: Readonly<Record<ImplementedMethod, MethodInfo>> = {
   },
   udml: {
     summary: 'DML plus a feature distance: peers also pull their pooled features together (γ)',
-    params: ['peers', 'loss.temperature', 'loss.beta', 'loss.gamma', 'loss.divergence'],
+    params: ['peers', 'loss.temperature', 'loss.beta', 'loss.gamma', 'loss.divergence', 'loss.featureLayers'],
   },
   fitnets: {
     summary: 'FitNets hint: the student’s pooled features, through a learned linear+BN adapter (dropped at export), regress the teacher’s (β), plus CE',
-    params: ['loss.beta'],
+    params: ['loss.beta', 'loss.featureLayers'],
   },
   rkd: {
     summary: 'relational KD: distances (β) and angles (γ) between the images of a batch, in the student’s and the teacher’s pooled features, plus CE',
-    params: ['loss.beta', 'loss.gamma'],
+    params: ['loss.beta', 'loss.gamma', 'loss.featureLayers'],
   },
   at: {
     summary: 'attention transfer: the student’s last spatial attention map (mean of squared activations) matches the teacher’s (β), plus CE',
-    params: ['loss.beta'],
+    params: ['loss.beta', 'loss.featureLayers'],
   },
 };
 

@@ -123,6 +123,11 @@ const RunConfigObject = z
         weights: z.record(z.string(), z.number().min(0)).optional(),
         /** Feature distillation into student 0 (part `feat`); needs a TF.js layers teacher with a Dense head. */
         feature: FeatureLoss.optional(),
+        /**
+         * The layers the feature methods read, by name (default: the input of the Dense head, or for AT
+         * the last spatial stage). A spatial layer read as features is averaged over positions.
+         */
+        featureLayers: z.object({ student: z.string().min(1).optional(), teacher: z.string().min(1).optional() }).optional(),
       })
       .prefault({}),
     optim: z
@@ -159,6 +164,10 @@ function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
   }
   if (c.loss.feature && !c.teacher) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'feature'], message: 'feature distillation needs a teacher' });
+  }
+  const readsFeatures = ['fitnets', 'rkd', 'at', 'udml'].includes(c.method) || c.loss.feature !== undefined;
+  if (c.loss.featureLayers && !readsFeatures) {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'featureLayers'], message: `method "${c.method}" reads no features (fitnets, rkd, at, udml or loss.feature do)` });
   }
   if (c.method === 'kd' && c.loss.alpha > 1) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'alpha'], message: 'KD alpha must be in [0, 1] (1 − alpha weights CE)' });

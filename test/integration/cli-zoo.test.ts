@@ -94,6 +94,19 @@ describe('zoo methods through `distill run`', () => {
     expect(config.loss).toMatchObject(loss);
   }, 300_000);
 
+  it('at reads the layers the config names (a spatial stage of each), and a layer that does not exist is refused before any step', () => {
+    const file = path.join(work, 'at-named.json');
+    fs.writeFileSync(file, JSON.stringify({ ...TINY, name: 'at-named', method: 'at', loss: { beta: 1000, featureLayers: { student: 's3_pw2', teacher: 's2_pw2' } } }));
+    const r = result(['run', '--config', file]);
+    const at = lossParts(r.run).get('loss/at')!;
+    expect(at.finite).toBe(at.n);
+    expect(at.nonzero).toBeGreaterThan(0);
+    fs.writeFileSync(file, JSON.stringify({ ...TINY, name: 'at-missing', method: 'at', loss: { featureLayers: { teacher: 'no_such_layer' } } }));
+    const bad = cli(['run', '--config', file]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/method "at" reads the teacher's features; teacher "tiny" has no layer "no_such_layer"/);
+  }, 300_000);
+
   it('a feature method whose teacher exposes no features is refused before any step, with the reason', () => {
     // An ONNX teacher runs as a black box: export the tiny teacher as ONNX and import it.
     const onnxDir = path.join(work, 'tiny-onnx');

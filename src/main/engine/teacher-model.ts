@@ -136,19 +136,27 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   const featureDim = pooledDim(model);
   const spatial = hasSpatialMap(model);
   const taps = new Map<string, TapModel>();
+  const tapFor = (want: TapWant): TapModel => {
+    const key = `${want.pooled}|${want.map}|${want.layer ?? ''}`;
+    if (!taps.has(key)) taps.set(key, tapModel(model, want, `teacher "${record.name}"`));
+    return taps.get(key)!;
+  };
   return {
     name: record.name,
     inputSize: record.inputSize,
     classes: datasetClasses.length,
     logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
     ...(featureDim !== null && { featureDim }),
-    ...((featureDim !== null || spatial) && {
+    ...({
       hasMap: spatial,
       tapped: (x: tf.Tensor4D, want: TapWant) => {
-        const key = `${want.pooled}|${want.map}`;
-        if (!taps.has(key)) taps.set(key, tapModel(model, want, `teacher "${record.name}"`));
-        const r = applyTap(taps.get(key)!, scaleInput(x, pre), false);
+        const r = applyTap(tapFor(want), scaleInput(x, pre), false);
         return { logits: toLogits(r.out), features: r.pooled, map: r.map };
+      },
+      tapInfo: (want: TapWant) => {
+        const tap = tapFor(want);
+        const pooled = want.pooled ? tap.model.outputs[1]! : null;
+        return { featureDim: (pooled?.shape[1] as number | undefined) ?? null };
       },
     }),
     // Grad-CAM in the dataset's class order (the teacher's own order may differ).

@@ -8,6 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 export interface TapWant {
   pooled: boolean;
   map: boolean;
+  /**
+   * A named layer whose output is read instead of the default: for `map` it must be spatial
+   * (rank 4); for `pooled` a rank-2 output is read as it is and a spatial one is averaged over positions.
+   */
+  layer?: string;
 }
 
 export interface TapModel {
@@ -44,19 +49,42 @@ export function hasSpatialMap(model: tf.LayersModel): boolean {
   return mapInput(model) !== null;
 }
 
-/** A tap for what `want` asks; the error names `what` and the missing layer. */
-export function tapModel(model: tf.LayersModel, want: TapWant, what: string): TapModel {
-  const outputs: tf.SymbolicTensor[] = [model.outputs[0]!];
+/** The output of the layer `name`, or an error naming `what` and the layers it has. */
+function namedOutput(model: tf.LayersModel, name: string, what: string): tf.SymbolicTensor {
+  const layer = model.layers.find((l) => l.name === name);
+  if (!layer) throw new Error(`${what} has no layer "${name}" (its last layers: ${model.layers.slice(-6).map((l) => l.name).join(', ')})`);
+  const out = layer.output;
+  if (Array.isArray(out)) throw new Error(`${what}: layer "${name}" has several outputs`);
+  return out;
+}
+
+/** The values a tap reads (see TapWant), or an error naming `what` and the problem. */
+export function tapValues(model: tf.LayersModel, want: TapWant, what: string): { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor } {
+  const named = want.layer !== undefined ? namedOutput(model, want.layer, what) : null;
+  const out: { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor } = {};
   if (want.pooled) {
-    const p = pooledInput(model);
-    if (!p) throw new Error(`${what} has no Dense head on pooled features, so its features cannot be tapped`);
-    outputs.push(p);
+    if (named && named.rank === 2) out.pooled = named;
+    else if (named && named.rank === 4) out.pooled = tf.layers.globalAveragePooling2d({ name: `${model.name}_tap_pool_${named.name.replace(/[^A-Za-z0-9_]/g, '_')}` }).apply(named) as tf.SymbolicTensor;
+    else if (named) throw new Error(`${what}: layer "${want.layer}" gives a rank-${named.rank} output, not features`);
+    else {
+      const p = pooledInput(model);
+      if (!p) throw new Error(`${what} has no Dense head on pooled features, so its features cannot be tapped (name a layer to read)`);
+      out.pooled = p;
+    }
   }
   if (want.map) {
-    const m = mapInput(model);
-    if (!m) throw new Error(`${what} has no global average pooling after a spatial stage, so it has no attention map`);
-    outputs.push(m);
+    if (named && named.rank !== 4) throw new Error(`${what}: layer "${want.layer}" gives a rank-${named.rank} output, not a spatial map`);
+    const m = named ?? mapInput(model);
+    if (!m) throw new Error(`${what} has no global average pooling after a spatial stage, so it has no attention map (name a layer to read)`);
+    out.map = m;
   }
+  return out;
+}
+
+/** A tap for what `want` asks; the error names `what` and the missing layer. */
+export function tapModel(model: tf.LayersModel, want: TapWant, what: string): TapModel {
+  const v = tapValues(model, want, what);
+  const outputs: tf.SymbolicTensor[] = [model.outputs[0]!, ...(v.pooled ? [v.pooled] : []), ...(v.map ? [v.map] : [])];
   return { model: tf.model({ inputs: model.inputs, outputs, name: `${model.name}_tap_${want.pooled ? 'p' : ''}${want.map ? 'm' : ''}` }), want };
 }
 

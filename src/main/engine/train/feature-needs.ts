@@ -2,7 +2,7 @@
 // students and the teacher for exactly these, and the run refuses a model that cannot give them.
 import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/run-config.js';
-import { hasSpatialMap, pooledDim } from '../models/feature-tap.js';
+import { tapValues, type TapWant } from '../models/feature-tap.js';
 
 export interface FeatureNeeds {
   /** Students whose pooled features the loss reads (by index). */
@@ -32,26 +32,51 @@ export function needsLiveTeacher(n: FeatureNeeds): boolean {
   return n.teacherPooled || n.teacherMap;
 }
 
+/** What the loss reads from student `i` (peers read the default layers; a named layer is student 0's). */
+export function studentWant(needs: FeatureNeeds, i: number, layer: string | undefined): TapWant | null {
+  const pooled = needs.studentPooled.includes(i);
+  const map = i === 0 && needs.studentMap;
+  if (!pooled && !map) return null;
+  return { pooled, map, ...(i === 0 && layer !== undefined && { layer }) };
+}
+
+export function teacherWant(needs: FeatureNeeds, layer: string | undefined): TapWant {
+  return { pooled: needs.teacherPooled, map: needs.teacherMap, ...(layer !== undefined && { layer }) };
+}
+
 /** Refuses, before any step, a run whose teacher or students cannot give what its loss reads. */
 export function checkFeatureSources(
   method: string,
   needs: FeatureNeeds,
-  teacher: { name: string; featureDim?: number; hasMap?: boolean; tapped?: unknown } | null,
+  teacher: { name: string; tapInfo?(want: TapWant): { featureDim: number | null } } | null,
   students: tf.LayersModel[],
+  layers: { student?: string; teacher?: string } = {},
 ): { studentDim: number | null; teacherDim: number | null } {
   const why = (what: string) => `method "${method}" reads ${what}`;
+  let teacherDim: number | null = null;
   if (needs.teacherPooled || needs.teacherMap) {
-    if (!teacher) throw new Error(why('a teacher\'s features') + ', and the run has no teacher');
-    if (!teacher.tapped) throw new Error(why(`the teacher's features`) + `; teacher "${teacher.name}" exposes none (an ONNX or graph-model teacher runs as a black box: use a TF.js layers teacher, e.g. one trained with --backbone)`);
-    if (needs.teacherPooled && !teacher.featureDim) throw new Error(why('pooled features') + `; teacher "${teacher.name}" has no Dense head on pooled features`);
-    if (needs.teacherMap && !teacher.hasMap) throw new Error(why('an attention map') + `; teacher "${teacher.name}" has no global average pooling after a spatial stage`);
+    if (!teacher) throw new Error(why("a teacher's features") + ', and the run has no teacher');
+    if (!teacher.tapInfo) throw new Error(why("the teacher's features") + `; teacher "${teacher.name}" exposes none (an ONNX or graph-model teacher runs as a black box: use a TF.js layers teacher, e.g. one trained with --backbone)`);
+    try {
+      teacherDim = teacher.tapInfo(teacherWant(needs, layers.teacher)).featureDim;
+    } catch (err) {
+      throw new Error(`${why("the teacher's features")}; ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   const dims = needs.studentPooled.map((i) => {
-    const d = pooledDim(students[i]!);
-    if (d === null) throw new Error(why('pooled features') + `; ${i === 0 ? 'the student' : `peer student ${i}`} has no Dense head on them`);
-    return d;
+    try {
+      return tapValues(students[i]!, studentWant(needs, i, layers.student)!, i === 0 ? 'the student' : `peer student ${i}`).pooled!.shape[1] as number;
+    } catch (err) {
+      throw new Error(`${why('pooled features')}; ${err instanceof Error ? err.message : String(err)}`);
+    }
   });
-  if (needs.studentMap && !hasSpatialMap(students[0]!)) throw new Error(why('an attention map') + '; the student has no global average pooling after a spatial stage');
+  if (needs.studentMap) {
+    try {
+      tapValues(students[0]!, studentWant(needs, 0, layers.student)!, 'the student');
+    } catch (err) {
+      throw new Error(`${why('an attention map')}; ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   if (method === 'udml' && new Set(dims).size > 1) throw new Error(`method "udml" pulls the peers' pooled features together, and they differ in size (${dims.join(', ')}): use peers with the same feature size`);
-  return { studentDim: dims[0] ?? null, teacherDim: teacher?.featureDim ?? null };
+  return { studentDim: dims[0] ?? null, teacherDim };
 }

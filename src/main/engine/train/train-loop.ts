@@ -14,7 +14,7 @@ import { trainingBatches } from './batches.js';
 import type { HostPredictor } from '../predict.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { applyTap, tapModel } from '../models/feature-tap.js';
-import { featureNeeds, needsLiveTeacher } from './feature-needs.js';
+import { featureNeeds, needsLiveTeacher, studentWant, teacherWant } from './feature-needs.js';
 import {
   CancelledError,
   NonFiniteLossError,
@@ -72,12 +72,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const adapter = needs.adapter ? input.adapter : undefined;
   if (needs.adapter && !adapter) throw new Error('feature regression needs an adapter');
   if (live && !stepTeacher?.tapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
-  const want = { pooled: needs.teacherPooled, map: needs.teacherMap };
+  const want = teacherWant(needs, config.loss.featureLayers?.teacher);
   // Students whose features the loss reads run through a tap (same layers and weights, more outputs).
   const studentTaps = students.map((m, i) => {
-    const pooled = needs.studentPooled.includes(i);
-    const map = i === 0 && needs.studentMap;
-    return pooled || map ? tapModel(m, { pooled, map }, i === 0 ? 'the student' : `peer student ${i}`) : null;
+    const w = studentWant(needs, i, config.loss.featureLayers?.student);
+    return w ? tapModel(m, w, i === 0 ? 'the student' : `peer student ${i}`) : null;
   });
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
   const adapterVars = adapter ? adapter.model.trainableWeights.map((w) => w.read() as tf.Variable) : [];

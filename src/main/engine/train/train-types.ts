@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Predictor } from '../predict.js';
 import type { RunConfig } from '../../../shared/run-config.js';
 import type { FeatureAdapter } from './feature-adapter.js';
+import type { TapWant } from '../models/feature-tap.js';
 
 export interface TrainItem {
   /** Stable key for caches (the image's content hash). */
@@ -20,8 +21,10 @@ export type Teacher = Predictor & {
   featureDim?: number;
   /** Whether `tapped` can return its last spatial map (attention transfer). */
   hasMap?: boolean;
-  /** Logits with its pooled features [N, featureDim] and/or last spatial map [N, H, W, C], in one forward pass. */
-  tapped?(x: tf.Tensor4D, want: { pooled: boolean; map: boolean }): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
+  /** Logits with its pooled features [N, D] and/or a spatial map [N, H, W, C] (see TapWant), in one forward pass. */
+  tapped?(x: tf.Tensor4D, want: TapWant): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
+  /** Checks that `want` can be tapped (throws with the reason) and gives the size of the features it reads. */
+  tapInfo?(want: TapWant): { featureDim: number | null };
   /** Grad-CAM for one image [1, S, S, 3] in [0, 255], classes in the run's order (layers teachers only). */
   explain?(x: tf.Tensor4D, classIndex?: number): { classIndex: number; probs: number[]; cam: number[][] };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
