@@ -1,7 +1,8 @@
 // The Compare page's sweep views: values lined up with runs by value (not by order), missing runs empty.
 import { describe, expect, it } from 'vitest';
-import { heatColor, sweepHeat, sweepLine } from '../../src/renderer/lib/sweep-view.js';
+import { heatColor, sweepHeat, sweepLine, sweepParallel } from '../../src/renderer/lib/sweep-view.js';
 import type { SweepRun } from '../../src/shared/sweep-record.js';
+import { axisLabel } from '../../src/shared/sweep.js';
 import { sweepableFields, sweepFromRows } from '../../src/renderer/lib/sweep-form.js';
 
 const run = (id: number, values: Record<string, unknown>, acc: number | null): SweepRun => ({
@@ -25,6 +26,30 @@ describe('sweepLine', () => {
     expect(line.x).toEqual([0, 1]);
     expect(line.ticks).toEqual(['6→2', '3']);
     expect(line.y).toEqual([0.8, null]);
+  });
+});
+
+describe('sweepParallel', () => {
+  it('three fields: one axis each then val accuracy; positions by value, accuracy scaled to [min, max]; unfinished runs left out', () => {
+    const grid = [
+      { path: 'loss.temperature', values: [2, 4, 6] },
+      { path: 'loss.alpha', values: [0.5, 0.9] },
+      { path: 'optim.lr', values: [0.001] },
+    ];
+    const p = sweepParallel(grid, [
+      run(1, { 'loss.temperature': 4, 'loss.alpha': 0.9, 'optim.lr': 0.001 }, 0.8),
+      run(2, { 'optim.lr': 0.001, 'loss.alpha': 0.5, 'loss.temperature': 6 }, 0.6),
+      run(3, { 'loss.temperature': 2, 'loss.alpha': 0.5, 'optim.lr': 0.001 }, null),
+      run(4, { 'loss.temperature': 2, 'loss.alpha': 0.9, 'optim.lr': 0.001 }, 0.7),
+    ]);
+    expect(p.axes.map((a) => a.label)).toEqual(['τ', 'α', axisLabel('optim.lr'), 'val accuracy']);
+    expect(p.axes[0]!.ticks).toEqual(['2', '4', '6']);
+    expect([p.min, p.max]).toEqual([0.6, 0.8]);
+    expect(p.lines.map((l) => [l.run, l.positions])).toEqual([
+      [1, [0.5, 1, 0.5, 1]],
+      [2, [1, 0, 0.5, 0]],
+      [4, [0, 1, 0.5, expect.closeTo(0.5, 9)]],
+    ]);
   });
 });
 

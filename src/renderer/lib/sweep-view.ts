@@ -62,3 +62,34 @@ export function heatColor(v: number | null, min: number | null, max: number | nu
   const lerp = (x: number, y: number) => Math.round(x + (y - x) * t);
   return `rgb(${lerp(219, 30)}, ${lerp(234, 64)}, ${lerp(254, 175)})`;
 }
+
+export interface SweepParallel {
+  /** One axis per swept field, then val accuracy. */
+  axes: { label: string; ticks: string[] }[];
+  /** Per finished run: its position (0..1) on each axis, the last being val accuracy scaled to [min, max]. */
+  lines: { run: number; positions: number[]; valAccuracy: number }[];
+  min: number;
+  max: number;
+}
+
+/** Three or more swept fields: parallel coordinates, each grid value evenly placed on its axis. */
+export function sweepParallel(grid: SweepGrid, runs: readonly SweepRun[]): SweepParallel {
+  const done = runs.filter((r): r is SweepRun & { valAccuracy: number } => r.valAccuracy !== null);
+  const accs = done.map((r) => r.valAccuracy);
+  const min = accs.length ? Math.min(...accs) : 0;
+  const max = accs.length ? Math.max(...accs) : 1;
+  const place = (i: number, n: number) => (n <= 1 ? 0.5 : i / (n - 1));
+  return {
+    axes: [...grid.map((a) => ({ label: axisLabel(a.path), ticks: a.values.map(formatSweepValue) })), { label: 'val accuracy', ticks: [] }],
+    lines: done.map((r) => ({
+      run: r.run,
+      valAccuracy: r.valAccuracy,
+      positions: [
+        ...grid.map((a) => place(a.values.findIndex((v) => key(v) === key(r.values[a.path])), a.values.length)),
+        max > min ? (r.valAccuracy - min) / (max - min) : 0.5,
+      ],
+    })),
+    min,
+    max,
+  };
+}

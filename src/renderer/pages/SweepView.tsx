@@ -7,7 +7,8 @@ import { StatusBadge } from '../components/StatusBadge.js';
 import { SweepHeatMap } from '../components/SweepHeatMap.js';
 import { TimeChart } from '../components/TimeChart.js';
 import { pct } from '../lib/format.js';
-import { sweepHeat, sweepLine } from '../lib/sweep-view.js';
+import { sweepHeat, sweepLine, sweepParallel } from '../lib/sweep-view.js';
+import { SweepParallel } from '../components/SweepParallel.js';
 import { href } from '../router.js';
 import { axisLabel, formatSweepValue } from '../../shared/sweep.js';
 
@@ -41,7 +42,7 @@ export function SweepView({ id }: { id: number }) {
         : null;
       return { kind: 'heat' as const, heat, best };
     }
-    return null;
+    return { kind: 'parallel' as const, parallel: sweepParallel(grid, d.runs) };
   }, [d]);
 
   if (detail.error) return <ErrorNote error={detail.error} />;
@@ -96,9 +97,9 @@ export function SweepView({ id }: { id: number }) {
           />
         ) : view?.kind === 'heat' ? (
           <SweepHeatMap heat={view.heat} best={view.best} />
-        ) : (
-          <div className="muted small">More than two swept fields: see the table.</div>
-        )}
+        ) : view?.kind === 'parallel' ? (
+          <SweepParallel data={view.parallel} best={d.best?.run ?? null} />
+        ) : null}
       </section>
 
       <section className="card flush">
