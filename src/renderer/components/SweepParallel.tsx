@@ -23,9 +23,7 @@ export function SweepParallel({ data, best }: { data: Data; best: number | null 
           stroke={`rgba(37, 99, 235, ${0.15 + 0.75 * shade(l.valAccuracy)})`}
           strokeWidth={l.run === best ? 3 : 1.5}
         >
-          <title>
-            run #{l.run}: {pct(l.valAccuracy)}
-          </title>
+          <title>{`run #${l.run}: ${pct(l.valAccuracy)}`}</title>
         </polyline>
       ))}
       {data.axes.map((a, i) => (
