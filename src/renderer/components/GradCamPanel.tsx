@@ -8,7 +8,7 @@ import { useJobResult } from '../lib/use-job-result.js';
 import { JobOutcome } from './JobOutcome.js';
 
 /** Blue → cyan → yellow → red, with opacity growing with the value (a low value leaves the image visible). */
-export function heatColor(v: number): [number, number, number, number] {
+function camColor(v: number): [number, number, number, number] {
   const t = Math.max(0, Math.min(1, v));
   const r = Math.round(255 * Math.min(1, Math.max(0, 2 * t - 0.5) * 1.5));
   const g = Math.round(255 * Math.max(0, 1 - Math.abs(2 * t - 1.1) * 1.2));
@@ -30,7 +30,7 @@ function CamOverlay({ src, cam, title, testId }: { src: string; cam: number[][];
     const img = ctx.createImageData(w, h);
     cam.forEach((row, y) =>
       row.forEach((v, x) => {
-        img.data.set(heatColor(v), (y * w + x) * 4);
+        img.data.set(camColor(v), (y * w + x) * 4);
       }),
     );
     ctx.putImageData(img, 0, 0);

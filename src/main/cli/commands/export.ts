@@ -21,7 +21,7 @@ import { initBackend } from '../../engine/backend/select.js';
 import { ExportFormatFlag, type ExportQuantize } from '../../engine/export/export-metadata.js';
 import type { ExportFormat } from '../../engine/export/export-folder.js';
 import type { PredictItem } from '../../engine/predict.js';
-import { exportAndCheck } from '../../engine/export/export-and-check.js';
+import { exportAndCheck, studentReference } from '../../engine/export/export-and-check.js';
 
 const Flags = z
   .object({
@@ -73,11 +73,13 @@ async function exportAll(store: Store, m: ResolvedModel, images: Images, out: Ou
   const cells = EXPORT_FORMATS.flatMap((format) => EXPORT_QUANTIZATIONS.map((quantize) => ({ format, quantize })));
   const rows: ({ format: ExportFormat; quantize: ExportQuantize; id: number | null } & ExportMeasure)[] = [];
   const failures: string[] = [];
+  // The float student's predictions on the val images, once for all nine files.
+  const checked = { ...images, ...(images.val.length && { reference: await studentReference(src, images.val) }) };
   for (const [i, { format, quantize }] of cells.entries()) {
     out.event({ type: 'progress', phase: 'export-check', done: i, total: cells.length, message: `${format} ${quantize}` }, `checking ${format} (${quantize})…`);
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-export-check-'));
     try {
-      const { measure } = await exportAndCheck(src, scratch, format, quantize, images);
+      const { measure } = await exportAndCheck(src, scratch, format, quantize, checked);
       rows.push({ format, quantize, id: record(store, m, 'check', format, quantize, null, measure), ...measure });
       out.event({ type: 'check', format, quantize, ...measure }, `${format} ${quantize}: ${(measure.bytes / 1024).toFixed(0)} KiB, ${humanMeasure(measure)}` + (measure.warning ? ` — WARNING: ${measure.warning}` : ''));
     } catch (err) {

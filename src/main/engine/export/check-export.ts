@@ -1,6 +1,6 @@
 // What an export costs, measured on labeled images: the file's accuracy, its top-1 agreement with
 // the float TF.js student and the largest probability difference, and its runtime's speed.
-import { argmaxRow, predictProbs, predictProbsWith, type Predictor, type ProbabilityRunner } from '../predict.js';
+import { argmaxRow, predictProbsWith, type Predictions, type ProbabilityRunner } from '../predict.js';
 import { scorePredictions } from '../evaluate.js';
 
 export interface ExportCheck {
@@ -12,13 +12,13 @@ export interface ExportCheck {
   msPerImage: number;
 }
 
+/** `ref`: the float student's predictions on the same items (the same for every format, computed once). */
 export async function checkExport(
   runner: ProbabilityRunner,
-  student: Predictor,
+  ref: Predictions,
   classes: readonly string[],
   items: { key: string; path: string; label: string }[],
 ): Promise<ExportCheck> {
-  const ref = await predictProbs(student, items);
   const got = await predictProbsWith(runner, items);
   const score = scorePredictions(got, classes, items);
   const failed = new Set([...ref.failed, ...got.failed].map((f) => f.index));

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { agreementFloor, type ExportMeasure } from '../../../shared/export-record.js';
 import { loadModelDir } from '../model-io.js';
-import { layersPredictor, type PredictItem } from '../predict.js';
+import { layersPredictor, predictProbs, type PredictItem, type Predictions } from '../predict.js';
 import type { ExportFormat } from './export-folder.js';
 import type { ExportQuantize } from './export-metadata.js';
 import { writeExport, type ExportSource, type WrittenExport } from './export-format.js';
@@ -16,12 +16,23 @@ export interface CheckedExport {
   measure: ExportMeasure;
 }
 
+/** The float TF.js student's predictions on `items`: what every export of it is compared with. */
+export async function studentReference(src: ExportSource, items: PredictItem[]): Promise<Predictions> {
+  const student = await loadModelDir(src.dir);
+  try {
+    return await predictProbs(layersPredictor(student, src.inputSize), items);
+  } finally {
+    student.dispose();
+  }
+}
+
+/** `data.reference`: studentReference(src, data.val) when the caller checks several exports of one student. */
 export async function exportAndCheck(
   src: ExportSource,
   outDir: string,
   format: ExportFormat,
   quantize: ExportQuantize,
-  data: { calibration: PredictItem[]; val: (PredictItem & { label: string })[] },
+  data: { calibration: PredictItem[]; val: (PredictItem & { label: string })[]; reference?: Predictions },
   onStage?: (stage: 'write' | 'check') => void,
 ): Promise<CheckedExport> {
   onStage?.('write');
@@ -31,10 +42,10 @@ export async function exportAndCheck(
     return { written, measure };
   }
   onStage?.('check');
+  const reference = data.reference ?? (await studentReference(src, data.val));
   const opened = await openExportFolder(written.dir);
-  const student = await loadModelDir(src.dir);
   try {
-    const check = await checkExport(opened.runner, layersPredictor(student, src.inputSize), src.classes, data.val);
+    const check = await checkExport(opened.runner, reference, src.classes, data.val);
     const floor = agreementFloor(quantize);
     const file = `${path.basename(written.files.find((f) => /model\.(onnx|tflite|json)$/.test(f)) ?? written.dir)} (${format}, ${quantize})`;
     const warning =
@@ -45,7 +56,6 @@ export async function exportAndCheck(
           : null;
     return { written, measure: { bytes: written.bytes, n: check.n, accuracy: check.accuracy, agreement: check.agreement, maxAbsDiff: check.maxAbsDiff, msPerImage: check.msPerImage, warning } };
   } finally {
-    student.dispose();
     await opened.close();
   }
 }
