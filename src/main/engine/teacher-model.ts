@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
 import { gradCam, hasGradCam } from './explain/grad-cam.js';
-import { applyTap, hasSpatialMap, pooledDim, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
+import { applyTap, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
 import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
@@ -132,9 +132,6 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   // BN folded into convs (models/inference-plan.ts), checked against model.predict on the first batch.
   const forward = checkedFoldedForward(model);
   const toLogits = (out: tf.Tensor2D): tf.Tensor2D => reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
-  // Pooled features and the last spatial map for the feature methods, where the model has them.
-  const featureDim = pooledDim(model);
-  const spatial = hasSpatialMap(model);
   const taps = new Map<string, TapModel>();
   const tapFor = (want: TapWant): TapModel => {
     const key = `${want.pooled}|${want.map}|${want.layer ?? ''}`;
@@ -146,19 +143,16 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
     inputSize: record.inputSize,
     classes: datasetClasses.length,
     logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
-    ...(featureDim !== null && { featureDim }),
-    ...({
-      hasMap: spatial,
-      tapped: (x: tf.Tensor4D, want: TapWant) => {
-        const r = applyTap(tapFor(want), scaleInput(x, pre), false);
-        return { logits: toLogits(r.out), features: r.pooled, map: r.map };
-      },
-      tapInfo: (want: TapWant) => {
-        const tap = tapFor(want);
-        const pooled = want.pooled ? tap.model.outputs[1]! : null;
-        return { featureDim: (pooled?.shape[1] as number | undefined) ?? null };
-      },
-    }),
+    // Pooled features and spatial maps for the feature methods (tapModel says why where there are none).
+    tapped: (x: tf.Tensor4D, want: TapWant) => {
+      const r = applyTap(tapFor(want), scaleInput(x, pre), false);
+      return { logits: toLogits(r.out), features: r.pooled, map: r.map };
+    },
+    tapInfo: (want: TapWant) => {
+      const tap = tapFor(want);
+      const pooled = want.pooled ? tap.model.outputs[1]! : null;
+      return { featureDim: (pooled?.shape[1] as number | undefined) ?? null };
+    },
     // Grad-CAM in the dataset's class order (the teacher's own order may differ).
     ...(hasGradCam(model) && {
       explain: (x: tf.Tensor4D, classIndex?: number) => {

@@ -44,11 +44,6 @@ export function pooledDim(model: tf.LayersModel): number | null {
   return (pooledInput(model)?.shape[1] as number | undefined) ?? null;
 }
 
-/** Whether the model has a spatial stage before a global average pooling (attention maps). */
-export function hasSpatialMap(model: tf.LayersModel): boolean {
-  return mapInput(model) !== null;
-}
-
 /** The output of the layer `name`, or an error naming `what` and the layers it has. */
 function namedOutput(model: tf.LayersModel, name: string, what: string): tf.SymbolicTensor {
   const layer = model.layers.find((l) => l.name === name);

@@ -17,10 +17,6 @@ export interface TrainItem {
 /** A frozen teacher: logits in the run's class order. */
 export type Teacher = Predictor & {
   name: string;
-  /** Length of its pooled feature vector (the input of its final Dense layer), where it has one. */
-  featureDim?: number;
-  /** Whether `tapped` can return its last spatial map (attention transfer). */
-  hasMap?: boolean;
   /** Logits with its pooled features [N, D] and/or a spatial map [N, H, W, C] (see TapWant), in one forward pass. */
   tapped?(x: tf.Tensor4D, want: TapWant): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
   /** Checks that `want` can be tapped (throws with the reason) and gives the size of the features it reads. */
