@@ -14,7 +14,7 @@ import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOpti
 import { createAdapterModel, type FeatureAdapter } from '../engine/train/feature-adapter.js';
 import { checkFeatureSources, featureNeeds } from '../engine/train/feature-needs.js';
 import { recalibrateBatchNorm } from '../engine/models/recalibrate-bn.js';
-import { evalViews } from '../engine/train/batches.js';
+import { sampleViews } from '../engine/data/sample-views.js';
 import { trainLoop } from '../engine/train/train-loop.js';
 import { fastAdam } from '../engine/wasm-kernels/fast-adam.js';
 import { layersPredictor, predictProbs } from '../engine/predict.js';
@@ -154,7 +154,7 @@ export async function executeRun(
       const bySize = new Map<number, { x: Float32Array; n: number }[]>();
       for (const i of pretrained) {
         const size = specs[i]!.inputSize;
-        if (!bySize.has(size)) bySize.set(size, await recalibrationBatches(set.train, size));
+        if (!bySize.has(size)) bySize.set(size, await sampleViews(set.train, RECALIBRATION_IMAGES, size));
         const r = recalibrateBatchNorm(students[i]!, bySize.get(size)!);
         opts.events.info(`student ${i}: BatchNorm statistics of ${r.layers} layers measured on ${r.images} training images`);
       }
@@ -316,15 +316,5 @@ function pruneCheckpoints(store: Store, runId: number): void {
   }
 }
 
-/** Images for BatchNorm recalibration: spread over the training set, eval views (no augmentation). */
+/** Images for BatchNorm recalibration, spread over the training set. */
 const RECALIBRATION_IMAGES = 256;
-
-async function recalibrationBatches(items: readonly { key: string; path: string }[], size: number): Promise<{ x: Float32Array; n: number }[]> {
-  const k = Math.min(RECALIBRATION_IMAGES, items.length);
-  const picks = Array.from({ length: k }, (_, i) => items[Math.floor((i * items.length) / k)]!);
-  const out: { x: Float32Array; n: number }[] = [];
-  for await (const b of evalViews(picks, size, { batchSize: 32 })) {
-    if (b.indices.length) out.push({ x: Float32Array.from(b.x.subarray(0, b.indices.length * size * size * 3)), n: b.indices.length });
-  }
-  return out;
-}

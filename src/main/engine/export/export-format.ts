@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadModelDir } from '../model-io.js';
-import { evalViews } from '../train/batches.js';
+import { sampleViews } from '../data/sample-views.js';
 import type { PredictItem } from '../predict.js';
 import { lowerModel } from './lower.js';
 import { exportTfjs } from './export-model.js';
@@ -37,19 +37,9 @@ export interface WrittenExport {
 /** Images for int8 calibration: enough to see the activations' spread, few enough to stay quick. */
 export const CALIBRATION_IMAGES = 200;
 
-/** Evenly spread picks, so calibration sees every class folder of a list sorted by folder. */
-export function spreadPicks<T>(items: readonly T[], k: number): T[] {
-  if (items.length <= k) return [...items];
-  return Array.from({ length: k }, (_, i) => items[Math.floor((i * items.length) / k)]!);
-}
-
 /** Decodes calibration images (the eval view every runtime sees) into NHWC [n,S,S,3] batches. */
 async function calibrationBatches(items: PredictItem[], size: number): Promise<{ x: Float32Array; n: number }[]> {
-  const out: { x: Float32Array; n: number }[] = [];
-  for await (const b of evalViews(spreadPicks(items, CALIBRATION_IMAGES), size, { batchSize: 32 })) {
-    const n = b.indices.length;
-    if (n) out.push({ x: Float32Array.from(b.x.subarray(0, n * size * size * 3)), n });
-  }
+  const out = await sampleViews(items, CALIBRATION_IMAGES, size);
   if (out.length === 0) throw new Error('int8 export needs calibration images, and none could be read');
   return out;
 }
