@@ -1,6 +1,7 @@
 // Reading (and minimally rewriting) an ONNX ModelProto with onnx-proto: the input/output shapes an
-// imported model declares, which op produces an output, where its classifier head starts, and a copy
-// of the model with an intermediate value added to graph.output so onnxruntime returns it.
+// imported model declares, which op produces an output, where its classifier head and its global
+// pooling start, and a copy of the model with intermediate values added to graph.output so onnxruntime
+// returns them.
 import fs from 'node:fs';
 import onnxProto from 'onnx-proto';
 
@@ -62,6 +63,13 @@ export function graphOutputs(model: ModelProto): ValueShape[] {
   return (model.graph!.output ?? []).map(shapeOf);
 }
 
+/** The shape the graph declares for a value (graph input/output or value_info), or null where it declares none. */
+export function declaredShape(model: ModelProto, value: string): Dim[] | null {
+  const g = model.graph!;
+  const v = [...(g.valueInfo ?? []), ...(g.output ?? []), ...(g.input ?? [])].find((x) => x.name === value);
+  return v ? shapeOf(v).dims : null;
+}
+
 /** Every value name the graph produces or declares (node outputs, inputs, value_info), for "no such value" messages. */
 export function valueNames(model: ModelProto): string[] {
   const g = model.graph!;
@@ -107,11 +115,45 @@ export function classifierInput(model: ModelProto, output: string): string | nul
   return null;
 }
 
-/** The model's bytes with `value` appended to graph.output (shape left undeclared: onnxruntime infers it). */
-export function withOutput(model: ModelProto, value: string): Uint8Array {
+/** A ReduceMean over two axes (H and W), its axes given as an attribute or (opset 18) a constant input. */
+function meanOverTwoAxes(model: ModelProto, node: NodeProto): boolean {
+  const attr = (node.attribute ?? []).find((a) => a.name === 'axes');
+  if (attr) return (attr.ints ?? []).length === 2;
+  const axes = node.input?.[1];
+  const t = axes ? (model.graph!.initializer ?? []).find((x) => x.name === axes) : undefined;
+  if (!t) return false;
+  const n = (t.dims ?? []).reduce<number>((a, d) => a * num(d), 1);
+  return n === 2;
+}
+
+/**
+ * The input of the global average pooling on the path to `output` (GlobalAveragePool, or ReduceMean over
+ * two axes as some exporters write it): the last spatial stage. Null where the path has none.
+ */
+export function globalPoolInput(model: ModelProto, output: string): string | null {
+  const by = producers(model);
+  const weights = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
+  const seen = new Set<string>();
+  const queue = [output];
+  while (queue.length) {
+    const v = queue.shift()!;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const node = by.get(v);
+    if (!node) continue;
+    const inputs = (node.input ?? []).filter((i) => i && !weights.has(i));
+    if (node.opType === 'GlobalAveragePool' || (node.opType === 'ReduceMean' && meanOverTwoAxes(model, node))) return inputs[0] ?? null;
+    queue.push(...inputs);
+  }
+  return null;
+}
+
+/** The model's bytes with `values` appended to graph.output (shapes left undeclared: onnxruntime infers them). */
+export function withOutputs(model: ModelProto, values: readonly string[]): Uint8Array {
   const copy = onnx.ModelProto.decode(onnx.ModelProto.encode(model).finish());
   const g = copy.graph!;
-  if (!(g.output ?? []).some((o) => o.name === value)) {
+  for (const value of values) {
+    if ((g.output ?? []).some((o) => o.name === value)) continue;
     g.output = [...(g.output ?? []), onnx.ValueInfoProto.create({ name: value, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } })];
   }
   return onnx.ModelProto.encode(copy).finish();

@@ -52,11 +52,22 @@ export async function runFloat(
   input: { data: Float32Array; dims: readonly number[] },
   outputName?: string,
 ): Promise<{ data: Float32Array; dims: readonly number[] }> {
+  return (await runFloats(session, input, [outputName ?? session.outputNames[0]!]))[0]!;
+}
+
+/** Runs a session once on one float32 input and returns the named outputs, in that order. */
+export async function runFloats(
+  session: OrtSession,
+  input: { data: Float32Array; dims: readonly number[] },
+  outputNames: readonly string[],
+): Promise<{ data: Float32Array; dims: readonly number[] }[]> {
   const o = loadOrt();
   const feeds = { [session.inputNames[0]!]: new o.Tensor('float32', input.data, input.dims) };
-  const name = outputName ?? session.outputNames[0]!;
-  const out = await session.run(feeds, [name]);
-  const t = out[name]!;
-  if (t.type !== 'float32') throw new Error(`ONNX output "${name}" is ${t.type}, not float32`);
-  return { data: t.data as Float32Array, dims: t.dims };
+  const names = [...new Set(outputNames)];
+  const out = await session.run(feeds, names);
+  return outputNames.map((name) => {
+    const t = out[name]!;
+    if (t.type !== 'float32') throw new Error(`ONNX output "${name}" is ${t.type}, not float32`);
+    return { data: t.data as Float32Array, dims: t.dims };
+  });
 }

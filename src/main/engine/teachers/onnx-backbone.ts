@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type * as tf from '@tensorflow/tfjs';
-import { classifierInput, graphOutputs, readModelProto, valueNames, withDenseHead, withOutput, type ModelProto } from '../onnx/model-proto.js';
+import { classifierInput, graphOutputs, readModelProto, valueNames, withDenseHead, withOutputs, type ModelProto } from '../onnx/model-proto.js';
+import { pooled, spatialLayout } from '../onnx/spatial.js';
 import type { Backbone } from './backbone.js';
 import type { TrainedHead } from './feature-head.js';
 import { imageInputOf, openOnnxImageModel, runOnnxImages, type OnnxImageModel } from './onnx-teacher.js';
@@ -46,37 +47,11 @@ function pickFeature(file: string, model: ModelProto, wanted: string | undefined
   return found;
 }
 
-/** [N,C,H,W] or [N,H,W,C]: the square pair of dims is space; where both read as square, the input's layout. */
-function spatialLayout(dims: readonly number[], fallback: 'NCHW' | 'NHWC'): 'NCHW' | 'NHWC' {
-  const nchw = dims[2] === dims[3];
-  const nhwc = dims[1] === dims[2];
-  if (nchw && !nhwc) return 'NCHW';
-  if (nhwc && !nchw) return 'NHWC';
-  return fallback;
-}
-
-/** Row-major [n, D] features from the runtime's output: [n, D] as is, [n, …] with 4 dims pooled over space. */
-function pooled(rows: Float32Array, dims: readonly number[], layout: 'NCHW' | 'NHWC'): { data: Float32Array; dim: number } {
-  const n = dims[0]!;
-  if (dims.length === 2) return { data: rows, dim: dims[1]! };
-  const [C, HW] = layout === 'NCHW' ? [dims[1]!, dims[2]! * dims[3]!] : [dims[3]!, dims[1]! * dims[2]!];
-  const out = new Float32Array(n * C);
-  for (let b = 0; b < n; b++) {
-    const base = b * C * HW;
-    for (let c = 0; c < C; c++) {
-      let s = 0;
-      for (let i = 0; i < HW; i++) s += layout === 'NCHW' ? rows[base + c * HW + i]! : rows[base + i * C + c]!;
-      out[b * C + c] = s / HW;
-    }
-  }
-  return { data: out, dim: C };
-}
-
 export async function loadOnnxBackbone(o: OnnxBackboneOptions): Promise<OnnxBackbone> {
   const { model, bytes } = readModelProto(o.file);
   const input = imageInputOf(o.file, model);
   const feature = pickFeature(o.file, model, o.featureLayer);
-  const exposed = graphOutputs(model).some((v) => v.name === feature) ? bytes : withOutput(model, feature);
+  const exposed = graphOutputs(model).some((v) => v.name === feature) ? bytes : withOutputs(model, [feature]);
   const m: OnnxImageModel = await openOnnxImageModel(o.file, { bytes: exposed, output: feature, threads: o.threads });
   // One run on a blank batch gives the feature's shape.
   const probeN = m.input.fixedBatch ?? 1;

@@ -2,7 +2,7 @@
 // shape gives its layout (NCHW or NHWC) and input size; one session is created per load and reused for
 // every batch. Pixels arrive as ours always are (RGB [0,255], NHWC) and are mapped to the model's
 // range, mean/std and layout here; a softmax head's probabilities become log-probabilities.
-import { createSession, runFloat, type OrtSession } from '../onnx/runtime.js';
+import { createSession, runFloats, type OrtSession } from '../onnx/runtime.js';
 import { graphInputs, graphOutputs, headOp, readModelProto, type Dim, type ModelProto } from '../onnx/model-proto.js';
 import type { HostPredictor } from '../predict.js';
 import { preprocessPixels, type Layout } from './host-preprocessing.js';
@@ -52,6 +52,8 @@ export interface OnnxImageModel {
   output: { name: string; dims: Dim[] | null };
   /** What the graph says its head is: Softmax → probabilities, LogSoftmax → log-probabilities, a dense op → logits. */
   head: 'probabilities' | 'log-probabilities' | 'logits' | 'unknown';
+  /** The graph as the file declares it (the session may run a copy with more outputs). */
+  model: ModelProto;
   session: OrtSession;
 }
 
@@ -73,6 +75,7 @@ export async function openOnnxImageModel(file: string, opts: { bytes?: Uint8Arra
     input,
     output: { name: out.name, dims: out.dims },
     head: op === 'Softmax' ? 'probabilities' : op === 'LogSoftmax' ? 'log-probabilities' : op && DENSE_OPS.has(op) ? 'logits' : 'unknown',
+    model,
     session,
   };
 }
@@ -87,36 +90,51 @@ export async function runOnnxImages(
   n: number,
   pre: Preprocessing,
 ): Promise<{ rows: Float32Array; width: number; dims: readonly number[] }> {
+  const [out] = await runOnnxImageOutputs(m, pixels, n, pre, [m.output.name]);
+  return { rows: out!.rows, width: n > 0 ? out!.rows.length / n : 0, dims: out!.dims };
+}
+
+/** runOnnxImages for several outputs of one pass (each chunk runs once): rows and shape [n, …] per name, in order. */
+export async function runOnnxImageOutputs(
+  m: OnnxImageModel,
+  pixels: Float32Array,
+  n: number,
+  pre: Preprocessing,
+  names: readonly string[],
+): Promise<{ rows: Float32Array; dims: readonly number[] }[]> {
   const S = m.input.size;
   const per = S * S * 3;
   const chunk = m.input.fixedBatch ?? Math.max(1, n);
-  const parts: Float32Array[] = [];
-  let width = 0;
-  let outDims: readonly number[] = [];
+  const parts: Float32Array[][] = names.map(() => []);
+  let outDims: (readonly number[])[] = names.map(() => []);
   for (let s = 0; s < n; s += chunk) {
     const k = Math.min(chunk, n - s);
     const src = new Float32Array(chunk * per);
     src.set(pixels.subarray(s * per, (s + k) * per));
     const x = preprocessPixels(src, chunk, S, pre, m.input.layout);
     const dims = m.input.layout === 'NCHW' ? [chunk, 3, S, S] : [chunk, S, S, 3];
-    let out: { data: Float32Array; dims: readonly number[] };
+    let outs: { data: Float32Array; dims: readonly number[] }[];
     try {
-      out = await runFloat(m.session, { data: x, dims }, m.output.name);
+      outs = await runFloats(m.session, { data: x, dims }, names);
     } catch (err) {
       throw new Error(`${m.file}: onnxruntime failed on a batch of ${chunk}: ${(err as Error).message.split('\n')[0]}`);
     }
-    if (out.dims[0] !== chunk) throw new Error(`${m.file}: output "${m.output.name}" has shape [${out.dims.join(', ')}], not one row per image`);
-    width = out.data.length / chunk;
-    outDims = out.dims;
-    parts.push(out.data.subarray(0, k * width));
+    outs.forEach((out, j) => {
+      if (out.dims[0] !== chunk) throw new Error(`${m.file}: output "${names[j]}" has shape [${out.dims.join(', ')}], not one row per image`);
+      const width = out.data.length / chunk;
+      parts[j]!.push(out.data.subarray(0, k * width));
+    });
+    outDims = outs.map((o) => o.dims);
   }
-  const rows = new Float32Array(n * width);
-  let at = 0;
-  for (const p of parts) {
-    rows.set(p, at);
-    at += p.length;
-  }
-  return { rows, width, dims: [n, ...outDims.slice(1)] };
+  return parts.map((p, j) => {
+    const rows = new Float32Array(p.reduce((a, x) => a + x.length, 0));
+    let at = 0;
+    for (const x of p) {
+      rows.set(x, at);
+      at += x.length;
+    }
+    return { rows, dims: [n, ...outDims[j]!.slice(1)] };
+  });
 }
 
 /** Rows that are non-negative and sum to 1 are probabilities (a softmax head the graph does not name). */
@@ -133,30 +151,39 @@ function rowsAreProbabilities(rows: Float32Array, width: number): boolean {
   return true;
 }
 
+/** Output rows [n, width] → logits in the run's class order; probabilities become log-probabilities. */
+export type LogitsReader = (rows: Float32Array, width: number, n: number) => Float32Array;
+
 /**
- * The model as a predictor of logits in the order `perm` gives (perm[i] = the model's output index for
- * class i). Probabilities become log-probabilities; whether the head is a softmax is read from the graph,
- * or else decided on the first batch and kept.
+ * Reads the model's output as logits in the order `perm` gives (perm[i] = the model's output index for
+ * class i). Whether the head is a softmax is read from the graph, or else decided on the first batch and kept.
  */
-export function onnxPredictor(m: OnnxImageModel, pre: Preprocessing, perm: readonly number[]): HostPredictor {
+export function logitsReader(m: Pick<OnnxImageModel, 'file' | 'output' | 'head'>, perm: readonly number[]): LogitsReader {
   const C = perm.length;
   let isProb: boolean | null = m.head === 'unknown' ? null : m.head === 'probabilities';
+  return (rows, width, n) => {
+    if (width !== C) throw new Error(`${m.file}: output "${m.output.name}" has ${width} values per image, the teacher has ${C} classes`);
+    isProb ??= rowsAreProbabilities(rows, width);
+    const out = new Float32Array(n * C);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < C; c++) {
+        const v = rows[r * width + perm[c]!]!;
+        out[r * C + c] = isProb ? Math.log(Math.min(1, Math.max(v, 1e-7))) : v;
+      }
+    }
+    return out;
+  };
+}
+
+/** The model as a predictor of logits in the order `perm` gives (see logitsReader). */
+export function onnxPredictor(m: OnnxImageModel, pre: Preprocessing, perm: readonly number[], read: LogitsReader = logitsReader(m, perm)): HostPredictor {
   return {
     inputSize: m.input.size,
-    classes: C,
+    classes: perm.length,
     hostLogits: async (pixels, n) => {
       if (n === 0) return new Float32Array(0);
       const { rows, width } = await runOnnxImages(m, pixels, n, pre);
-      if (width !== C) throw new Error(`${m.file}: output "${m.output.name}" has ${width} values per image, the teacher has ${C} classes`);
-      isProb ??= rowsAreProbabilities(rows, width);
-      const out = new Float32Array(n * C);
-      for (let r = 0; r < n; r++) {
-        for (let c = 0; c < C; c++) {
-          const v = rows[r * width + perm[c]!]!;
-          out[r * C + c] = isProb ? Math.log(Math.min(1, Math.max(v, 1e-7))) : v;
-        }
-      }
-      return out;
+      return read(rows, width, n);
     },
   };
 }
