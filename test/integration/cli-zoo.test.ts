@@ -1,6 +1,7 @@
 // The distillation zoo and sweeps through the real `distill` CLI on a tiny generated two-class set:
 // DKD, DIST, WSL and the feature methods (FitNets, RKD, AT, UDML) each train one epoch and log finite
-// loss parts; a feature method with a teacher that exposes no features is refused before any step; a sweep runs its grid (progressive τ included) and Ctrl-C keeps finished runs.
+// loss parts; an ONNX teacher feeds FitNets and feature regression through graph outputs, and a value its
+// graph lacks is refused before any step; a sweep runs its grid (progressive τ included) and Ctrl-C keeps finished runs.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -107,15 +108,31 @@ describe('zoo methods through `distill run`', () => {
     expect(bad.stderr).toMatch(/method "at" reads the teacher's features; teacher "tiny" has no layer "no_such_layer"/);
   }, 300_000);
 
-  it('a feature method whose teacher exposes no features is refused before any step, with the reason', () => {
-    // An ONNX teacher runs as a black box: export the tiny teacher as ONNX and import it.
+  it('an ONNX teacher feeds FitNets and feature regression through graph outputs; a value its graph lacks is refused before any step', () => {
+    // The tiny teacher exported as ONNX and imported: its features are values of the graph.
     const onnxDir = path.join(work, 'tiny-onnx');
     result(['export', 'tiny', '--format', 'onnx', '--out', onnxDir]);
     result(['teacher', 'import', 'tiny-onnx', path.join(onnxDir, 'model.onnx'), '--classes', 'circle,square']);
-    const r = cli(['run', '--name', 'rkd-onnx', '--method', 'rkd', '--teacher', 'tiny-onnx', '--dataset', 'shapes', '--arch', 'refnet', '--size', '32', '--epochs', '1']);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/method "rkd" reads the teacher's features; teacher "tiny-onnx" exposes none/);
-    const [row] = query<{ status: string; n: number }>(`SELECT r.status, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id AND m.scope = 'step') AS n FROM runs r WHERE r.name = 'rkd-onnx'`);
+    const common = ['--teacher', 'tiny-onnx', '--dataset', 'shapes', '--arch', 'refnet', '--size', '32', '--batch', '16', '--epochs', '1'];
+    for (const [name, flags, parts] of [
+      ['fitnets-onnx', ['--method', 'fitnets'], ['loss/ce', 'loss/feat']],
+      ['kd-feat-onnx', ['--method', 'kd', '--feature-weight', '1'], ['loss/kd', 'loss/feat']],
+    ] as const) {
+      const r = result(['run', '--name', name, ...flags, ...common]);
+      expect(r.epochs).toBe(1);
+      const byName = lossParts(r.run);
+      for (const p of [...parts, 'loss']) {
+        expect(byName.get(p), `${name}: ${p}`).toBeDefined();
+        expect(byName.get(p)!.finite).toBe(byName.get(p)!.n);
+        expect(byName.get(p)!.nonzero, `${name}: ${p}`).toBeGreaterThan(0);
+      }
+    }
+    const file = path.join(work, 'at-onnx-missing.json');
+    fs.writeFileSync(file, JSON.stringify({ ...TINY, teacher: 'tiny-onnx', name: 'at-onnx-missing', method: 'at', loss: { featureLayers: { teacher: 'no_such_value' } } }));
+    const bad = cli(['run', '--config', file]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/method "at" reads the teacher's features; teacher "tiny-onnx" \(.*model\.onnx\) has no value "no_such_value" in its graph/);
+    const [row] = query<{ status: string; n: number }>(`SELECT r.status, (SELECT COUNT(*) FROM metrics m WHERE m.run_id = r.id AND m.scope = 'step') AS n FROM runs r WHERE r.name = 'at-onnx-missing'`);
     expect(row).toEqual({ status: 'failed', n: 0 });
   }, 300_000);
 });

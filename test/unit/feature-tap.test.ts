@@ -43,15 +43,15 @@ describe('feature taps', () => {
     expect(() => tapValues(model, { pooled: false, map: true, layer: 'logits' }, 'the student')).toThrow(/layer "logits" gives a rank-2 output, not a spatial map/);
   });
 
-  it('checkFeatureSources: a teacher without taps, a bad named layer, and UDML peers of different sizes are refused', () => {
+  it('checkFeatureSources: a teacher without taps, a bad named layer, and UDML peers of different sizes are refused', async () => {
     const at = RunConfig.parse({ name: 'r', dataset: 'd', method: 'at', teacher: 't', student: { arch: 'refnet', inputSize: 32 }, epochs: 1 });
-    expect(() => checkFeatureSources('at', featureNeeds(at), { name: 't' }, [model])).toThrow(/method "at" reads the teacher's features; teacher "t" exposes none/);
+    await expect(checkFeatureSources('at', featureNeeds(at), { name: 't' }, [model])).rejects.toThrow(/method "at" reads the teacher's features; teacher "t" exposes none \(a TF.js graph-model teacher/);
     const teacher = { name: 't', tapInfo: (w: Parameters<typeof tapValues>[1]) => ({ featureDim: tapValues(model, w, 'teacher "t"').pooled?.shape[1] as number | null ?? null }) };
-    expect(() => checkFeatureSources('at', featureNeeds(at), teacher, [model], { teacher: 'missing' })).toThrow(/teacher "t" has no layer "missing"/);
-    expect(checkFeatureSources('rkd', featureNeeds({ ...at, method: 'rkd' }), teacher, [model], { student: 's3_pw2' })).toEqual({ studentDim: 256, teacherDim: 256 });
+    await expect(checkFeatureSources('at', featureNeeds(at), teacher, [model], { teacher: 'missing' })).rejects.toThrow(/teacher "t" has no layer "missing"/);
+    expect(await checkFeatureSources('rkd', featureNeeds({ ...at, method: 'rkd' }), teacher, [model], { student: 's3_pw2' })).toEqual({ studentDim: 256, teacherDim: 256 });
     const other = createModel({ arch: 'mobilenet_v2', width: 0.35, inputSize: 32, classes: 2, seed: 1 });
     const udml = RunConfig.parse({ name: 'r', dataset: 'd', method: 'udml', student: { arch: 'refnet', inputSize: 32 }, peers: [{ arch: 'mobilenet_v2', width: 0.35, inputSize: 32 }], epochs: 1 });
-    expect(() => checkFeatureSources('udml', featureNeeds(udml), null, [model, other])).toThrow(/differ in size \(256, 1280\)/);
+    await expect(checkFeatureSources('udml', featureNeeds(udml), null, [model, other])).rejects.toThrow(/differ in size \(256, 1280\)/);
     other.dispose();
   });
 

@@ -13,7 +13,8 @@ import { checkedFoldedForward } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
 import { applyPreprocessing, InputRange, Preprocessing } from './teachers/preprocessing.js';
-import { onnxPredictor, openOnnxImageModel } from './teachers/onnx-teacher.js';
+import { logitsReader, onnxPredictor, openOnnxImageModel } from './teachers/onnx-teacher.js';
+import { onnxTaps } from './teachers/onnx-taps.js';
 
 export { InputRange } from './teachers/preprocessing.js';
 
@@ -108,7 +109,20 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   if (info.format === 'onnx') {
     const m = await openOnnxImageModel(path.join(record.modelDir, ONNX_TEACHER_FILE));
     if (m.input.size !== record.inputSize) throw new Error(`${m.file}: input size ${m.input.size} differs from the teacher's recorded ${record.inputSize}`);
-    return { name: record.name, ...onnxPredictor(m, pre, perm), dispose: () => void m.session.release() };
+    // One reader, so the logits of plain batches and of tapped ones agree on what the head gives.
+    const read = logitsReader(m, perm);
+    // Pooled features and spatial maps for the feature methods: graph values returned as extra outputs.
+    const taps = onnxTaps(m, pre, read, `teacher "${record.name}"`);
+    return {
+      name: record.name,
+      ...onnxPredictor(m, pre, perm, read),
+      tapInfo: taps.info,
+      hostTapped: taps.run,
+      dispose: () => {
+        taps.dispose();
+        void m.session.release();
+      },
+    };
   }
   if (info.format === 'graph-model') {
     const g = await loadGraphTeacher(record.modelDir);
@@ -148,7 +162,7 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
       const r = applyTap(tapFor(want), scaleInput(x, pre), false);
       return { logits: toLogits(r.out), features: r.pooled, map: r.map };
     },
-    tapInfo: (want: TapWant) => {
+    tapInfo: async (want: TapWant) => {
       const tap = tapFor(want);
       const pooled = want.pooled ? tap.model.outputs[1]! : null;
       return { featureDim: (pooled?.shape[1] as number | undefined) ?? null };

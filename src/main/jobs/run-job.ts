@@ -123,7 +123,7 @@ export async function executeRun(
     // Feature methods: refused here, before any step, when the teacher or a student cannot give what the
     // loss reads; feature regression trains an adapter from student 0's pooled features to the teacher's.
     const needs = featureNeeds(config);
-    const dims = checkFeatureSources(config.method, needs, teacher, students, config.loss.featureLayers);
+    const dims = await checkFeatureSources(config.method, needs, teacher, students, config.loss.featureLayers);
     let adapter: FeatureAdapter | undefined;
     if (needs.adapter) adapter = { model: createAdapterModel(dims.studentDim!, dims.teacherDim!, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });

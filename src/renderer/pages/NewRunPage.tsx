@@ -44,7 +44,7 @@ const HINTS: Record<string, string> = {
   'loss.temperature': 'a number, or {start, end} for a temperature that moves linearly over the epochs',
   'loss.weights': 'extra weight per named loss part',
   teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
-  'loss.featureLayers': 'layer names to read instead of the defaults (the Dense head’s input; for AT the last spatial stage)',
+  'loss.featureLayers': 'layer names (an ONNX teacher: graph value names) to read instead of the defaults (the Dense head’s input; for AT the last spatial stage)',
 };
 
 /** Scalars first, then groups: the top of the form reads like a summary of the run. */

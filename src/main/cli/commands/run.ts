@@ -186,6 +186,7 @@ export const runCommand: Command = {
     'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
     '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
+    '       the feature methods read a TF.js layers or an ONNX teacher (graph values as extra outputs; loss.featureLayers names others)\n' +
     'Default recipe: an ssld run with a teacher and no student named (no --arch/--from/--slim) measures candidate students here and picks\n' +
     '       the strongest that fits --params N (default 0.5M) and --minutes M (default 20): slimmed --backbone B (default: the bundled\n' +
     '       one if installed) else mobilenet_v2; it sets the student and epochs (unless --epochs).\n' +

@@ -45,20 +45,20 @@ export function teacherWant(needs: FeatureNeeds, layer: string | undefined): Tap
 }
 
 /** Refuses, before any step, a run whose teacher or students cannot give what its loss reads. */
-export function checkFeatureSources(
+export async function checkFeatureSources(
   method: string,
   needs: FeatureNeeds,
-  teacher: { name: string; tapInfo?(want: TapWant): { featureDim: number | null } } | null,
+  teacher: { name: string; tapInfo?(want: TapWant): { featureDim: number | null } | Promise<{ featureDim: number | null }> } | null,
   students: tf.LayersModel[],
   layers: { student?: string; teacher?: string } = {},
-): { studentDim: number | null; teacherDim: number | null } {
+): Promise<{ studentDim: number | null; teacherDim: number | null }> {
   const why = (what: string) => `method "${method}" reads ${what}`;
   let teacherDim: number | null = null;
   if (needs.teacherPooled || needs.teacherMap) {
     if (!teacher) throw new Error(why("a teacher's features") + ', and the run has no teacher');
-    if (!teacher.tapInfo) throw new Error(why("the teacher's features") + `; teacher "${teacher.name}" exposes none (an ONNX or graph-model teacher runs as a black box: use a TF.js layers teacher, e.g. one trained with --backbone)`);
+    if (!teacher.tapInfo) throw new Error(why("the teacher's features") + `; teacher "${teacher.name}" exposes none (a TF.js graph-model teacher runs as a black box: use a TF.js layers or ONNX teacher, e.g. one trained with --backbone)`);
     try {
-      teacherDim = teacher.tapInfo(teacherWant(needs, layers.teacher)).featureDim;
+      teacherDim = (await teacher.tapInfo(teacherWant(needs, layers.teacher))).featureDim;
     } catch (err) {
       throw new Error(`${why("the teacher's features")}; ${err instanceof Error ? err.message : String(err)}`);
     }

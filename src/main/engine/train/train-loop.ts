@@ -12,8 +12,9 @@ import { evaluateEpoch } from './evaluate-epoch.js';
 import { sharedImageCache } from '../data/index.js';
 import { trainingBatches } from './batches.js';
 import type { HostPredictor } from '../predict.js';
+import { hostTapTensors, type HostTap } from '../teachers/host-tap.js';
 import { saveCheckpoint } from './checkpoint.js';
-import { applyTap, tapModel } from '../models/feature-tap.js';
+import { applyTap, tapModel, type TapWant } from '../models/feature-tap.js';
 import { featureNeeds, needsLiveTeacher, studentWant, teacherWant } from './feature-needs.js';
 import {
   CancelledError,
@@ -71,7 +72,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const numClasses = input.classes.length;
   const adapter = needs.adapter ? input.adapter : undefined;
   if (needs.adapter && !adapter) throw new Error('feature regression needs an adapter');
-  if (live && !stepTeacher?.tapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
+  if (live && !stepTeacher?.tapped && !stepTeacher?.hostTapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
   const want = teacherWant(needs, config.loss.featureLayers?.teacher);
   // Students whose features the loss reads run through a tap (same layers and weights, more outputs).
   const studentTaps = students.map((m, i) => {
@@ -121,7 +122,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       // A teacher outside tfjs (onnxruntime) runs before the step, on host pixels at its own size.
       // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
       const cachedRows = views?.rows(batch.indices, epoch);
-      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherLogits(stepTeacher, batch, feedSize) : null;
+      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherPass(stepTeacher, batch, feedSize, live ? want : null) : null;
       const { partNames, partValues, grads } = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, batch.shape);
         const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
@@ -131,7 +132,13 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         let teacherFeats: tf.Tensor2D | undefined;
         let teacherMap: tf.Tensor4D | undefined;
         if (cachedRows) target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
-        else if (hostTarget) target = { logits: tf.tensor2d(hostTarget, [n, numClasses]) };
+        else if (hostTarget) {
+          // Constants made from the host pass: no gradient reaches them, and this tidy frees them.
+          const t = hostTapTensors(hostTarget, n, numClasses);
+          target = { logits: t.logits };
+          teacherFeats = t.features;
+          teacherMap = t.map;
+        }
         else if (stepTeacher && live && 'logits' in stepTeacher) {
           // Logits and the features the loss reads, from one live teacher pass.
           const t = stepTeacher.tapped!(resized(stepTeacher.inputSize), want);
@@ -247,15 +254,16 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   };
 }
 
-/** A host teacher's logits for a batch: its pixels as they are, or resized to the teacher's size first. */
-async function hostTeacherLogits(teacher: Teacher & HostPredictor, batch: { x: Float32Array; shape: number[]; indices: number[] }, feedSize: number): Promise<Float32Array> {
+/** A host teacher's logits for a batch, and the values `want` reads from the same run: its pixels as they are, or resized to the teacher's size first. */
+async function hostTeacherPass(teacher: Teacher & HostPredictor, batch: { x: Float32Array; shape: number[]; indices: number[] }, feedSize: number, want: TapWant | null): Promise<HostTap> {
   const n = batch.indices.length;
   const S = teacher.inputSize;
-  if (S === feedSize) return teacher.hostLogits(batch.x.subarray(0, n * S * S * 3), n);
+  const run = async (px: Float32Array): Promise<HostTap> => (want ? teacher.hostTapped!(px, n, want) : { logits: await teacher.hostLogits(px, n) });
+  if (S === feedSize) return run(batch.x.subarray(0, n * S * S * 3));
   const t = tf.tidy(() => tf.image.resizeBilinear(tf.tensor4d(batch.x, [n, feedSize, feedSize, 3]), [S, S], true));
   const px = (await t.data()) as Float32Array;
   t.dispose();
-  return teacher.hostLogits(px, n);
+  return run(px);
 }
 
 /** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */

@@ -4,6 +4,7 @@ import type { Predictor } from '../predict.js';
 import type { RunConfig } from '../../../shared/run-config.js';
 import type { FeatureAdapter } from './feature-adapter.js';
 import type { TapWant } from '../models/feature-tap.js';
+import type { HostTap } from '../teachers/host-tap.js';
 
 export interface TrainItem {
   /** Stable key for caches (the image's content hash). */
@@ -19,8 +20,16 @@ export type Teacher = Predictor & {
   name: string;
   /** Logits with its pooled features [N, D] and/or a spatial map [N, H, W, C] (see TapWant), in one forward pass. */
   tapped?(x: tf.Tensor4D, want: TapWant): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
-  /** Checks that `want` can be tapped (throws with the reason) and gives the size of the features it reads. */
-  tapInfo?(want: TapWant): { featureDim: number | null };
+  /**
+   * The same for a teacher outside tfjs (onnxruntime), awaited before the step: `n` images [n,S,S,3] at
+   * its input size in, host arrays out (the step makes constant tensors of them).
+   */
+  hostTapped?(pixels: Float32Array, n: number, want: TapWant): Promise<HostTap>;
+  /**
+   * Checks that `want` can be tapped (rejects with the reason) and gives the size of the features it reads.
+   * Asynchronous because an ONNX teacher opens its tap here (a session with the tapped values as outputs).
+   */
+  tapInfo?(want: TapWant): Promise<{ featureDim: number | null }>;
   /** Grad-CAM for one image [1, S, S, 3] in [0, 255], classes in the run's order (layers teachers only). */
   explain?(x: tf.Tensor4D, classIndex?: number): { classIndex: number; probs: number[]; cam: number[][] };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
