@@ -51,6 +51,15 @@ describe('pruneTeacherViews', () => {
     expect(left()).toEqual(['.ffff.bin.4567cdef.tmp', 'aaaa.bin', 'aaaa.json', 'cccc.bin', 'cccc.json', 'notes.txt']);
   });
 
+  it('an entry with cached features (.f16) goes whole, and its features count toward the cap', () => {
+    entry('aaaa', 100, 0);
+    file('aaaa.f16', 1000, 0);
+    entry('bbbb', 100, 1);
+    file('bbbb.f16', 1000, 1);
+    expect(pruneTeacherViews(dir, { keep: 'aaaa', now: NOW, maxBytes: 1500 })).toEqual(['bbbb']);
+    expect(left()).toEqual(['aaaa.bin', 'aaaa.f16', 'aaaa.json']);
+  });
+
   it('keeps the entry in use however old it looks', () => {
     entry('aaaa', 100, 90);
     expect(pruneTeacherViews(dir, { keep: 'aaaa', now: NOW })).toEqual([]);

@@ -25,6 +25,9 @@ import {
 import { trainLoop } from '../../src/main/engine/train/train-loop.js';
 import type { Teacher, TrainItem, TrainSink } from '../../src/main/engine/train/train-types.js';
 import type { TensorPredictor } from '../../src/main/engine/predict.js';
+import { applyTap, tapModel } from '../../src/main/engine/models/feature-tap.js';
+import { createAdapterModel } from '../../src/main/engine/train/feature-adapter.js';
+import { roundToFloat16 } from '../../src/main/engine/teachers/feature-cache.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-teacher-cache-'));
 const T = 40; // teacher size, ≠ the student's 32: views are replayed at another size
@@ -44,6 +47,23 @@ function countingTeacher(): TensorPredictor & { name: string; rows: number } {
       t.rows += x.shape[0];
       return net.apply(tf.div(x, 255)) as tf.Tensor2D;
     },
+  };
+  return t;
+}
+
+/** The tiny teacher with its pooled features (the Dense head's input, 8·8·6 values), counting rows. */
+const FEATURE_DIM = 8 * 8 * 6;
+const POOLED = { pooled: true, map: false };
+function tappedTeacher(): Teacher & { rows: number; tapped: NonNullable<Teacher['tapped']> } {
+  const tap = tapModel(net, POOLED, 'the teacher');
+  const t = {
+    ...countingTeacher(),
+    tapped: (x: tf.Tensor4D) => {
+      t.rows += x.shape[0];
+      const r = applyTap(tap, tf.div(x, 255) as tf.Tensor4D, false);
+      return { logits: r.out, features: r.pooled! };
+    },
+    tapInfo: async () => ({ featureDim: FEATURE_DIM }),
   };
   return t;
 }
@@ -331,5 +351,123 @@ describe('teacher soft-label cache', () => {
     expect(t4.rows).toBe(0);
     expect(r4.info).toContain('teacher soft labels: 0 view(s) computed, 12 reused from the cache');
     expect(r4.losses.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe('teacher features in the cache (feature distillation)', () => {
+  const features = { layer: null, dim: FEATURE_DIM };
+
+  it('stores float16 pooled features per (item, view) beside the soft labels; a second run reads them without the teacher', async () => {
+    const dir = path.join(tmp, 'views-features');
+    const cache = new ImageCache({ spillDir: tmp, vipsThreads: null });
+    const first = tappedTeacher();
+    const a = await ensureTeacherViews({ ...spec({ features }), teacher: first, dir, batchSize: 2, cache, renderer: null });
+    expect(first.rows).toBe(items.length * 3);
+    const files = fs.readdirSync(dir).sort();
+    expect(files.map((f) => path.extname(f))).toEqual(['.bin', '.f16', '.json']);
+    expect(fs.statSync(path.join(dir, files[1]!)).size).toBe(items.length * 3 * FEATURE_DIM * 2);
+
+    // Each row is the live teacher's features on that view, rounded to float16.
+    const side = trainSide(T);
+    let maxRel = 0;
+    let spread = 0;
+    for (let i = 0; i < items.length; i++) {
+      const src = await decodeForTraining(items[i]!.path, T);
+      for (let v = 0; v < 3; v++) {
+        const x = new Float32Array(T * T * 3);
+        renderView(src, side, trainingView(7, v, viewIndex(items[i]!.key), augment), T, x, 0);
+        const live = tf.tidy(() => tappedTeacher().tapped(tf.tensor4d(x, [1, T, T, 3]), POOLED).features!.dataSync() as Float32Array);
+        const want = roundToFloat16(live);
+        const got = a.featureRows([i], v)!;
+        for (let d = 0; d < FEATURE_DIM; d++) maxRel = Math.max(maxRel, Math.abs(got[d]! - want[d]!) / (Math.abs(want[d]!) + 1e-3));
+        const v0 = a.featureRows([i], 0)!;
+        for (let d = 0; d < FEATURE_DIM; d++) spread = Math.max(spread, Math.abs(got[d]! - v0[d]!));
+      }
+    }
+    expect(maxRel).toBeLessThan(2e-3); // one float16 step at most (tfjs may differ in the last float32 bits)
+    expect(spread).toBeGreaterThan(1e-2); // views differ, so the comparison above is not vacuous
+
+    const second = tappedTeacher();
+    const b = await ensureTeacherViews({ ...spec({ features }), teacher: second, dir, batchSize: 2, cache, renderer: null });
+    expect(second.rows).toBe(0);
+    expect(b.source).toBe('file');
+    expect(Buffer.from(b.features!.buffer).equals(Buffer.from(a.features!.buffer))).toBe(true);
+    expect(Array.from(b.featureRows([4, 1], 5)!)).toEqual(Array.from(a.featureRows([4, 1], 2)!));
+  });
+
+  it('feature buckets are their own: soft-label-only files are not taken for them, nor one layer for another', () => {
+    const plain = teacherViewsKey(spec());
+    const withFeatures = teacherViewsKey(spec({ features }));
+    const otherLayer = teacherViewsKey(spec({ features: { layer: 'conv2d_2', dim: 6 } }));
+    expect(new Set([plain, withFeatures, otherLayer]).size).toBe(3);
+  });
+
+  it('the training loop: feature regression reads the cached features; the teacher runs only in the cache pass', async () => {
+    const run = async (teacher: Teacher, teacherCache: 'off' | 'views') => {
+      const config = RunConfig.parse({
+        name: 'r',
+        dataset: 'd',
+        method: 'ssld',
+        teacher: 'tiny',
+        student: { arch: 'refnet', inputSize: 32 },
+        data: { useLabels: false, useUnlabeled: true, augment },
+        loss: { feature: { weight: 1, kind: 'mse' } },
+        epochs: 3,
+        batchSize: 3,
+        seed: 7,
+        teacherCache,
+      });
+      const student = tf.sequential({
+        layers: [
+          tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 4, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+          tf.layers.flatten(),
+          tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+        ],
+      });
+      const adapter = { model: createAdapterModel(8 * 8 * 4, FEATURE_DIM, 3), optimizer: tf.train.adam(1e-3) };
+      const feat: number[] = [];
+      const info: string[] = [];
+      await trainLoop({
+        config,
+        classes: CLASSES,
+        train: items,
+        val: [],
+        students: [student],
+        optimizers: [tf.train.adam(1e-3)],
+        teacher,
+        adapter,
+        teacherId: 'teacher:9:tiny:features',
+        startEpoch: 0,
+        cacheDir: path.join(tmp, 'home-cache-features'),
+        sink: {
+          step: (_s, _e, m) => feat.push(m.find((x) => x.name === 'loss/feat')!.value),
+          info: (msg) => info.push(msg),
+          epochEnd: async () => undefined,
+          control: () => 'run',
+          progress: () => undefined,
+          flag: () => undefined,
+        },
+      });
+      student.dispose();
+      adapter.model.dispose();
+      return { feat, info };
+    };
+    const t1 = tappedTeacher();
+    const r1 = await run(t1, 'views');
+    expect(t1.rows).toBe(items.length * 3); // V = 3 views, computed before the first step, never again
+    expect(r1.info).toEqual([`teacher soft labels and features: ${items.length * 3} view(s) computed, 0 reused from the cache`]);
+    expect(r1.feat).toHaveLength(6);
+    expect(r1.feat.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+
+    const t2 = tappedTeacher();
+    const r2 = await run(t2, 'views');
+    expect(t2.rows).toBe(0);
+    expect(r2.feat).toEqual(r1.feat);
+
+    // Without the cache the teacher runs at every step (and the loss still has its feature part).
+    const t3 = tappedTeacher();
+    const r3 = await run(t3, 'off');
+    expect(t3.rows).toBe(items.length * 3);
+    expect(r3.feat.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
   });
 });

@@ -27,9 +27,12 @@ export function featureNeeds(config: Pick<RunConfig, 'method' | 'loss' | 'peers'
   };
 }
 
-/** Whether the teacher runs live each step (its features are read); else its soft labels may come from the cache. */
-export function needsLiveTeacher(n: FeatureNeeds): boolean {
-  return n.teacherPooled || n.teacherMap;
+/**
+ * Whether the teacher runs live each step; else its soft labels, and its pooled features where the loss
+ * reads them, come from the teacher cache (one pass per view). Spatial maps are too large to cache.
+ */
+export function needsLiveTeacher(n: FeatureNeeds, cache: boolean): boolean {
+  return n.teacherMap || (n.teacherPooled && !cache);
 }
 
 /** What the loss reads from student `i` (peers read the default layers; a named layer is student 0's). */

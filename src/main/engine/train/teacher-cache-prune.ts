@@ -13,8 +13,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const TEACHER_VIEWS_MAX_AGE_MS = 30 * DAY_MS;
 export const TEACHER_VIEWS_MAX_BYTES = 1024 ** 3;
 
-/** A cache entry's files: `<key>.bin` (probabilities) and `<key>.json` (its meta). */
-const ENTRY_FILE = /^([0-9a-f]+)\.(bin|json)$/;
+/** A cache entry's files: `<key>.bin` (probabilities), `<key>.f16` (features, if any) and `<key>.json` (its meta). */
+const ENTRY_FILE = /^([0-9a-f]+)\.(bin|f16|json)$/;
 /** writeFileAtomic's temp files (`.<name>.<random>.tmp`): left behind only by a crash mid-write. */
 const TEMP_FILE = /^\..+\.tmp$/;
 

@@ -10,6 +10,10 @@
 // Stored: full softmax probabilities at τ=1, float32. Small classifiers have few classes (2 classes ×
 // 4 views = 32 bytes per image), so FKD's top-k fp16 would save little and lose precision; the loss
 // softens them to any τ as p^(1/τ) renormalized (exact for a full softmax).
+// Feature distillation (pooled features) adds the teacher's feature vector per (image, view), float16
+// (`<segment>.f16`, 2·D bytes: 1.5 KiB for D = 768), in buckets of their own: the teacher then runs
+// once per view for the whole run instead of at every step. Kept as float16 bits in memory too, and
+// rounded so whether computed now or read back a run sees the same values.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,6 +25,9 @@ import { batches, trainingView, type AugmentOptions, type CropView, type ImageCa
 import { pruneTeacherViews } from './teacher-cache-prune.js';
 import type { Teacher, TrainItem } from './train-types.js';
 import { predictorLogits } from '../predict.js';
+import { float32ToFloat16Bits } from '../export/quantize.js';
+import { float16BitsToFloat32 } from '../teachers/feature-cache.js';
+import type { TapWant } from '../models/feature-tap.js';
 
 /** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
 export const MAX_VIEWS = 4;
@@ -71,6 +78,8 @@ export interface TeacherViewsSpec {
   views: number;
   seed: number;
   augment: AugmentOptions;
+  /** Also cache the teacher's pooled features (read from `layer`, or its default), `dim` values per view. */
+  features?: { layer: string | null; dim: number };
 }
 
 /** The bucket: a hash of everything an image's cached probabilities depend on besides the image and view. */
@@ -78,6 +87,8 @@ export function teacherViewsKey(s: Omit<TeacherViewsSpec, 'items' | 'views'>): s
   const h = crypto.createHash('sha256');
   h.update(
     JSON.stringify({
+      // Only buckets with features name them: soft-label buckets keep their keys.
+      ...(s.features && { features: { layer: s.features.layer, dim: s.features.dim } }),
       format: FORMAT,
       teacher: s.teacherId,
       size: s.teacherSize,
@@ -105,11 +116,20 @@ const Meta = z.object({
   seed: z.number().int(),
   keys: z.array(z.string()),
   viewList: z.array(z.number().int().min(0)),
+  /** Pooled features per row in `<segment>.f16` (feature buckets only). */
+  featureDim: z.number().int().min(1).optional(),
   createdAt: z.string(),
 });
 type Meta = z.infer<typeof Meta>;
 
-/** The teacher's probabilities for every (item, view). */
+/** Every float16 bit pattern as a float32: decoding a batch's features is one lookup per value. */
+const HALF_TO_FLOAT = (() => {
+  const t = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) t[h] = float16BitsToFloat32(h);
+  return t;
+})();
+
+/** The teacher's probabilities (and optionally pooled features) for every (item, view). */
 export class TeacherViews {
   private readonly missingRows: ReadonlySet<number>;
 
@@ -125,9 +145,27 @@ export class TeacherViews {
     readonly source: 'computed' | 'file' | 'mixed',
     /** (item, view) rows the teacher computed this time (0: everything came from the cache). */
     readonly computedRows = 0,
+    /** The teacher's pooled features as float16 bits, row-major [n·views, featureDim], or null. */
+    readonly features: Uint16Array | null = null,
+    readonly featureDim = 0,
   ) {
     if (probs.length !== n * views * classes) throw new Error(`teacher views: expected ${n * views * classes} values, got ${probs.length}`);
+    if (features && features.length !== n * views * featureDim) throw new Error(`teacher views: expected ${n * views * featureDim} feature values, got ${features.length}`);
     this.missingRows = new Set(missing);
+  }
+
+  /** The teacher's pooled features of items `indices` in `epoch`, [indices.length, featureDim]; null as for rows(). */
+  featureRows(indices: readonly number[], epoch: number): Float32Array | null {
+    if (!this.features) return null;
+    const v = epoch % this.views;
+    const D = this.featureDim;
+    const out = new Float32Array(indices.length * D);
+    for (let r = 0; r < indices.length; r++) {
+      const row = indices[r]! * this.views + v;
+      if (this.missingRows.has(row)) return null;
+      for (let d = 0, src = row * D; d < D; d++) out[r * D + d] = HALF_TO_FLOAT[this.features[src + d]!]!;
+    }
+    return out;
   }
 
   get missing(): number[] {
@@ -165,15 +203,23 @@ export interface EnsureTeacherViewsOptions extends Omit<TeacherViewsSpec, 'teach
   renderer?: RenderPool | null;
 }
 
-function filesOf(dir: string, segment: string): { bin: string; json: string } {
-  return { bin: path.join(dir, `${segment}.bin`), json: path.join(dir, `${segment}.json`) };
+function filesOf(dir: string, segment: string): { bin: string; json: string; f16: string } {
+  return { bin: path.join(dir, `${segment}.bin`), json: path.join(dir, `${segment}.json`), f16: path.join(dir, `${segment}.f16`) };
+}
+
+/** Where found rows go: probabilities [rows, C], and float16 feature bits [rows, D] for a feature bucket. */
+interface Found {
+  probs: Float32Array;
+  features: Uint16Array | null;
+  featureDim: number;
 }
 
 /**
  * Fills `probs` rows (item i, view v) found in the bucket's segments; returns the rows found. A
  * segment that cannot be read is skipped (its rows are computed again).
  */
-function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, V: number, C: number, probs: Float32Array): Set<number> {
+function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, V: number, C: number, into: Found): Set<number> {
+  const { probs, features, featureDim: D } = into;
   const found = new Set<number>();
   let names: string[];
   try {
@@ -202,6 +248,17 @@ function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, 
     }
     const J = meta.viewList.length;
     if (buf.byteLength !== meta.keys.length * J * C * 4) continue;
+    let half: Uint16Array | null = null;
+    if (features) {
+      if (meta.featureDim !== D) continue;
+      try {
+        const fb = fs.readFileSync(f.f16);
+        if (fb.byteLength !== meta.keys.length * J * D * 2) continue;
+        half = new Uint16Array(fb.buffer.slice(fb.byteOffset, fb.byteOffset + fb.byteLength));
+      } catch {
+        continue;
+      }
+    }
     // Copied into its own buffer: a Buffer's offset need not be 4-aligned.
     const data = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
     meta.keys.forEach((k, ki) => {
@@ -210,8 +267,10 @@ function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, 
       meta.viewList.forEach((v, j) => {
         if (v >= V) return;
         const src = data.subarray((ki * J + j) * C, (ki * J + j + 1) * C);
+        const fsrc = half?.subarray((ki * J + j) * D, (ki * J + j + 1) * D);
         for (const i of items) {
           probs.set(src, (i * V + v) * C);
+          if (fsrc) features!.set(fsrc, (i * V + v) * D);
           found.add(i * V + v);
         }
       });
@@ -225,11 +284,12 @@ function readCached(dir: string, bucket: string, rowsOf: Map<string, number[]>, 
  * Touches a hit's files so pruning sees it as recently used: atime alone is unreliable (noatime and
  * relatime mounts). Best effort: a read-only cache still serves the hit.
  */
-function markUsed(f: { bin: string; json: string }): void {
+function markUsed(f: { bin: string; json: string; f16: string }): void {
   const now = new Date();
   try {
     fs.utimesSync(f.bin, now, now);
     fs.utimesSync(f.json, now, now);
+    if (fs.existsSync(f.f16)) fs.utimesSync(f.f16, now, now);
   } catch {
     // not writable: only the pruning order suffers
   }
@@ -255,8 +315,12 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
     if (list) list.push(i);
     else rowsOf.set(it.key, [i]);
   });
-  const probs = new Float32Array(n * V * C);
-  const found = o.dir ? readCached(o.dir, bucket, rowsOf, V, C, probs) : new Set<number>();
+  const D = o.features?.dim ?? 0;
+  if (o.features && !teacher.tapped && !teacher.hostTapped) throw new Error(`teacher "${teacher.name}" exposes no features to cache`);
+  const into: Found = { probs: new Float32Array(n * V * C), features: o.features ? new Uint16Array(n * V * D) : null, featureDim: D };
+  const { probs, features } = into;
+  const want: TapWant | null = o.features ? { pooled: true, map: false, ...(o.features.layer !== null && { layer: o.features.layer }) } : null;
+  const found = o.dir ? readCached(o.dir, bucket, rowsOf, V, C, into) : new Set<number>();
 
   // What is left, per view: one teacher pass per distinct image (copies share the row).
   const todo: { key: string; path: string; label: null; rows: number[] }[][] = [];
@@ -270,7 +334,7 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
   const missing: number[] = [];
   let done = 0;
   o.onProgress?.(0, total);
-  const computed = new Map<string, Map<number, Float32Array>>();
+  const computed = new Map<string, Map<number, { probs: Float32Array; features: Uint16Array | null }>>();
   for (let v = 0; v < V; v++) {
     const list = todo[v]!;
     if (list.length === 0) continue;
@@ -291,19 +355,18 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
       await o.between?.();
       for (const f of b.failed) for (const i of list[f.index]!.rows) missing.push(i * V + v);
       if (b.indices.length > 0) {
-        const out =
-          'logits' in teacher
-            ? tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(b.x, b.shape))))
-            : await softmaxOfHost(teacher, b.x, b.indices.length);
-        const data = (await out.data()) as Float32Array;
-        out.dispose();
+        const { data, feats } = await teacherOutputs(teacher, b.x, b.shape, b.indices.length, want, D);
         b.indices.forEach((li, r) => {
           const row = data.slice(r * C, (r + 1) * C);
+          const frow = feats ? feats.slice(r * D, (r + 1) * D) : null;
           const it = list[li]!;
-          for (const i of it.rows) probs.set(row, (i * V + v) * C);
+          for (const i of it.rows) {
+            probs.set(row, (i * V + v) * C);
+            if (frow) features!.set(frow, (i * V + v) * D);
+          }
           let m = computed.get(it.key);
           if (!m) computed.set(it.key, (m = new Map()));
-          m.set(v, row);
+          m.set(v, { probs: row, features: frow });
         });
       }
       done += b.indices.length + b.failed.length;
@@ -311,10 +374,50 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
     }
   }
 
-  if (o.dir && computed.size > 0) writeSegment(o.dir, bucket, o, teacher.inputSize, C, computed);
+  if (o.dir && computed.size > 0) writeSegment(o.dir, bucket, o, teacher.inputSize, C, D, computed);
   const computedRows = [...computed.values()].reduce((a, m) => a + m.size, 0);
   const source = computedRows === 0 ? 'file' : found.size === 0 ? 'computed' : 'mixed';
-  return new TeacherViews(bucket, n, V, C, probs, missing, source, computedRows);
+  return new TeacherViews(bucket, n, V, C, probs, missing, source, computedRows, features, D);
+}
+
+function toHalfBits(v: Float32Array): Uint16Array {
+  const out = new Uint16Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = float32ToFloat16Bits(v[i]!);
+  return out;
+}
+
+/** One batch through the teacher: softmax rows, and with `want` its pooled features as float16 bits. */
+async function teacherOutputs(
+  teacher: Teacher,
+  x: Float32Array,
+  shape: [number, number, number, number],
+  n: number,
+  want: TapWant | null,
+  D: number,
+): Promise<{ data: Float32Array; feats: Uint16Array | null }> {
+  if (want && !teacher.tapped) {
+    // A teacher outside tfjs: logits and features as host arrays from one pass.
+    const t = await teacher.hostTapped!(x, n, want);
+    if (!t.features || t.features.dim !== D) throw new Error(`teacher "${teacher.name}": expected ${D} pooled features, got ${t.features?.dim ?? 'none'}`);
+    const probs = tf.tidy(() => tf.softmax(tf.tensor2d(t.logits, [n, t.logits.length / n])));
+    const data = (await probs.data()) as Float32Array;
+    probs.dispose();
+    return { data, feats: toHalfBits(t.features.data) };
+  }
+  if (want) {
+    const { probs, pooled } = tf.tidy(() => {
+      const t = teacher.tapped!(tf.tensor4d(x, shape), want);
+      if (!t.features || t.features.shape[1] !== D) throw new Error(`teacher "${teacher.name}": expected ${D} pooled features, got ${JSON.stringify(t.features?.shape ?? null)}`);
+      return { probs: tf.softmax(t.logits), pooled: t.features };
+    });
+    const [data, f32] = (await Promise.all([probs.data(), pooled.data()])) as [Float32Array, Float32Array];
+    tf.dispose([probs, pooled]);
+    return { data, feats: toHalfBits(f32) };
+  }
+  const out = 'logits' in teacher ? tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(x, shape)))) : await softmaxOfHost(teacher, x, n);
+  const data = (await out.data()) as Float32Array;
+  out.dispose();
+  return { data, feats: null };
 }
 
 /** One new segment with the rows computed now, grouped by the set of views each image got. */
@@ -324,7 +427,8 @@ function writeSegment(
   o: Pick<EnsureTeacherViewsOptions, 'teacherId' | 'seed'>,
   teacherSize: number,
   C: number,
-  computed: Map<string, Map<number, Float32Array>>,
+  D: number,
+  computed: Map<string, Map<number, { probs: Float32Array; features: Uint16Array | null }>>,
 ): void {
   const groups = new Map<string, string[]>();
   for (const [key, m] of computed) {
@@ -338,12 +442,31 @@ function writeSegment(
     const viewList = sig.split(',').map(Number);
     const J = viewList.length;
     const data = new Float32Array(keys.length * J * C);
-    keys.forEach((k, ki) => viewList.forEach((v, j) => data.set(computed.get(k)!.get(v)!, (ki * J + j) * C)));
+    const half = D > 0 ? new Uint16Array(keys.length * J * D) : null;
+    keys.forEach((k, ki) =>
+      viewList.forEach((v, j) => {
+        const e = computed.get(k)!.get(v)!;
+        data.set(e.probs, (ki * J + j) * C);
+        if (half) half.set(e.features!, (ki * J + j) * D);
+      }),
+    );
     const segment = bucket + crypto.createHash('sha256').update(`${sig}:${keys.join('\n')}:${Date.now()}:${Math.random()}`).digest('hex').slice(0, 16);
     const f = filesOf(dir, segment);
-    // Data first, then the meta: a meta file only ever describes a complete data file.
+    // Data first, then the meta: a meta file only ever describes complete data files.
     writeFileAtomic(f.bin, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    const meta: Meta = { format: FORMAT, bucket, teacherId: o.teacherId, classes: C, teacherSize, seed: o.seed, keys, viewList, createdAt: new Date().toISOString() };
+    if (half) writeFileAtomic(f.f16, new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
+    const meta: Meta = {
+      format: FORMAT,
+      bucket,
+      teacherId: o.teacherId,
+      classes: C,
+      teacherSize,
+      seed: o.seed,
+      keys,
+      viewList,
+      ...(D > 0 && { featureDim: D }),
+      createdAt: new Date().toISOString(),
+    };
     writeFileAtomic(f.json, JSON.stringify(meta));
     last = segment;
   }

@@ -62,9 +62,11 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const stepTeacher = teacher && methodUsesTeacher(config.method) ? teacher : null;
   // What the loss reads besides logits (feature-needs.ts); a teacher whose features are read runs live.
   const needs = featureNeeds(config);
-  const live = needsLiveTeacher(needs);
-  // 'views': the teacher's soft labels come from its cache, so batches render only at the students' size.
-  const views = stepTeacher && config.teacherCache === 'views' && !live ? await teacherViews(input, stepTeacher) : null;
+  const cache = config.teacherCache === 'views';
+  const live = needsLiveTeacher(needs, cache);
+  const want = teacherWant(needs, config.loss.featureLayers?.teacher);
+  // 'views': the teacher's soft labels (and pooled features) come from its cache, so batches render only at the students' size.
+  const views = stepTeacher && cache && !live ? await teacherViews(input, stepTeacher, needs.teacherPooled ? want : null) : null;
   // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
   if (views && stepTeacher && !sizes.includes(stepTeacher.inputSize)) sharedImageCache().forgetSize(stepTeacher.inputSize);
   const viewFn = views ? cachedView(config.seed, views.views, config.data.augment, input.train) : undefined;
@@ -72,8 +74,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const numClasses = input.classes.length;
   const adapter = needs.adapter ? input.adapter : undefined;
   if (needs.adapter && !adapter) throw new Error('feature regression needs an adapter');
-  if (live && !stepTeacher?.tapped && !stepTeacher?.hostTapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
-  const want = teacherWant(needs, config.loss.featureLayers?.teacher);
+  if ((live || needs.teacherPooled) && !stepTeacher?.tapped && !stepTeacher?.hostTapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
   // Students whose features the loss reads run through a tap (same layers and weights, more outputs).
   const studentTaps = students.map((m, i) => {
     const w = studentWant(needs, i, config.loss.featureLayers?.student);
@@ -122,7 +123,8 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       // A teacher outside tfjs (onnxruntime) runs before the step, on host pixels at its own size.
       // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
       const cachedRows = views?.rows(batch.indices, epoch);
-      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherPass(stepTeacher, batch, feedSize, live ? want : null) : null;
+      const cachedFeats = cachedRows && needs.teacherPooled ? views!.featureRows(batch.indices, epoch) : null;
+      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherPass(stepTeacher, batch, feedSize, live || needs.teacherPooled ? want : null) : null;
       const { partNames, partValues, grads } = tf.tidy(() => {
         const x = tf.tensor4d(batch.x, batch.shape);
         const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
@@ -131,15 +133,17 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         let target: TeacherTarget | null = null;
         let teacherFeats: tf.Tensor2D | undefined;
         let teacherMap: tf.Tensor4D | undefined;
-        if (cachedRows) target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
-        else if (hostTarget) {
+        if (cachedRows && (!needs.teacherPooled || cachedFeats)) {
+          target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
+          if (cachedFeats) teacherFeats = tf.tensor2d(cachedFeats, [n, views!.featureDim]);
+        } else if (hostTarget) {
           // Constants made from the host pass: no gradient reaches them, and this tidy frees them.
           const t = hostTapTensors(hostTarget, n, numClasses);
           target = { logits: t.logits };
           teacherFeats = t.features;
           teacherMap = t.map;
         }
-        else if (stepTeacher && live && 'logits' in stepTeacher) {
+        else if (stepTeacher && (live || needs.teacherPooled) && 'logits' in stepTeacher) {
           // Logits and the features the loss reads, from one live teacher pass.
           const t = stepTeacher.tapped!(resized(stepTeacher.inputSize), want);
           target = { logits: t.logits };
@@ -267,9 +271,12 @@ async function hostTeacherPass(teacher: Teacher & HostPredictor, batch: { x: Flo
 }
 
 /** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */
-async function teacherViews(input: LoopInput, teacher: Teacher): Promise<TeacherViews> {
+async function teacherViews(input: LoopInput, teacher: Teacher, features: TapWant | null): Promise<TeacherViews> {
   const { config, sink } = input;
+  const featureDim = features ? (await teacher.tapInfo?.(features))?.featureDim : null;
+  if (features && !featureDim) throw new Error(`teacher "${teacher.name}" gives no pooled features to cache`);
   const views = await ensureTeacherViews({
+    ...(features && { features: { layer: features.layer ?? null, dim: featureDim! } }),
     teacher,
     teacherId: input.teacherId ?? '',
     classes: input.classes,
@@ -284,6 +291,6 @@ async function teacherViews(input: LoopInput, teacher: Teacher): Promise<Teacher
     between: () => waitWhilePaused(input),
   });
   const all = views.n * views.views;
-  sink.info?.(`teacher soft labels: ${views.computedRows} view(s) computed, ${all - views.computedRows - views.missing.length} reused from the cache`);
+  sink.info?.(`teacher ${features ? 'soft labels and features' : 'soft labels'}: ${views.computedRows} view(s) computed, ${all - views.computedRows - views.missing.length} reused from the cache`);
   return views;
 }
