@@ -34,11 +34,16 @@ describe('distill bench --recipe', () => {
     const recipe = lines.find((l) => l.type === 'recipe')!;
     // The tiny backbone at ×0.5 has ≈0.5k parameters with its head, ×0.25/0.35 fewer: all fit 2k; slimmed students since a backbone is given.
     expect((recipe.student as { slim?: string }).slim).toBe(backbone);
+    // The backbone teacher exposes pooled features: the recipe distills them too.
+    expect(recipe.feature).toEqual({ weight: 1, kind: 'mse' });
     const epochs = lines.filter((l) => l.type === 'student');
     expect(epochs.length).toBe(recipe.epochs);
     expect(epochs.map((e) => e.wallSeconds as number)).toEqual([...epochs.map((e) => e.wallSeconds as number)].sort((a, b) => a - b));
     const result = lines[lines.length - 1]!;
     expect(result.teacherValAccuracy).toBe(teacher.valAccuracy);
     expect(result.valAccuracy).toBe(epochs[epochs.length - 1]!.valAccuracy);
+    // The student's own minutes: after the teacher, within the whole.
+    expect(result.studentMinutes as number).toBeGreaterThan(0);
+    expect((result.studentMinutes as number) * 60).toBeLessThanOrEqual((result.minutes as number) * 60 - (teacher.wallSeconds as number) + 1e-6);
   }, 900_000);
 });

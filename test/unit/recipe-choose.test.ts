@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
 import { chooseRecipe, MAX_EPOCHS, parseParamBudget, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
+import { candidateSpecs, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
+import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
+import { TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
 
 const slim = (width: number, inputSize: number, params: number, ips: number): RecipeCandidate => ({ student: { slim: 'bb', width, inputSize }, params, trainImgPerSec: ips, pretrained: true });
 const v2 = (width: number, params: number, ips: number): RecipeCandidate => ({ student: { arch: 'mobilenet_v2', width, inputSize: 96 }, params, trainImgPerSec: ips, pretrained: false });
@@ -7,17 +13,26 @@ const budget = { maxParams: 500_000, minutes: 20, trainImages: 8000, overheadSec
 
 describe('default recipe rule', () => {
   it('picks the strongest pretrained student within the parameter budget that gets its minimum epochs', () => {
-    const c = [slim(0.25, 96, 150_000, 120), slim(0.5, 96, 460_000, 60), slim(0.5, 128, 460_000, 30), slim(1, 96, 1_800_000, 20), v2(0.35, 400_000, 100)];
+    const c = [
+      slim(0.25, 128, 150_000, 300),
+      slim(0.5, 128, 460_000, 180),
+      slim(0.5, 160, 460_000, 90),
+      slim(0.5, 224, 460_000, 40),
+      slim(1, 128, 1_800_000, 60),
+      v2(0.35, 400_000, 300),
+    ];
     const r = chooseRecipe(c, budget);
-    // slim 0.5 @128: (1200 − 100) / (8000/30 + 10) = 3.97 → 3 epochs ≥ 2; larger params than ×0.25, larger input than @96.
+    // slim 0.5 @224: (1200 − 100) / (8000/40 + 10) = 5.2 → 5 epochs < 8: too few.
+    // slim 0.5 @160: (1200 − 100) / (8000/90 + 10) = 11.1 → 11 epochs ≥ 8; more params than ×0.25, larger input than @128.
     expect(r.candidate).toBe(c[2]);
-    expect(r.epochs).toBe(3);
-    expect(r.expectedSeconds).toBeCloseTo(100 + 3 * (8000 / 30 + 10), 6);
-    expect(r.table.find((t) => t.student === c[3]!.student)!.verdict).toMatch(/parameter budget/);
+    expect(r.epochs).toBe(11);
+    expect(r.expectedSeconds).toBeCloseTo(100 + 11 * (8000 / 90 + 10), 6);
+    expect(r.table.find((t) => t.student === c[3]!.student)!.verdict).toBe('only 5 epoch(s) in 20 min (needs 8)');
+    expect(r.table.find((t) => t.student === c[4]!.student)!.verdict).toMatch(/parameter budget/);
   });
 
   it('skips a candidate too slow for its minimum epochs, caps epochs, and falls back to the fastest', () => {
-    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(800+10) → 1 epoch < 2
+    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(800+10) → 1 epoch < 8
     const fast = slim(0.25, 96, 150_000, 2000);
     const r = chooseRecipe([slow, fast], budget);
     expect(r.candidate).toBe(fast);
@@ -33,5 +48,29 @@ describe('default recipe rule', () => {
     expect(parseParamBudget('250k')).toBe(250_000);
     expect(parseParamBudget('123456')).toBe(123_456);
     expect(() => parseParamBudget('lots')).toThrow(/--params.*"lots"/);
+  });
+});
+
+describe('recipe candidates', () => {
+  it('slimmed students at the published sizes up to the backbone\'s own input size; scratch students small', async () => {
+    await tf.setBackend('cpu');
+    const tinyJson = await writeTinyBackbone(3); // a 48 px backbone: smaller than every published size
+    const tiny = path.dirname(tinyJson);
+    expect(nativeInputSize(readTopology(tinyJson))).toBe(TINY_SIZE);
+    const specs = candidateSpecs(tinyJson);
+    expect(specs.map((s) => s.student.inputSize)).toEqual([TINY_SIZE, TINY_SIZE, TINY_SIZE]);
+    expect(specs.every((s) => s.pretrained)).toBe(true);
+    // A 160 px backbone: 128 and 160 only.
+    const json = JSON.parse(fs.readFileSync(tinyJson, 'utf8')) as { modelTopology: { config: { layers: { config: { batch_input_shape?: unknown } }[] } } };
+    json.modelTopology.config.layers[0]!.config.batch_input_shape = [null, 160, 160, 3];
+    const at160 = path.join(tiny, 'model-160.json');
+    fs.writeFileSync(at160, JSON.stringify(json));
+    expect([...new Set(candidateSpecs(at160).map((s) => s.student.inputSize))]).toEqual([128, 160]);
+    // Not fixed in the file: taken as an ImageNet backbone (224).
+    json.modelTopology.config.layers[0]!.config.batch_input_shape = [null, null, null, 3];
+    fs.writeFileSync(at160, JSON.stringify(json));
+    expect([...new Set(candidateSpecs(at160).map((s) => s.student.inputSize))]).toEqual([...PRETRAINED_SIZES]);
+    expect([...new Set(candidateSpecs(null).map((s) => s.student.inputSize))]).toEqual([...SCRATCH_SIZES]);
+    fs.rmSync(tiny, { recursive: true, force: true });
   });
 });

@@ -38,6 +38,14 @@ export interface Topology {
   input: string;
 }
 
+/** The square input side a model was saved with ([null, S, S, 3]), or null where it is not fixed. */
+export function nativeInputSize(t: Topology): number | null {
+  const shape = t.layers.find((l) => l.config.name === t.input)?.config.batch_input_shape;
+  if (!Array.isArray(shape) || shape.length !== 4) return null;
+  const [, h, w] = shape as unknown[];
+  return typeof h === 'number' && h > 0 && h === w ? h : null;
+}
+
 /** Layers applied once, inputs by name (a layer shared between several calls is refused). */
 export function inputsOf(l: LayerJson): string[] {
   const nodes = l.inbound_nodes ?? [];

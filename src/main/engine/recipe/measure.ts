@@ -8,19 +8,30 @@ import { countTrainableParams, createStudent } from '../models/index.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import type { Predictor } from '../predict.js';
 import type { RecipeCandidate } from './choose.js';
+import { resolveBackboneFile } from '../models/backbones.js';
+import { nativeInputSize, readTopology } from '../models/pretrained-topology.js';
 
 export interface CandidateSpec {
   student: StudentSpec;
   pretrained: boolean;
 }
 
-/** Slimmed backbones at a few widths and sizes when a backbone is at hand; else mobilenet_v2 from scratch. */
+/** The sizes MobileNets are published at: a pretrained student keeps its filters' scale up to its own size. */
+export const PRETRAINED_SIZES = [128, 160, 192, 224] as const;
+/** Scratch students: small inputs, where a few epochs go furthest. */
+export const SCRATCH_SIZES = [96, 128] as const;
+/** A backbone whose input size is not fixed in its file is taken as an ImageNet one. */
+const DEFAULT_NATIVE_SIZE = 224;
+
+/** Slimmed backbones at a few widths and sizes (up to the backbone's own) when a backbone is at hand; else mobilenet_v2 from scratch. */
 export function candidateSpecs(backbone: string | null): CandidateSpec[] {
-  const sizes = [96, 128];
   if (backbone) {
+    const native = nativeInputSize(readTopology(resolveBackboneFile(backbone))) ?? DEFAULT_NATIVE_SIZE;
+    const fit = PRETRAINED_SIZES.filter((s) => s <= native);
+    const sizes = fit.length ? fit : [native];
     return [0.25, 0.35, 0.5].flatMap((width) => sizes.map((inputSize) => ({ student: { slim: backbone, width, inputSize }, pretrained: true })));
   }
-  return [0.35, 0.5, 1.0].flatMap((width) => sizes.map((inputSize) => ({ student: { arch: 'mobilenet_v2' as const, width, inputSize }, pretrained: false })));
+  return [0.35, 0.5, 1.0].flatMap((width) => SCRATCH_SIZES.map((inputSize) => ({ student: { arch: 'mobilenet_v2' as const, width, inputSize }, pretrained: false })));
 }
 
 function timeSteps(step: () => void, steps: number): number {

@@ -54,9 +54,23 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
   return {
     ...choice,
     student: choice.candidate.student,
-    // No feature distillation by default: on cat/dog a slimmed student reached 75.7% without it and
-    // 63.6% with cosine weight 1 after 2 epochs; it stays an option (--feature-weight).
-    feature: null,
+    feature: (await givesPooledFeatures(o.teacher)) ? RECIPE_FEATURE_LOSS : null,
     teacherImgPerSec,
   };
+}
+
+/**
+ * Feature distillation when the teacher exposes pooled features: a two-class soft label carries about
+ * one bit per image, the teacher's feature vector hundreds of values. Its features are cached with the
+ * soft labels (one teacher pass per view), so it adds only the adapter's cost to a step.
+ */
+export const RECIPE_FEATURE_LOSS = { weight: 1, kind: 'mse' } as const;
+
+async function givesPooledFeatures(teacher: Teacher | null): Promise<boolean> {
+  if (!teacher?.tapInfo) return false;
+  try {
+    return ((await teacher.tapInfo({ pooled: true, map: false })).featureDim ?? 0) > 0;
+  } catch {
+    return false;
+  }
 }
