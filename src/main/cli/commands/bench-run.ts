@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Output } from '../output.js';
 import { initBackend } from '../../engine/backend/select.js';
-import { compareWithTorch, runBench, runTorchRef, torchUnavailable, type BenchLine, type TorchLine } from '../../engine/bench/index.js';
+import { compareWithTorch, median, runBench, runTorchRef, torchUnavailable, type BenchLine, type TorchLine } from '../../engine/bench/index.js';
 import { batches, ImageCache, type BatchItem } from '../../engine/data/index.js';
 import { createModel, parseNetName } from '../../engine/models/index.js';
 import { fastAdam } from '../../engine/wasm-kernels/fast-adam.js';
@@ -19,7 +19,32 @@ export interface BenchArgs {
   iters: number;
   repeats: number;
   pipeline?: string;
+  /** A backbone (bundled name or path) whose feature pass is measured too. */
+  backbonePass?: string;
   torch?: boolean;
+}
+
+/**
+ * The feature pass of a pretrained backbone as backbone teachers run it (`Backbone.features`: its own
+ * preprocessing, pooled output) on random pixels at its input size: img/s per repeat.
+ */
+async function backbonePassImgPerSec(name: string, batch: number, iters: number, repeats: number): Promise<{ inputSize: number; featureDim: number; rates: number[] }> {
+  const { openBackbone } = await import('../../engine/teachers/open-backbone.js');
+  const bb = await openBackbone({ backbone: name });
+  const x = tf.randomUniform([batch, bb.inputSize, bb.inputSize, 3], 0, 255, 'float32', 5) as tf.Tensor4D;
+  try {
+    const rates: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      await bb.features(x); // warm-up
+      const t0 = performance.now();
+      for (let i = 0; i < iters; i++) await bb.features(x);
+      rates.push((batch * iters) / ((performance.now() - t0) / 1000));
+    }
+    return { inputSize: bb.inputSize, featureDim: bb.featureDim, rates };
+  } finally {
+    x.dispose();
+    bb.dispose();
+  }
 }
 
 /**
@@ -117,7 +142,32 @@ export async function runBenchCommand(a: BenchArgs, out: Output): Promise<number
     };
     out.event(pipeline, `pipeline ${net}: ${real.cold.toFixed(1)} img/s on ${real.images} real images decoded on the way, ${real.warm.toFixed(1)} from the cache, vs ${synthetic ?? '—'} synthetic`);
   }
-  out.result({ lines: lines.length, backend: backend.active, threads: backend.threads, torch: torchLines.length > 0, pipeline }, 'done');
+  let backbonePass: Record<string, unknown> | null = null;
+  if (a.backbonePass) {
+    const { findBundledBackbone } = await import('../../engine/teachers/bundled-backbones.js');
+    const ours = await backbonePassImgPerSec(a.backbonePass, a.batch, a.iters, a.repeats);
+    // PyTorch's twin builds the bundled architectures by name (weights do not matter for speed).
+    const twin = findBundledBackbone(a.backbonePass)?.name ?? null;
+    let torchInfer: number | null = null;
+    if (a.torch && !torchWhy && twin) {
+      for await (const t of runTorchRef({ nets: [twin], size: ours.inputSize, batch: a.batch, iters: a.iters, repeats: a.repeats, threads: backend.threads })) torchInfer = t.infer_img_s;
+    }
+    const infer = median(ours.rates);
+    backbonePass = {
+      type: 'backbone-pass',
+      backbone: a.backbonePass,
+      size: ours.inputSize,
+      batch: a.batch,
+      feature_dim: ours.featureDim,
+      infer_img_s: round1(infer),
+      torch_infer_img_s: torchInfer,
+      infer_ratio: torchInfer ? round2(infer / torchInfer) : null,
+      backend: backend.active,
+      threads: backend.threads,
+    };
+    out.event(backbonePass, `backbone ${a.backbonePass} feature pass at ${ours.inputSize}px: ${infer.toFixed(1)} img/s` + (torchInfer ? ` (PyTorch ${torchInfer}: ×${(infer / torchInfer).toFixed(2)})` : ''));
+  }
+  out.result({ lines: lines.length, backend: backend.active, threads: backend.threads, torch: torchLines.length > 0, pipeline, backbonePass }, 'done');
   return 0;
 }
 

@@ -16,6 +16,7 @@ const Flags = z.object({
   iters: intArg().pipe(z.number().int().min(1)).default(10),
   repeats: intArg().pipe(z.number().int().min(1)).default(3),
   pipeline: z.string().optional(),
+  'backbone-pass': z.string().optional(),
   torch: z.boolean().optional(),
   recipe: z.string().optional(),
   teacher: z.string().optional(),
@@ -28,6 +29,8 @@ const Flags = z.object({
 export const benchCommand: Command = {
   ...commandInfo('bench'),
   details:
+    '--backbone-pass B: also the pretrained backbone\'s feature pass (inference at its own size, batch --batch), what a backbone\n' +
+    '  teacher costs per image; with --torch beside PyTorch running the same architecture (bundled backbones).\n' +
     '--recipe DIR [--teacher MODEL.json | --backbone B] [--params 0.5M] [--minutes 20] [--teacher-epochs 3]: the default recipe on DIR\n' +
     '  (labeled/<class>/, unlabeled/, val/<class>/) through distill itself; JSON lines: the teacher\'s val accuracy, then the\n' +
     '  student\'s after each epoch against wall seconds. --home keeps its dataset, teacher and run (else a temp folder).',
@@ -35,7 +38,7 @@ export const benchCommand: Command = {
     const { values } = parseFlags(
       args,
       {
-        nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, torch: { type: 'boolean' },
+        nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, 'backbone-pass': { type: 'string' }, torch: { type: 'boolean' },
         recipe: { type: 'string' }, teacher: { type: 'string' }, backbone: { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' }, 'teacher-epochs': { type: 'string' },
       },
       Flags,
@@ -47,6 +50,6 @@ export const benchCommand: Command = {
         out,
       );
     }
-    return runBenchCommand({ ...values, nets: values.nets.split(',').map((n) => n.trim()).filter(Boolean) }, out);
+    return runBenchCommand({ ...values, backbonePass: values['backbone-pass'], nets: values.nets.split(',').map((n) => n.trim()).filter(Boolean) }, out);
   },
 };
