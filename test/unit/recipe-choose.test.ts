@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { chooseRecipe, MAX_EPOCHS, parseParamBudget, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
+import { chooseRecipe, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
 import { candidateSpecs, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
 import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
 import { TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
@@ -22,17 +22,19 @@ describe('default recipe rule', () => {
       v2(0.35, 400_000, 300),
     ];
     const r = chooseRecipe(c, budget);
-    // slim 0.5 @224: (1200 − 100) / (8000/40 + 10) = 5.2 → 5 epochs < 8: too few.
-    // slim 0.5 @160: (1200 − 100) / (8000/90 + 10) = 11.1 → 11 epochs ≥ 8; more params than ×0.25, larger input than @128.
+    // An epoch costs images / img/s × 1.1 (the run's pipeline over the measured step) + evaluation.
+    // slim 0.5 @224: (1200 − 100) / (8000/40 · 1.1 + 10) = 4.8 → 4 epochs < 8: too few.
+    // slim 0.5 @160: (1200 − 100) / (8000/90 · 1.1 + 10) = 10.2 → 10 epochs ≥ 8; more params than ×0.25, larger input than @128.
     expect(r.candidate).toBe(c[2]);
-    expect(r.epochs).toBe(11);
-    expect(r.expectedSeconds).toBeCloseTo(100 + 11 * (8000 / 90 + 10), 6);
-    expect(r.table.find((t) => t.student === c[3]!.student)!.verdict).toBe('only 5 epoch(s) in 20 min (needs 8)');
+    expect(RUN_OVER_MEASURED).toBe(1.1);
+    expect(r.epochs).toBe(10);
+    expect(r.expectedSeconds).toBeCloseTo(100 + 10 * ((8000 / 90) * 1.1 + 10), 6);
+    expect(r.table.find((t) => t.student === c[3]!.student)!.verdict).toBe('only 4 epoch(s) in 20 min (needs 8)');
     expect(r.table.find((t) => t.student === c[4]!.student)!.verdict).toMatch(/parameter budget/);
   });
 
   it('skips a candidate too slow for its minimum epochs, caps epochs, and falls back to the fastest', () => {
-    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(800+10) → 1 epoch < 8
+    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(880+10) → 1 epoch < 8
     const fast = slim(0.25, 96, 150_000, 2000);
     const r = chooseRecipe([slow, fast], budget);
     expect(r.candidate).toBe(fast);

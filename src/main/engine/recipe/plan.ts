@@ -32,6 +32,7 @@ export interface RecipePlan extends RecipeChoice {
 }
 
 export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
+  const started = performance.now();
   const specs = candidateSpecs(o.backbone);
   const measured: RecipeCandidate[] = [];
   for (const [i, spec] of specs.entries()) {
@@ -47,7 +48,8 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     maxParams: o.maxParams,
     minutes: o.minutes,
     trainImages: o.trainImages,
-    overheadSeconds: teacherSeconds + decodeSeconds,
+    // Measuring is part of the run's minutes too.
+    overheadSeconds: (performance.now() - started) / 1000 + teacherSeconds + decodeSeconds,
     evalSecondsPerEpoch: o.valImages / (fastest * INFER_OVER_TRAIN),
   });
   o.onProgress?.(specs.length + 1, specs.length + 1, 'recipe chosen');
