@@ -68,6 +68,21 @@ function tappedTeacher(): Teacher & { rows: number; tapped: NonNullable<Teacher[
   return t;
 }
 
+/** A tiny student (pooled features: 8·8·4): what is under test is where its targets come from, not the network. */
+function tinyStudent(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 4, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+    ],
+  });
+}
+
+/** A run config on the tiny set (student refnet at 32 px as far as the loop's sizes go). */
+const loopConfig = (over: Record<string, unknown>) =>
+  RunConfig.parse({ name: 'r', dataset: 'd', teacher: 'tiny', student: { arch: 'refnet', inputSize: 32 }, batchSize: 3, seed: 7, ...over });
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
   // Random non-square images (the stored square is a center crop) with some structure for the teacher to see.
@@ -278,26 +293,8 @@ describe('teacher soft-label cache', () => {
 
   it("the training loop: 'views' labels once before epoch 0 and a second run calls no teacher; 'off' runs it every step", async () => {
     const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher, method: 'ssld' | 'kd' = 'ssld', train: TrainItem[] = items) => {
-      const config = RunConfig.parse({
-        name: 'r',
-        dataset: 'd',
-        method,
-        teacher: 'tiny',
-        student: { arch: 'refnet', inputSize: 32 },
-        data: { useLabels: method === 'kd', useUnlabeled: method !== 'kd', augment },
-        epochs,
-        batchSize: 3,
-        seed: 7,
-        teacherCache,
-      });
-      // A tiny student: what is under test is where its targets come from, not the network.
-      const student = tf.sequential({
-        layers: [
-          tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 4, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
-        ],
-      });
+      const config = loopConfig({ method, data: { useLabels: method === 'kd', useUnlabeled: method !== 'kd', augment }, epochs, teacherCache });
+      const student = tinyStudent();
       const progress: string[] = [];
       const losses: number[] = [];
       const info: string[] = [];
@@ -404,26 +401,8 @@ describe('teacher features in the cache (feature distillation)', () => {
 
   it('the training loop: feature regression reads the cached features; the teacher runs only in the cache pass', async () => {
     const run = async (teacher: Teacher, teacherCache: 'off' | 'views') => {
-      const config = RunConfig.parse({
-        name: 'r',
-        dataset: 'd',
-        method: 'ssld',
-        teacher: 'tiny',
-        student: { arch: 'refnet', inputSize: 32 },
-        data: { useLabels: false, useUnlabeled: true, augment },
-        loss: { feature: { weight: 1, kind: 'mse' } },
-        epochs: 3,
-        batchSize: 3,
-        seed: 7,
-        teacherCache,
-      });
-      const student = tf.sequential({
-        layers: [
-          tf.layers.conv2d({ inputShape: [32, 32, 3], filters: 4, kernelSize: 4, strides: 4, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: CLASSES.length, kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
-        ],
-      });
+      const config = loopConfig({ method: 'ssld', data: { useLabels: false, useUnlabeled: true, augment }, loss: { feature: { weight: 1, kind: 'mse' } }, epochs: 3, teacherCache });
+      const student = tinyStudent();
       const adapter = { model: createAdapterModel(8 * 8 * 4, FEATURE_DIM, 3), optimizer: tf.train.adam(1e-3) };
       const feat: number[] = [];
       const info: string[] = [];

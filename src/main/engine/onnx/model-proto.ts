@@ -94,10 +94,10 @@ export function headOp(model: ModelProto, output: string): string | null {
 }
 
 /**
- * The input of the classifier: the data input of the last Gemm or MatMul on the path to `output`
- * (looking through Add for bias, activations and reshapes). Null where there is none.
+ * The data input of the nearest node on the path back from `output` that `matches` (breadth-first,
+ * weights skipped), or null where the path has none.
  */
-export function classifierInput(model: ModelProto, output: string): string | null {
+function inputOfNearest(model: ModelProto, output: string, matches: (node: NodeProto) => boolean): string | null {
   const by = producers(model);
   const weights = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
   const seen = new Set<string>();
@@ -109,10 +109,18 @@ export function classifierInput(model: ModelProto, output: string): string | nul
     const node = by.get(v);
     if (!node) continue;
     const inputs = (node.input ?? []).filter((i) => i && !weights.has(i));
-    if (node.opType === 'Gemm' || node.opType === 'MatMul') return inputs[0] ?? null;
+    if (matches(node)) return inputs[0] ?? null;
     queue.push(...inputs);
   }
   return null;
+}
+
+/**
+ * The input of the classifier: the data input of the last Gemm or MatMul on the path to `output`
+ * (looking through Add for bias, activations and reshapes). Null where there is none.
+ */
+export function classifierInput(model: ModelProto, output: string): string | null {
+  return inputOfNearest(model, output, (node) => node.opType === 'Gemm' || node.opType === 'MatMul');
 }
 
 /** A ReduceMean over two axes (H and W), its axes given as an attribute or (opset 18) a constant input. */
@@ -131,21 +139,7 @@ function meanOverTwoAxes(model: ModelProto, node: NodeProto): boolean {
  * two axes as some exporters write it): the last spatial stage. Null where the path has none.
  */
 export function globalPoolInput(model: ModelProto, output: string): string | null {
-  const by = producers(model);
-  const weights = new Set((model.graph!.initializer ?? []).map((t) => t.name ?? ''));
-  const seen = new Set<string>();
-  const queue = [output];
-  while (queue.length) {
-    const v = queue.shift()!;
-    if (seen.has(v)) continue;
-    seen.add(v);
-    const node = by.get(v);
-    if (!node) continue;
-    const inputs = (node.input ?? []).filter((i) => i && !weights.has(i));
-    if (node.opType === 'GlobalAveragePool' || (node.opType === 'ReduceMean' && meanOverTwoAxes(model, node))) return inputs[0] ?? null;
-    queue.push(...inputs);
-  }
-  return null;
+  return inputOfNearest(model, output, (node) => node.opType === 'GlobalAveragePool' || (node.opType === 'ReduceMean' && meanOverTwoAxes(model, node)));
 }
 
 /** The model's bytes with `values` appended to graph.output (shapes left undeclared: onnxruntime infers them). */
