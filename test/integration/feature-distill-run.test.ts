@@ -61,9 +61,14 @@ describe('SSLD + feature distillation', () => {
     expect(feat.length).toBeGreaterThan(1);
     expect(feat.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
 
-    // Features come from one live teacher pass per step: the run stores no soft-label views.
+    // The teacher's pooled features are cached with its soft labels (one view for a 1-epoch run): float16, 2·D bytes per image.
+    expect(run.lines.filter((l) => l.type === 'info').map((l) => l.message)).toContain('teacher soft labels and features: 48 view(s) computed, 0 reused from the cache');
     const cacheDir = path.join(home, 'cache', 'teacher-views');
-    expect(fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir) : []).toEqual([]);
+    const files = fs.readdirSync(cacheDir).sort();
+    expect(files.map((f) => path.extname(f))).toEqual(['.bin', '.f16', '.json']);
+    const meta = JSON.parse(fs.readFileSync(path.join(cacheDir, files[2]!), 'utf8')) as { featureDim: number; keys: string[] };
+    expect(meta.keys).toHaveLength(48);
+    expect(fs.statSync(path.join(cacheDir, files[1]!)).size).toBe(48 * meta.featureDim * 2);
 
     // The checkpoint keeps the adapter in its own files; the student model has none of it.
     expect(fs.existsSync(path.join(ckpt, 'adapter.model.json'))).toBe(true);
