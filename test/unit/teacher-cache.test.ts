@@ -27,7 +27,7 @@ import type { Teacher, TrainItem, TrainSink } from '../../src/main/engine/train/
 import type { TensorPredictor } from '../../src/main/engine/predict.js';
 import { applyTap, tapModel } from '../../src/main/engine/models/feature-tap.js';
 import { createAdapterModel } from '../../src/main/engine/train/feature-adapter.js';
-import { roundToFloat16 } from '../../src/main/engine/teachers/feature-cache.js';
+import { roundToFloat16 } from '../../src/main/engine/data/float16.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-teacher-cache-'));
 const T = 40; // teacher size, ≠ the student's 32: views are replayed at another size

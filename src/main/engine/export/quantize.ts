@@ -1,34 +1,9 @@
 // Weight quantization in the TF.js weights-manifest format (tfjs dequantizes on load): uint8 affine
 // (min + q·scale per tensor) or float16. Only float32 tensors are quantized.
 import type * as tf from '@tensorflow/tfjs';
+import { float32ToFloat16Bits } from '../data/float16.js';
 
 export type Quantize = 'none' | 'float16' | 'uint8';
-
-/** IEEE 754 half from a float32 (round to nearest even), as its 16 bits. */
-export function float32ToFloat16Bits(v: number): number {
-  const f = new Float32Array([v]);
-  const x = new Uint32Array(f.buffer)[0]!;
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Inf / NaN
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow → Inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow → ±0
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
 
 export function quantizeWeights(
   specs: tf.io.WeightsManifestEntry[],

@@ -7,28 +7,12 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { float32ToFloat16Bits } from '../export/quantize.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../data/float16.js';
 import { pruneTeacherViews } from '../train/teacher-cache-prune.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 
 export const FEATURE_CACHE_MAX_BYTES = 1024 ** 3;
 
-/** float16 bits → number (exact: every half is a float32). */
-export function float16BitsToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
-/** The values a cached vector reads back as: a fresh vector is rounded the same way, so a run is the same with a warm or cold cache. */
-export function roundToFloat16(v: Float32Array): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = float16BitsToFloat32(float32ToFloat16Bits(v[i]!));
-  return out;
-}
 
 export class FeatureCache {
   constructor(

@@ -6,7 +6,8 @@ import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { batches, centerView, randomResizedCropView, Rng, hashSeed, type CropView } from '../data/index.js';
 import type { Backbone } from './backbone.js';
-import { roundToFloat16, type FeatureCache } from './feature-cache.js';
+import type { FeatureCache } from './feature-cache.js';
+import { roundToFloat16 } from '../data/float16.js';
 
 export interface FeatureItem {
   /** Content key (the image's hash). */

@@ -25,8 +25,7 @@ import { batches, trainingView, type AugmentOptions, type CropView, type ImageCa
 import { pruneTeacherViews } from './teacher-cache-prune.js';
 import type { Teacher, TrainItem } from './train-types.js';
 import { predictorLogits } from '../predict.js';
-import { float32ToFloat16Bits } from '../export/quantize.js';
-import { float16BitsToFloat32 } from '../teachers/feature-cache.js';
+import { float16BitsToFloat32, toFloat16Bits } from '../data/float16.js';
 import type { TapWant } from '../models/feature-tap.js';
 
 /** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
@@ -380,12 +379,6 @@ export async function ensureTeacherViews(o: EnsureTeacherViewsOptions): Promise<
   return new TeacherViews(bucket, n, V, C, probs, missing, source, computedRows, features, D);
 }
 
-function toHalfBits(v: Float32Array): Uint16Array {
-  const out = new Uint16Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = float32ToFloat16Bits(v[i]!);
-  return out;
-}
-
 /** One batch through the teacher: softmax rows, and with `want` its pooled features as float16 bits. */
 async function teacherOutputs(
   teacher: Teacher,
@@ -402,7 +395,7 @@ async function teacherOutputs(
     const probs = tf.tidy(() => tf.softmax(tf.tensor2d(t.logits, [n, t.logits.length / n])));
     const data = (await probs.data()) as Float32Array;
     probs.dispose();
-    return { data, feats: toHalfBits(t.features.data) };
+    return { data, feats: toFloat16Bits(t.features.data) };
   }
   if (want) {
     const { probs, pooled } = tf.tidy(() => {
@@ -412,7 +405,7 @@ async function teacherOutputs(
     });
     const [data, f32] = (await Promise.all([probs.data(), pooled.data()])) as [Float32Array, Float32Array];
     tf.dispose([probs, pooled]);
-    return { data, feats: toHalfBits(f32) };
+    return { data, feats: toFloat16Bits(f32) };
   }
   const out = 'logits' in teacher ? tf.tidy(() => tf.softmax(teacher.logits(tf.tensor4d(x, shape)))) : await softmaxOfHost(teacher, x, n);
   const data = (await out.data()) as Float32Array;

@@ -8,7 +8,7 @@
 // weights are per-output-channel symmetric int8 (axis 0), dense weights per-tensor symmetric int8,
 // biases int32 at input scale × weight scale — the layout ONNX Runtime fuses into QLinearConv/QGemm.
 import type { ExportGraph, ExportOp, ValueName, Activation, Padding } from '../graph.js';
-import { float32ToFloat16Bits } from '../quantize.js';
+import { float32ToFloat16Bits } from '../../data/float16.js';
 import { DataType, encodeModel, floatTensor, int64Tensor, node, tensor, valueInfo, type NodeProto, type TensorProto } from './proto.js';
 
 export type OnnxQuantize = 'none' | 'float16' | 'int8';

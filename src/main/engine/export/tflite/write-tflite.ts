@@ -8,7 +8,7 @@
 // Zero padding the runtime's SAME cannot express (torch-style symmetric padding at stride 2) is a
 // PAD + VALID conv.
 import type { Activation, ExportGraph, ExportOp, Padding as GraphPadding, ValueName } from '../graph.js';
-import { float32ToFloat16Bits } from '../quantize.js';
+import { float32ToFloat16Bits } from '../../data/float16.js';
 import {
   activationParams, quantizeBias, quantizeSymmetricPerChannel, quantizeSymmetricPerTensor, type ActivationRanges, type QuantParams,
 } from '../calibrate.js';
