@@ -17,6 +17,8 @@ export const RecipePlanResult = z.object({
   expectedMinutes: z.number().nonnegative(),
   feature: FeatureLoss.nullable(),
   teacherImgPerSec: z.number().nullable(),
+  /** Teacher views per image (run config teacherViews). */
+  views: z.number().int().positive(),
   table: z.array(RecipeCandidateRow),
 });
 export type RecipePlanResult = z.infer<typeof RecipePlanResult>;

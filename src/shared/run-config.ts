@@ -78,6 +78,11 @@ export const Temperature = z.union([
   z.object({ start: z.number().positive(), end: z.number().positive() }),
 ]);
 
+/** Teacher views per image when a run names none (FKD's few fixed crops; never more than its epochs). */
+export const DEFAULT_TEACHER_VIEWS = 4;
+/** Most teacher views a run may ask for: one per epoch of a long run; the cache holds V rows per image. */
+export const MAX_TEACHER_VIEWS = 64;
+
 export const DIVERGENCES = ['js', 'symkl'] as const;
 
 const RunConfigObject = z
@@ -143,6 +148,8 @@ const RunConfigObject = z
     batchSize: z.number().int().min(1).max(1024).default(32),
     seed: z.number().int().min(0).default(0),
     teacherCache: z.enum(['off', 'views']).default('views'),
+    /** Fixed crops per training image the cached teacher labels; default min(epochs, 4). More views, less memorizing of each. */
+    teacherViews: z.number().int().min(1).max(MAX_TEACHER_VIEWS).optional(),
   });
 
 type RunConfigShape = z.infer<typeof RunConfigObject>;

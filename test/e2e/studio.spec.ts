@@ -316,9 +316,12 @@ test('new run: the recipe plans a student for a budget on this machine and fills
   // The bundled backbone is installed: the choice is a slimmed pretrained student within 0.5 M parameters.
   await expect(page.getByTestId('recipe-choice')).toContainText('slim mobilenet_v1_075');
   await expect(page.getByTestId('recipe-expected')).toHaveText(/^\d+\.\d min$/);
+  const views = Number(await page.getByTestId('recipe-views').textContent());
+  expect(views).toBeGreaterThanOrEqual(1);
   await page.getByTestId('recipe-apply').click();
   await expect(page.getByTestId('expected-time')).toContainText('min');
   await expect(page.getByTestId('config-preview')).toContainText('"slim": "mobilenet_v1_075"');
+  await expect(page.getByTestId('config-preview')).toContainText(`"teacherViews": ${views}`);
   await expect(page.getByTestId('branch-student').locator('option:checked')).toHaveText(/^slim/);
   await screen(page, '12b-recipe');
 });

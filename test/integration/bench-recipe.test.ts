@@ -38,6 +38,9 @@ describe('distill bench --recipe', () => {
     expect(recipe.feature).toEqual({ weight: 1, kind: 'mse' });
     const epochs = lines.filter((l) => l.type === 'student');
     expect(epochs.length).toBe(recipe.epochs);
+    // Teacher views: at least the default few, at most one per epoch.
+    expect(recipe.views as number).toBeGreaterThanOrEqual(Math.min(recipe.epochs as number, 4));
+    expect(recipe.views as number).toBeLessThanOrEqual(Math.max(recipe.epochs as number, 4));
     expect(epochs.map((e) => e.wallSeconds as number)).toEqual([...epochs.map((e) => e.wallSeconds as number)].sort((a, b) => a - b));
     const result = lines[lines.length - 1]!;
     expect(result.teacherValAccuracy).toBe(teacher.valAccuracy);

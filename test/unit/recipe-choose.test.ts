@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { chooseRecipe, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
+import { chooseRecipe, chooseViews, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
 import { candidateSpecs, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
 import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
 import { TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
@@ -43,6 +43,22 @@ describe('default recipe rule', () => {
     expect(none.candidate.trainImgPerSec).toBe(5);
     expect(none.epochs).toBe(1);
     expect(() => chooseRecipe([v2(1, 2_000_000, 50)], budget)).toThrow(/at most 500000 parameters/);
+  });
+
+  it('spends spare minutes on teacher views, up to one per epoch and what the cache may hold', () => {
+    // No spare time: the default few views (never more than the epochs).
+    expect(chooseViews({ epochs: 15, spareSeconds: 20, secondsPerView: 35, maxViews: 100 })).toBe(4);
+    expect(chooseViews({ epochs: 2, spareSeconds: 0, secondsPerView: 35, maxViews: 100 })).toBe(2);
+    // 20 spare minutes at 35 s a view buy 34 more: capped at one per epoch.
+    expect(chooseViews({ epochs: 30, spareSeconds: 1200, secondsPerView: 35, maxViews: 100 })).toBe(30);
+    // 5 spare minutes buy 8 more.
+    expect(chooseViews({ epochs: 30, spareSeconds: 300, secondsPerView: 35, maxViews: 100 })).toBe(12);
+    // The cache's memory bound wins, but never below the default.
+    expect(chooseViews({ epochs: 30, spareSeconds: 1200, secondsPerView: 35, maxViews: 9 })).toBe(9);
+    expect(chooseViews({ epochs: 30, spareSeconds: 1200, secondsPerView: 35, maxViews: 1 })).toBe(4);
+    // Over budget already, or no teacher measured: the default.
+    expect(chooseViews({ epochs: 30, spareSeconds: -50, secondsPerView: 35, maxViews: 100 })).toBe(4);
+    expect(chooseViews({ epochs: 30, spareSeconds: 1200, secondsPerView: 0, maxViews: 100 })).toBe(4);
   });
 
   it('parses parameter budgets', () => {

@@ -236,7 +236,9 @@ describe('teacher soft-label cache', () => {
   });
 
   it('epoch e replays view e mod V: the batches show it and the targets are its rows', async () => {
-    expect([1, 2, 4, 5, 100].map(viewCount)).toEqual([1, 2, 4, 4, 4]);
+    expect([1, 2, 4, 5, 100].map((e) => viewCount(e))).toEqual([1, 2, 4, 4, 4]);
+    // Asked for: as many as the run has epochs to show, at least one.
+    expect([viewCount(30, 30), viewCount(30, 12), viewCount(5, 12), viewCount(5, 1), viewCount(3, 0)]).toEqual([30, 12, 5, 1, 1]);
     const V = 3;
     const viewFn = cachedView(7, V, augment, items);
     for (const e of [0, 2, 3, 7]) {
@@ -292,8 +294,8 @@ describe('teacher soft-label cache', () => {
   });
 
   it("the training loop: 'views' labels once before epoch 0 and a second run calls no teacher; 'off' runs it every step", async () => {
-    const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher, method: 'ssld' | 'kd' = 'ssld', train: TrainItem[] = items) => {
-      const config = loopConfig({ method, data: { useLabels: method === 'kd', useUnlabeled: method !== 'kd', augment }, epochs, teacherCache });
+    const run = async (teacherCache: 'off' | 'views', epochs: number, teacher: Teacher, method: 'ssld' | 'kd' = 'ssld', train: TrainItem[] = items, teacherViews?: number) => {
+      const config = loopConfig({ method, data: { useLabels: method === 'kd', useUnlabeled: method !== 'kd', augment }, epochs, teacherCache, ...(teacherViews && { teacherViews }) });
       const student = tinyStudent();
       const progress: string[] = [];
       const losses: number[] = [];
@@ -348,6 +350,13 @@ describe('teacher soft-label cache', () => {
     expect(t4.rows).toBe(0);
     expect(r4.info).toContain('teacher soft labels: 0 view(s) computed, 12 reused from the cache');
     expect(r4.losses.every(Number.isFinite)).toBe(true);
+
+    // teacherViews 5 over 5 epochs: a fresh view every epoch; the 4 stored ones are reused, the 5th computed.
+    const t5 = countingTeacher();
+    const r5 = await run('views', 5, t5, 'ssld', items, 5);
+    expect(t5.rows).toBe(items.length);
+    expect(r5.info).toEqual([`teacher soft labels: ${items.length} view(s) computed, ${items.length * 4} reused from the cache`]);
+    expect(r5.losses).toHaveLength(10);
   });
 });
 

@@ -475,6 +475,7 @@ export async function installMockApi(): Promise<void> {
         expectedMinutes: 18.4,
         feature: null,
         teacherImgPerSec: 41,
+        views: 4,
         table: [
           { student: { slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 }, params: 467_546, trainImgPerSec: 38, epochs: 12, verdict: 'chosen' },
           { student: { arch: 'mobilenet_v2', width: 0.35, inputSize: 96 }, params: 398_690, trainImgPerSec: 61, epochs: 20, verdict: 'fits; a stronger one was chosen' },

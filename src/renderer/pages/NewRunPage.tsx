@@ -18,6 +18,7 @@ import { navigate } from '../router.js';
 const LABELS: Record<string, string> = {
   batchSize: 'Batch size',
   teacherCache: 'Teacher cache',
+  teacherViews: 'Teacher views',
   inputSize: 'Input size (px)',
   'data.useLabels': 'Use labeled images',
   'data.useUnlabeled': 'Use unlabeled pool',
@@ -44,6 +45,7 @@ const HINTS: Record<string, string> = {
   'loss.temperature': 'a number, or {start, end} for a temperature that moves linearly over the epochs',
   'loss.weights': 'extra weight per named loss part',
   teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
+  teacherViews: 'stored crops per image (default min(epochs, 4)); more views, less memorizing on long runs',
   'loss.featureLayers': 'layer names (an ONNX teacher: graph value names) to read instead of the defaults (the Dense head’s input; for AT the last spatial stage)',
 };
 
@@ -90,7 +92,7 @@ export function NewRunPage() {
     const loss = { ...((current.loss as Record<string, unknown> | undefined) ?? {}) };
     if (plan.feature) loss.feature = plan.feature;
     else delete loss.feature;
-    setConfig({ ...current, student: plan.student, epochs: plan.epochs, loss });
+    setConfig({ ...current, student: plan.student, epochs: plan.epochs, teacherViews: plan.views, loss });
     setApplied(plan);
   };
   // The expected time holds while the form still trains the planned student for the planned epochs.

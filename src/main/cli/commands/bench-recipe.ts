@@ -100,7 +100,10 @@ export async function runBenchRecipe(a: BenchRecipeArgs, out: Output): Promise<n
     (l) => {
       if (l.type === 'recipe') {
         recipe = l;
-        out.event({ type: 'recipe', student: l.student, epochs: l.epochs, feature: l.feature, expectedMinutes: l.expectedMinutes }, `recipe: ${JSON.stringify(l.student)}, ${String(l.epochs)} epochs`);
+        out.event(
+          { type: 'recipe', student: l.student, epochs: l.epochs, views: l.views, feature: l.feature, expectedMinutes: l.expectedMinutes },
+          `recipe: ${JSON.stringify(l.student)}, ${String(l.epochs)} epochs, ${String(l.views)} teacher views`,
+        );
       }
       if (l.type === 'epoch') {
         const acc = typeof l.valAccuracy === 'number' ? l.valAccuracy : null;

@@ -58,9 +58,10 @@ export const recipeCommand: Command = {
         expectedMinutes: plan.expectedSeconds / 60,
         feature: plan.feature ? FeatureLoss.parse(plan.feature) : null,
         teacherImgPerSec: plan.teacherImgPerSec,
+        views: plan.views,
         table: plan.table.map((r) => ({ student: r.student, params: r.params, trainImgPerSec: r.trainImgPerSec, epochs: r.epochs, verdict: r.verdict })),
       };
-      out.result(result, `${JSON.stringify(result.student)} for ${result.epochs} epochs, about ${result.expectedMinutes.toFixed(1)} min`);
+      out.result(result, `${JSON.stringify(result.student)} for ${result.epochs} epochs over ${result.views} teacher views, about ${result.expectedMinutes.toFixed(1)} min`);
       return 0;
     } finally {
       store.close();

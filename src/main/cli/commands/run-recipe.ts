@@ -50,8 +50,8 @@ export async function runRecipe(store: Store, out: Output, r: RecipeRequest): Pr
     );
   }
   out.event(
-    { type: 'recipe', student: plan.student, epochs: plan.epochs, feature: plan.feature, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
-    `recipe: ${JSON.stringify(plan.student)} for ${plan.epochs} epochs${plan.feature ? ' + feature distillation' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
+    { type: 'recipe', student: plan.student, epochs: plan.epochs, views: plan.views, feature: plan.feature, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
+    `recipe: ${JSON.stringify(plan.student)} for ${plan.epochs} epochs over ${plan.views} teacher views${plan.feature ? ' + feature distillation' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
   );
   return plan;
 }

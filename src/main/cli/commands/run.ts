@@ -41,6 +41,7 @@ const Flags = z.object({
   'no-unlabeled': z.boolean().optional(),
   'per-class': intArg().optional(),
   'teacher-cache': z.enum(['off', 'views']).optional(),
+  'teacher-views': intArg().optional(),
   from: z.string().min(1).optional(),
   slim: z.string().min(1).optional(),
   'feature-layer': z.string().min(1).optional(),
@@ -114,6 +115,7 @@ function configFromFlags(f: Flags): RunConfigInput {
     batchSize: pick(f.batch, base.batchSize),
     seed: pick(f.seed, base.seed),
     teacherCache: pick(f['teacher-cache'], base.teacherCache),
+    teacherViews: pick(f['teacher-views'], base.teacherViews),
   } as RunConfigInput;
 }
 
@@ -182,7 +184,8 @@ export const runCommand: Command = {
     '       --beta B (dml/udml: peers; dkd: NCKD; dist: inter-class; fitnets: hint; rkd: distance; at: attention) --gamma G (dist: intra-class;\n' +
     '       rkd: angle; udml: peer features) --dkd-warmup E (dkd: epochs to full weight); each method starts from its own defaults\n' +
     '       --alpha A (kd: soft-term weight in [0,1]; dkd: TCKD weight; wsl: soft-term weight)\n' +
-    '       --teacher-cache views|off (views: the teacher labels 4 fixed crops per image once, reused by later runs)\n' +
+    '       --teacher-cache views|off (views: the teacher labels fixed crops of each image once, reused by later runs)\n' +
+    '       --teacher-views V (crops per image, default min(epochs, 4): more views, less memorizing on long runs)\n' +
     'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
     '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
@@ -204,7 +207,7 @@ export const runCommand: Command = {
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         beta: { type: 'string' }, gamma: { type: 'string' }, 'dkd-warmup': { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
-        'teacher-cache': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
+        'teacher-cache': { type: 'string' }, 'teacher-views': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
         'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
         backbone: { type: 'string' },
       },
@@ -242,6 +245,7 @@ export const runCommand: Command = {
         });
         input.student = plan.student;
         if (values.epochs === undefined && fileConfig.epochs === undefined) input.epochs = plan.epochs;
+        if (input.teacherViews === undefined) input.teacherViews = plan.views;
         const loss = { ...(input.loss ?? {}) };
         if (plan.feature && loss.feature === undefined) loss.feature = plan.feature;
         input.loss = loss;

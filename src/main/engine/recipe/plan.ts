@@ -4,14 +4,17 @@
 import type { FeatureLoss, StudentSpec } from '../../../shared/run-config.js';
 import type { z } from 'zod';
 import type { Teacher } from '../train/train-types.js';
-import { chooseRecipe, type RecipeCandidate, type RecipeChoice } from './choose.js';
+import { chooseRecipe, chooseViews, type RecipeCandidate, type RecipeChoice } from './choose.js';
 import { candidateSpecs, measureCandidate, measureInference } from './measure.js';
-import { MAX_VIEWS } from '../train/teacher-cache.js';
+import { DEFAULT_TEACHER_VIEWS } from '../../../shared/run-config.js';
+import { teacherPooledDim } from '../train/feature-needs.js';
 
 /** Decoding a 200×200 JPEG with sharp costs ≈ 4 ms of CPU (docs/DECISIONS.md "Decoding cost"), paid once per image. */
 const DECODE_SECONDS_PER_IMAGE = 0.004;
 /** Inference runs ≈ 3× faster than a training step (distill bench), for the per-epoch evaluation estimate. */
 const INFER_OVER_TRAIN = 3;
+/** The teacher cache's rows live in memory during a run (probabilities float32, features float16): its views stop here. */
+const VIEW_CACHE_BYTES = 512 * 1024 * 1024;
 
 export interface RecipeInput {
   maxParams: number;
@@ -29,6 +32,8 @@ export interface RecipePlan extends RecipeChoice {
   student: StudentSpec;
   feature: z.input<typeof FeatureLoss> | null;
   teacherImgPerSec: number | null;
+  /** Teacher views per image (run config teacherViews): more when the budget has time the epochs cannot use. */
+  views: number;
 }
 
 export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
@@ -41,7 +46,8 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
   }
   o.onProgress?.(specs.length, specs.length + 1, 'measuring the teacher');
   const teacherImgPerSec = o.teacher ? measureInference(o.teacher, { batch: 16, steps: 2 }) : null;
-  const teacherSeconds = teacherImgPerSec ? (o.trainImages * MAX_VIEWS) / teacherImgPerSec : 0;
+  const secondsPerView = teacherImgPerSec ? o.trainImages / teacherImgPerSec : 0;
+  const teacherSeconds = secondsPerView * DEFAULT_TEACHER_VIEWS;
   const decodeSeconds = (o.trainImages + o.valImages) * DECODE_SECONDS_PER_IMAGE;
   const fastest = Math.max(...measured.map((m) => m.trainImgPerSec), 1);
   const choice = chooseRecipe(measured, {
@@ -52,12 +58,23 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     overheadSeconds: (performance.now() - started) / 1000 + teacherSeconds + decodeSeconds,
     evalSecondsPerEpoch: o.valImages / (fastest * INFER_OVER_TRAIN),
   });
+  const featureDim = await teacherPooledDim(o.teacher);
+  const bytesPerView = o.trainImages * (o.classes * 4 + (featureDim ?? 0) * 2);
+  const baseViews = Math.min(choice.epochs, DEFAULT_TEACHER_VIEWS);
+  const views = chooseViews({
+    epochs: choice.epochs,
+    spareSeconds: o.minutes * 60 - choice.expectedSeconds,
+    secondsPerView,
+    maxViews: Math.floor(VIEW_CACHE_BYTES / Math.max(1, bytesPerView)),
+  });
   o.onProgress?.(specs.length + 1, specs.length + 1, 'recipe chosen');
   return {
     ...choice,
+    expectedSeconds: choice.expectedSeconds + (views - baseViews) * secondsPerView,
     student: choice.candidate.student,
-    feature: (await givesPooledFeatures(o.teacher)) ? RECIPE_FEATURE_LOSS : null,
+    feature: featureDim ? RECIPE_FEATURE_LOSS : null,
     teacherImgPerSec,
+    views,
   };
 }
 
@@ -67,12 +84,3 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
  * soft labels (one teacher pass per view), so it adds only the adapter's cost to a step.
  */
 export const RECIPE_FEATURE_LOSS = { weight: 1, kind: 'mse' } as const;
-
-async function givesPooledFeatures(teacher: Teacher | null): Promise<boolean> {
-  if (!teacher?.tapInfo) return false;
-  try {
-    return ((await teacher.tapInfo({ pooled: true, map: false })).featureDim ?? 0) > 0;
-  } catch {
-    return false;
-  }
-}

@@ -47,11 +47,28 @@ export function teacherWant(needs: FeatureNeeds, layer: string | undefined): Tap
   return { pooled: needs.teacherPooled, map: needs.teacherMap, ...(layer !== undefined && { layer }) };
 }
 
+/** A teacher as far as its features go (train-types' Teacher, or anything that reports its taps). */
+export interface TappableTeacher {
+  name: string;
+  tapInfo?(want: TapWant): { featureDim: number | null } | Promise<{ featureDim: number | null }>;
+}
+
+/** The size of the teacher's pooled features, or null where it gives none (a black-box teacher, a graph with no pooling). */
+export async function teacherPooledDim(teacher: TappableTeacher | null, layer?: string): Promise<number | null> {
+  if (!teacher?.tapInfo) return null;
+  try {
+    const dim = (await teacher.tapInfo({ pooled: true, map: false, ...(layer !== undefined && { layer }) })).featureDim ?? 0;
+    return dim > 0 ? dim : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Refuses, before any step, a run whose teacher or students cannot give what its loss reads. */
 export async function checkFeatureSources(
   method: string,
   needs: FeatureNeeds,
-  teacher: { name: string; tapInfo?(want: TapWant): { featureDim: number | null } | Promise<{ featureDim: number | null }> } | null,
+  teacher: TappableTeacher | null,
   students: tf.LayersModel[],
   layers: { student?: string; teacher?: string } = {},
 ): Promise<{ studentDim: number | null; teacherDim: number | null }> {

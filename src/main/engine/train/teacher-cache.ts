@@ -20,6 +20,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import type { TeacherRecord } from '../../../shared/domain.js';
+import { DEFAULT_TEACHER_VIEWS } from '../../../shared/run-config.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { batches, trainingView, type AugmentOptions, type CropView, type ImageCache, type RenderPool } from '../data/index.js';
 import { pruneTeacherViews } from './teacher-cache-prune.js';
@@ -28,13 +29,15 @@ import { predictorLogits } from '../predict.js';
 import { float16BitsToFloat32, toFloat16Bits } from '../data/float16.js';
 import type { TapWant } from '../models/feature-tap.js';
 
-/** FKD's point: a few fixed views per image are enough; beyond that the teacher's cost grows for little. */
-export const MAX_VIEWS = 4;
 const FORMAT = 2;
 
-/** V = min(epochs, 4), at least 1. */
-export function viewCount(epochs: number): number {
-  return Math.max(1, Math.min(Math.floor(epochs), MAX_VIEWS));
+/**
+ * V = the views asked for, else FKD's few (DEFAULT_TEACHER_VIEWS); never more than the epochs that
+ * would show them, at least 1. A long run memorizes a few views (train JS falls far below val JS), so a
+ * run given time for more sets `teacherViews` (the recipe does).
+ */
+export function viewCount(epochs: number, requested?: number): number {
+  return Math.max(1, Math.min(Math.floor(epochs), requested ?? DEFAULT_TEACHER_VIEWS));
 }
 
 /** The crop stream of an image follows its content, not its position in a run's list (so runs share views). */

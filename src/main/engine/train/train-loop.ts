@@ -270,7 +270,7 @@ async function hostTeacherPass(teacher: Teacher & HostPredictor, batch: { x: Flo
   return run(px);
 }
 
-/** The teacher's soft labels for V = min(epochs, 4) fixed views of every training image, from the cache or computed now. */
+/** The teacher's soft labels for V fixed views (viewCount) of every training image, from the cache or computed now. */
 async function teacherViews(input: LoopInput, teacher: Teacher, features: TapWant | null): Promise<TeacherViews> {
   const { config, sink } = input;
   const featureDim = features ? (await teacher.tapInfo?.(features))?.featureDim : null;
@@ -281,7 +281,7 @@ async function teacherViews(input: LoopInput, teacher: Teacher, features: TapWan
     teacherId: input.teacherId ?? '',
     classes: input.classes,
     items: input.train,
-    views: viewCount(config.epochs),
+    views: viewCount(config.epochs, config.teacherViews),
     seed: config.seed,
     augment: config.data.augment,
     // Without an identity of the weights a file could be mistaken for another teacher's: not persisted.
