@@ -76,6 +76,8 @@ export const BackendReport = z.object({
   active: z.string(),
   threads: z.number().int(),
   simd: z.boolean().nullable(),
+  /** WASM: whether the project's GEMM uses relaxed SIMD's fused multiply-add, and why (absent on older rows). */
+  relaxedSimd: z.object({ on: z.boolean(), reason: z.string() }).nullable().optional(),
   forcedBy: z.string().nullable(),
   candidates: z.array(BackendCandidate),
 });

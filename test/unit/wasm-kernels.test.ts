@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
-import { setSimdEnabled } from '../../src/main/engine/wasm-kernels/util.js';
+import { setSimdEnabled, simdCtx, type WasmBackend } from '../../src/main/engine/wasm-kernels/util.js';
+import { setGemmFmaEnabled } from '../../src/main/engine/wasm-kernels/parallel.js';
+import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -11,7 +13,10 @@ beforeAll(async () => {
   const r = await initBackend({ force: 'wasm', threads: 1 });
   expect(r.active).toBe('wasm');
 });
-afterAll(() => setSimdEnabled(true));
+afterAll(() => {
+  setSimdEnabled(true);
+  setGemmFmaEnabled(true);
+});
 
 let seed = 1;
 const rnd = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed++);
@@ -61,9 +66,10 @@ for (const s of [1, 2]) {
 }
 dwCases.push({ x: [2, 10, 10, 8], f: [5, 5, 8, 1], s: 2, pad: 'same' });
 
-function runGrads(simdOn: boolean) {
-  it.each(convCases)(`Conv2D gradients match cpu (simd ${simdOn}): x $x f $f stride $s pad $pad`, async ({ x, f, s, pad }) => {
+function runGrads(simdOn: boolean, fma = true) {
+  it.each(convCases)(`Conv2D gradients match cpu (simd ${simdOn}, fma ${fma}): x $x f $f stride $s pad $pad`, async ({ x, f, s, pad }) => {
     setSimdEnabled(simdOn);
+    setGemmFmaEnabled(fma);
     const xs = rnd(x);
     const w = rnd(f);
     const dy = rnd(tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad).shape);
@@ -87,7 +93,18 @@ function runGrads(simdOn: boolean) {
 
 describe('gradient kernels', () => {
   runGrads(true);
+  runGrads(true, false);
   runGrads(false);
+
+  it('the GEMM uses relaxed SIMD\'s fused multiply-add where the runtime has it (Node 20: the flag set at start-up)', () => {
+    setSimdEnabled(true);
+    const state = relaxedSimd();
+    if (process.env['DISTILL_RELAXED_SIMD'] === '0') expect(state.on).toBe(false);
+    else expect(state, 'Node 20 validates relaxed SIMD once its V8 flag is set').toMatchObject({ on: true });
+    const ctx = simdCtx(tf.findBackend('wasm') as unknown as WasmBackend)!;
+    expect(ctx.fma).toBe(state.on);
+    expect(typeof ctx.k.gemmFma).toBe(state.on ? 'function' : 'undefined');
+  });
 
   it('dilated depthwise gradients (plain loops) pass the adjoint test', async () => {
     // tfjs's cpu kernels ignore dilation in these two gradients, so the check is the identity
@@ -444,7 +461,7 @@ describe("the project's nets", () => {
     await tf.setBackend('wasm');
     const model = createModel({ ...parseNetName(net), inputSize: 32, classes: 2, seed: 1 });
     const x = tf.randomUniform([2, 32, 32, 3], 0, 255, 'float32', 3);
-    const t = tf.softmax(rnd([2, 2]));
+    const t = tf.softmax(tf.randomNormal([2, 2], 0, 1, 'float32', 11)); // its own seed: the same target whatever ran before
     const loss = () => tf.neg(tf.mean(tf.sum(tf.mul(t, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar;
     const run = () => {
       const { value, grads } = tf.variableGrads(loss);
@@ -467,7 +484,10 @@ describe("the project's nets", () => {
       const got = a.g[k]!;
       let d = 0;
       for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
-      expect(d / scale, k).toBeLessThan(1e-4);
+      // Float noise: mobilenet_v2's last BatchNorms see 2 values per channel at 32 px, batch 2, and
+      // amplify rounding differences to 0.9–1.3e-4 of the largest gradient (measured over targets, with
+      // and without FMA); a wrong kernel shows as 1e-2 and more.
+      expect(d / scale, k).toBeLessThan(3e-4);
     }
     model.dispose();
     tf.dispose([x, t]);

@@ -8,6 +8,7 @@ export function BackendPanel({ backend }: { backend: BackendReport | null }) {
       <div>
         <b data-testid="backend-active">{backend.active}</b> · {backend.threads} thread{backend.threads === 1 ? '' : 's'}
         {backend.simd !== null && <> · SIMD {backend.simd ? 'on' : 'off'}</>}
+        {backend.relaxedSimd && <span title={backend.relaxedSimd.reason}> · FMA {backend.relaxedSimd.on ? 'on' : 'off'}</span>}
         {backend.forcedBy && <> · forced by {backend.forcedBy}</>}
       </div>
       <ul className="candidates">

@@ -21,7 +21,7 @@ export const doctorCommand: Command = {
     const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MB`;
     const lines = [
       `distill ${VERSION} (node ${process.version})`,
-      `backend: ${b.active}, ${b.threads} thread(s)${b.simd == null ? '' : b.simd ? ', SIMD' : ', no SIMD'}${b.forcedBy ? ` (forced by ${b.forcedBy})` : ''}`,
+      `backend: ${b.active}, ${b.threads} thread(s)${b.simd == null ? '' : b.simd ? ', SIMD' : ', no SIMD'}${b.relaxedSimd ? `, relaxed SIMD ${b.relaxedSimd.reason}` : ''}${b.forcedBy ? ` (forced by ${b.forcedBy})` : ''}`,
       ...b.candidates.map((c) => `  ${c.available ? '✓' : '✗'} ${c.name.padEnd(15)} ${c.reason ?? (c.name === b.active ? 'active' : '')}`),
       `caches (${home}):`,
       ...caches.map((c) => `  ${c.name.padEnd(24)} ${c.bytes === null ? 'in-process' : `${mb(c.bytes)} in ${c.files} file(s)`}; bound ${c.bound} (${c.where})`),

@@ -11,6 +11,7 @@ import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.
 import { installWasmHeapGuard } from '../compat/wasm-heap-guard.js';
 import { installHeapChecker } from '../compat/heap-check.js';
 import type { WasmBackend } from '../wasm-kernels/util.js';
+import { relaxedSimd, type RelaxedSimdState } from '../wasm-kernels/relaxed-simd.js';
 
 export type BackendKind = 'tensorflow' | 'wasm' | 'cpu';
 /** Candidate names, best first; `active` in the report is one of these. */
@@ -73,7 +74,7 @@ async function select(opts: InitBackendOptions): Promise<BackendReport> {
   const forcedReason = `not allowed: forced by ${force.by ?? ''}`;
   const allowed = (kind: BackendKind) => force.kind === null || force.kind === kind;
   // The active candidate's reason is null, or a note on how it runs below its best (e.g. 1 thread).
-  const done = (active: CandidateName, t: number, simd: boolean | null, note: string | null = null): BackendReport => {
+  const done = (active: CandidateName, t: number, simd: boolean | null, note: string | null = null, relaxed: RelaxedSimdState | null = null): BackendReport => {
     candidates.push({ name: active, available: true, reason: note });
     // Candidates below the active one were not tried: say so, so every row has its reason.
     for (const name of CANDIDATES.slice(CANDIDATES.indexOf(active) + 1)) {
@@ -82,7 +83,7 @@ async function select(opts: InitBackendOptions): Promise<BackendReport> {
       }
     }
     candidates.sort((a, b) => CANDIDATES.indexOf(a.name as CandidateName) - CANDIDATES.indexOf(b.name as CandidateName));
-    return BackendReport.parse({ active, threads: t, simd, forcedBy: force.by, candidates });
+    return BackendReport.parse({ active, threads: t, simd, relaxedSimd: relaxed, forcedBy: force.by, candidates });
   };
 
   // 1–2. libtensorflow bindings. Their install downloads libtensorflow, which often fails; then
@@ -106,7 +107,7 @@ async function select(opts: InitBackendOptions): Promise<BackendReport> {
   if (allowed('wasm')) {
     const r = await tryWasm(threads);
     if (r.ok) {
-      return done('wasm', r.threads, r.simd, r.note);
+      return done('wasm', r.threads, r.simd, r.note, r.simd ? relaxedSimd() : null);
     }
     skip('wasm', r.reason);
     if (force.kind === 'wasm') throw new Error(`${force.by}: the wasm backend failed (${r.reason})`);

@@ -185,6 +185,8 @@ export class Fn {
   f32Max(): this { return this.op(0x97); }
   f32Min(): this { return this.op(0x96); }
   f32x4Mul(): this { return this.simd(0xe6); }
+  /** f32x4.relaxed_madd (relaxed SIMD): stack [a, b, c] → a·b + c, fused or not as the hardware does it. */
+  f32x4RelaxedMadd(): this { return this.simd(0x105); }
   /** i8x16.shuffle with 4 float lanes picked from a (0–3) and b (4–7). */
   shuffle32(lanes: [number, number, number, number]): this {
     this.simd(0x0d);

@@ -23,16 +23,25 @@ export function elementwisePar(s: Simd, name: KernelName, n: number, argsFor: (i
   s.pool.run(fn, name, splitRange(n, s.threads, 16).map(([i0, i1]) => argsFor(i0, i1)));
 }
 
+let fmaOff = false;
+
+/** For tests and benchmarks: the plain mul + add GEMM even where relaxed SIMD's fused multiply-add is compiled in. */
+export function setGemmFmaEnabled(on: boolean): void {
+  fmaOff = !on;
+}
+
 /** C = A·B (see SimdKernels.gemm), split over columns of C when wide enough, else over rows. */
 export function gemmPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, acc: number): void {
-  if (!worthIt(s, p * i * j / 16)) return s.k.gemm(a, b, c, p, i, j, aI, aP, ldb, ldc, acc);
+  const useFma = s.fma && !fmaOff && s.k.gemmFma !== undefined;
+  const gemm = useFma ? s.k.gemmFma! : s.k.gemm;
+  if (!worthIt(s, p * i * j / 16)) return gemm(a, b, c, p, i, j, aI, aP, ldb, ldc, acc);
   let parts: number[][];
   if (j >= 16 * s.threads) {
     parts = splitRange(j, s.threads, 8).map(([j0, j1]) => [a, b + j0 * 4, c + j0 * 4, p, i, j1 - j0, aI, aP, ldb, ldc, acc]);
   } else {
     parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc]);
   }
-  s.pool!.run(s.k.gemm, 'gemm', parts);
+  s.pool!.run(gemm, useFma ? 'gemmFma' : 'gemm', parts);
 }
 
 /** Depthwise filter gradient split over channels (multiples of 4). */

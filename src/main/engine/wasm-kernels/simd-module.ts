@@ -3,6 +3,7 @@
 // All pointers are byte addresses on that heap; sizes and strides count floats.
 import { assemble, Fn, type Local } from './asm.js';
 import { type KernelName, SimdPool } from './simd-pool.js';
+import { relaxedSimd } from './relaxed-simd.js';
 
 export interface SimdKernels {
   /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols. */
@@ -15,6 +16,8 @@ export interface SimdKernels {
    * aP = lda; a plain A·B is aI = lda, aP = 1.
    */
   gemm(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number): void;
+  /** gemm with relaxed SIMD's fused multiply-add; only in a module compiled with relaxed SIMD on (Simd.fma). */
+  gemmFma?(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number): void;
   /**
    * Depthwise input gradient, multiplier 1, C % 4 = 0, scattered into a zeroed padded buffer
    * dxp [B,Hp,Wp,C]: dxp[b, oy·sh+ky, ox·sw+kx, c] += dy[b,oy,ox,c] · w[ky,kx,c].
@@ -182,8 +185,8 @@ const GEMM_P_BLOCK = 256;
  * over the bulk, 1×8 for leftover rows, 4×4 / 1×4 for a leftover 4 columns, scalar for the rest.
  * A is read one element at a time (load-splat) through strides, so any layout of A works.
  */
-function gemm(): Fn {
-  const f = new Fn('gemm', Array(11).fill('i32') as 'i32'[]);
+function gemm(fma = false): Fn {
+  const f = new Fn(fma ? 'gemmFma' : 'gemm', Array(11).fill('i32') as 'i32'[]);
   const [A, B, C, P, I, J, aI, aP, ldb, ldc, accumulate] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
   const [p0, pEnd, p, i, j, i4, j8, j4] = Array.from({ length: 8 }, () => f.local('i32'));
   const [pb, pc, aIB, aPB, ldbB, ldcB] = Array.from({ length: 6 }, () => f.local('i32'));
@@ -212,7 +215,10 @@ function gemm(): Fn {
       for (let v = 0; v < nv; v++) f.get(pb).v128Load(v * 16).set(vb[v]!);
       for (let r = 0; r < mr; r++) {
         f.get(pa[r]!).v128Load32Splat().set(va);
-        for (let v = 0; v < nv; v++) f.get(acc[r]![v]!).get(va).get(vb[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+        for (let v = 0; v < nv; v++) {
+          if (fma) f.get(va).get(vb[v]!).get(acc[r]![v]!).f32x4RelaxedMadd().set(acc[r]![v]!);
+          else f.get(acc[r]![v]!).get(va).get(vb[v]!).f32x4Mul().f32x4Add().set(acc[r]![v]!);
+        }
         f.get(pa[r]!).get(aPB).add().set(pa[r]!);
       }
       f.get(pb).get(ldbB).add().set(pb);
@@ -751,6 +757,8 @@ export interface Simd {
   threads: number;
   /** Workers sharing the memory; null for one thread or an unshared heap. */
   pool: SimdPool | null;
+  /** The module has gemmFma (relaxed SIMD was on when it was compiled). */
+  fma: boolean;
 }
 
 const cache = new WeakMap<WebAssembly.Memory, Simd>();
@@ -794,12 +802,15 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     col2im(),
     adam(),
   ];
-  if (fns.map((f) => f.name).join() !== NAMES.join()) throw new Error('kernel list out of sync');
+  const fma = relaxedSimd().on;
+  if (fma) fns.push(gemm(true));
+  const names: KernelName[] = fma ? [...NAMES, 'gemmFma'] : NAMES;
+  if (fns.map((f) => f.name).join() !== names.join()) throw new Error('kernel list out of sync');
   const bytes = assemble(fns, { shared, minPages: 1 });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   const k = instance.exports as unknown as SimdKernels;
-  const pool = shared && threads > 1 ? new SimdPool(bytes, memory, NAMES, threads) : null;
-  s = { k, threads: pool ? threads : 1, pool };
+  const pool = shared && threads > 1 ? new SimdPool(bytes, memory, names, threads) : null;
+  s = { k, threads: pool ? threads : 1, pool, fma };
   cache.set(memory, s);
   return s;
 }

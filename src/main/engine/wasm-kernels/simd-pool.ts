@@ -9,7 +9,8 @@ import { Worker } from 'node:worker_threads';
 export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
   | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
-  | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam';
+  | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam'
+  | 'gemmFma';
 
 const MAX_ARGS = 16;
 // Control block per worker, in int32 slots.
