@@ -59,7 +59,8 @@ const dwCases: Array<{ x: number[]; f: number[]; s: number; pad: Pad }> = [];
 for (const s of [1, 2]) {
   for (const pad of ['same', 'valid', EXPLICIT] as Pad[]) {
     dwCases.push({ x: [2, 7, 9, 3], f: [3, 3, 3, 1], s, pad }); // C % 4 ≠ 0: plain loop
-    dwCases.push({ x: [2, 9, 8, 8], f: [3, 3, 8, 1], s, pad }); // SIMD
+    dwCases.push({ x: [2, 9, 8, 8], f: [3, 3, 8, 1], s, pad }); // SIMD, 3×3: the sums in registers
+    dwCases.push({ x: [3, 10, 7, 12], f: [2, 2, 12, 1], s, pad }); // SIMD, another filter size: the general kernel
     dwCases.push({ x: [2, 6, 7, 4], f: [3, 3, 4, 2], s, pad }); // channel multiplier 2
     dwCases.push({ x: [2, 8, 8, 8], f: [1, 1, 8, 1], s, pad }); // 1×1
   }

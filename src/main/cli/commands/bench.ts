@@ -18,6 +18,7 @@ const Flags = z.object({
   pipeline: z.string().optional(),
   'backbone-pass': z.string().optional(),
   torch: z.boolean().optional(),
+  profile: z.boolean().optional(),
   recipe: z.string().optional(),
   teacher: z.string().optional(),
   backbone: z.string().optional(),
@@ -31,6 +32,8 @@ export const benchCommand: Command = {
   details:
     '--backbone-pass B: also the pretrained backbone\'s feature pass (inference at its own size, batch --batch), what a backbone\n' +
     '  teacher costs per image; with --torch beside PyTorch running the same architecture (bundled backbones).\n' +
+    '--profile: instead of throughput, where a training step of each net goes: ms, calls and (convolutions, matmuls) GFLOP/s per\n' +
+    '  kernel over --iters steps, beside the GEMM\'s own best on one thread with its operands in cache (plain and fused multiply-add).\n' +
     '--recipe DIR [--teacher MODEL.json | --backbone B] [--params 0.5M] [--minutes 20] [--teacher-epochs 3]: the default recipe on DIR\n' +
     '  (labeled/<class>/, unlabeled/, val/<class>/) through distill itself; JSON lines: the teacher\'s val accuracy, then the\n' +
     '  student\'s after each epoch against wall seconds. --home keeps its dataset, teacher and run (else a temp folder).',
@@ -39,7 +42,7 @@ export const benchCommand: Command = {
       args,
       {
         nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, 'backbone-pass': { type: 'string' }, torch: { type: 'boolean' },
-        recipe: { type: 'string' }, teacher: { type: 'string' }, backbone: { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' }, 'teacher-epochs': { type: 'string' },
+        profile: { type: 'boolean' }, recipe: { type: 'string' }, teacher: { type: 'string' }, backbone: { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' }, 'teacher-epochs': { type: 'string' },
       },
       Flags,
     );
@@ -50,6 +53,11 @@ export const benchCommand: Command = {
         out,
       );
     }
-    return runBenchCommand({ ...values, backbonePass: values['backbone-pass'], nets: values.nets.split(',').map((n) => n.trim()).filter(Boolean) }, out);
+    const nets = values.nets.split(',').map((n) => n.trim()).filter(Boolean);
+    if (values.profile) {
+      const { runBenchProfile } = await import('./bench-profile.js');
+      return runBenchProfile({ nets, size: values.size, batch: values.batch, steps: values.iters }, out);
+    }
+    return runBenchCommand({ ...values, backbonePass: values['backbone-pass'], nets }, out);
   },
 };

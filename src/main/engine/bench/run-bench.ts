@@ -31,36 +31,55 @@ export async function* runBench(opts: BenchOptions): AsyncIterable<BenchLine> {
   }
 }
 
-function measureNet(spec: ReturnType<typeof parseNetName>, opts: BenchOptions, repeats: number) {
-  const { size, batch, iters } = opts;
-  const classes = opts.classes ?? 2;
-  const model = createModel({ ...spec, inputSize: size, classes, seed: 1 });
+export interface BenchNet {
+  params: number;
+  /** One inference batch as the product runs it. */
+  forward(): void;
+  /** One training step (forward, backward, Adam). */
+  step(): void;
+  dispose(): void;
+}
+
+/** A net with its random batch and optimizer, doing what torch_ref.py does per call. */
+export function benchNet(spec: ReturnType<typeof parseNetName>, o: { size: number; batch: number; classes?: number }): BenchNet {
+  const classes = o.classes ?? 2;
+  const model = createModel({ ...spec, inputSize: o.size, classes, seed: 1 });
   // Adam (1e-3) as in torch_ref.py; the fused update where the backend has it (tf.train.adam's math).
   const optimizer = fastAdam(1e-3);
-  const x = tf.randomUniform([batch, size, size, 3], 0, 255, 'float32', 1);
-  const target = tf.tidy(() => tf.softmax(tf.randomNormal([batch, classes], 0, 1, 'float32', 2)));
-  try {
-    const forward = () => {
+  const x = tf.randomUniform([o.batch, o.size, o.size, 3], 0, 255, 'float32', 1);
+  const target = tf.tidy(() => tf.softmax(tf.randomNormal([o.batch, classes], 0, 1, 'float32', 2)));
+  return {
+    params: countTrainableParams(model),
+    forward: () => {
       // What the product's inference does (eval, mining, teacher labels): BN folded into the convs.
       const y = predictFolded(model, x);
       y.dataSync(); // wait for the result on asynchronous backends
       y.dispose();
-    };
-    const step = () => {
+    },
+    step: () => {
       const loss = optimizer.minimize(
         () => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar,
         true,
       );
       loss?.dataSync();
       loss?.dispose();
-    };
-    const infer = timeRepeats(forward, iters, repeats, batch);
-    const train = timeRepeats(step, iters, repeats, batch);
-    return { params: countTrainableParams(model), infer, train };
+    },
+    dispose: () => {
+      tf.dispose([x, target]);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+function measureNet(spec: ReturnType<typeof parseNetName>, opts: BenchOptions, repeats: number) {
+  const net = benchNet(spec, { size: opts.size, batch: opts.batch, ...(opts.classes !== undefined && { classes: opts.classes }) });
+  try {
+    const infer = timeRepeats(net.forward, opts.iters, repeats, opts.batch);
+    const train = timeRepeats(net.step, opts.iters, repeats, opts.batch);
+    return { params: net.params, infer, train };
   } finally {
-    tf.dispose([x, target]);
-    optimizer.dispose();
-    model.dispose();
+    net.dispose();
   }
 }
 

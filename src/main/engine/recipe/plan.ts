@@ -4,7 +4,7 @@
 import type { FeatureLoss, StudentSpec } from '../../../shared/run-config.js';
 import type { z } from 'zod';
 import type { Teacher } from '../train/train-types.js';
-import { chooseRecipe, chooseViews, type RecipeCandidate, type RecipeChoice } from './choose.js';
+import { chooseRecipe, chooseViews, RUN_OVER_MEASURED, type RecipeCandidate, type RecipeChoice } from './choose.js';
 import { candidateSpecs, measureCandidate, measureInference } from './measure.js';
 import { DEFAULT_TEACHER_VIEWS } from '../../../shared/run-config.js';
 import { teacherPooledDim } from '../train/feature-needs.js';
@@ -46,7 +46,8 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
   }
   o.onProgress?.(specs.length, specs.length + 1, 'measuring the teacher');
   const teacherImgPerSec = o.teacher ? measureInference(o.teacher, { batch: 16, steps: 2 }) : null;
-  const secondsPerView = teacherImgPerSec ? o.trainImages / teacherImgPerSec : 0;
+  // The run's pass also renders each crop at the teacher's size: the same allowance as a training step.
+  const secondsPerView = teacherImgPerSec ? (o.trainImages / teacherImgPerSec) * RUN_OVER_MEASURED : 0;
   const teacherSeconds = secondsPerView * DEFAULT_TEACHER_VIEWS;
   const decodeSeconds = (o.trainImages + o.valImages) * DECODE_SECONDS_PER_IMAGE;
   const fastest = Math.max(...measured.map((m) => m.trainImgPerSec), 1);

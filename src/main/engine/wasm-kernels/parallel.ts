@@ -46,9 +46,11 @@ export function gemmPar(s: Simd, a: number, b: number, c: number, p: number, i: 
 
 /** Depthwise filter gradient split over channels (multiples of 4). */
 export function dwFilterGradPar(s: Simd, xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
-  if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || c < 8) return s.k.dwFilterGrad(xp, dy, out, b, hp, wp, c, c, oh, ow, kh, kw, sh, sw);
+  const name = kh === 3 && kw === 3 ? 'dwFilterGrad3x3' : 'dwFilterGrad';
+  const fn = s.k[name];
+  if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || c < 8) return fn(xp, dy, out, b, hp, wp, c, c, oh, ow, kh, kw, sh, sw);
   const parts = splitRange(c, s.threads, 4).map(([c0, c1]) => [xp + c0 * 4, dy + c0 * 4, out + c0 * 4, b, hp, wp, c1 - c0, c, oh, ow, kh, kw, sh, sw]);
-  s.pool!.run(s.k.dwFilterGrad, 'dwFilterGrad', parts);
+  s.pool!.run(fn, name, parts);
 }
 
 /** Depthwise input gradient split over the batch. */
