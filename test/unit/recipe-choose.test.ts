@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { chooseRecipe, chooseViews, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
-import { candidateSpecs, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
+import { candidateSpecs, measureTeacherPass, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
+import type { Teacher } from '../../src/main/engine/train/train-types.js';
 import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
 import { TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
 
@@ -90,5 +91,31 @@ describe('recipe candidates', () => {
     expect([...new Set(candidateSpecs(at160).map((s) => s.student.inputSize))]).toEqual([...PRETRAINED_SIZES]);
     expect([...new Set(candidateSpecs(null).map((s) => s.student.inputSize))]).toEqual([...SCRATCH_SIZES]);
     fs.rmSync(tiny, { recursive: true, force: true });
+  });
+});
+
+describe('measuring the teacher', () => {
+  it('times the pass the teacher cache will run: the tapped forward when features are cached, else the logits', async () => {
+    await tf.setBackend('cpu');
+    const calls = { logits: 0, tapped: 0 };
+    const teacher: Teacher = {
+      name: 't',
+      inputSize: 8,
+      classes: 2,
+      logits: (x) => {
+        calls.logits++;
+        return tf.zeros([x.shape[0], 2]);
+      },
+      tapped: (x) => {
+        calls.tapped++;
+        return { logits: tf.zeros([x.shape[0], 2]), features: tf.zeros([x.shape[0], 3]) };
+      },
+    } as Teacher;
+    const before = tf.memory().numTensors;
+    expect(await measureTeacherPass(teacher, { batch: 4, steps: 2, features: true })).toBeGreaterThan(0);
+    expect(calls).toEqual({ logits: 0, tapped: 3 }); // a warm-up batch and two timed ones
+    expect(await measureTeacherPass(teacher, { batch: 4, steps: 2, features: false })).toBeGreaterThan(0);
+    expect(calls).toEqual({ logits: 3, tapped: 3 });
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -7,6 +7,7 @@ import type { StudentSpec } from '../../../shared/run-config.js';
 import { countTrainableParams, createStudent } from '../models/index.js';
 import { fastAdam } from '../wasm-kernels/fast-adam.js';
 import type { Predictor } from '../predict.js';
+import type { Teacher } from '../train/train-types.js';
 import type { RecipeCandidate } from './choose.js';
 import { resolveBackboneFile } from '../models/backbones.js';
 import { nativeInputSize, readTopology } from '../models/pretrained-topology.js';
@@ -79,6 +80,34 @@ export function measureInference(p: Predictor, o: { batch: number; steps: number
       const y = p.logits(x as tf.Tensor4D);
       y.dataSync();
       y.dispose();
+    }, o.steps);
+    return (o.batch * o.steps) / seconds;
+  } finally {
+    x.dispose();
+  }
+}
+
+/**
+ * The teacher's img/s in the teacher cache's pass: with its pooled features when the run caches them
+ * (the tapped forward, which skips the folded inference path and runs about half as fast), else its
+ * logits. A warm-up batch, then `steps` timed ones on random pixels.
+ */
+export async function measureTeacherPass(t: Teacher, o: { batch: number; steps: number; features: boolean }): Promise<number> {
+  const want = { pooled: true, map: false } as const;
+  if (o.features && t.hostTapped) {
+    const pixels = new Float32Array(o.batch * t.inputSize * t.inputSize * 3).map((_, i) => (i * 37) % 256);
+    await t.hostTapped(pixels, o.batch, want);
+    const t0 = performance.now();
+    for (let i = 0; i < o.steps; i++) await t.hostTapped(pixels, o.batch, want);
+    return (o.batch * o.steps) / ((performance.now() - t0) / 1000);
+  }
+  if (!o.features || !t.tapped) return measureInference(t, o);
+  const x = tf.randomUniform([o.batch, t.inputSize, t.inputSize, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
+  try {
+    const seconds = timeSteps(() => {
+      const r = t.tapped!(x, want);
+      r.logits.dataSync();
+      tf.dispose([r.logits, ...(r.features ? [r.features] : []), ...(r.map ? [r.map] : [])]);
     }, o.steps);
     return (o.batch * o.steps) / seconds;
   } finally {

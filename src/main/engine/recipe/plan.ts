@@ -5,7 +5,7 @@ import type { FeatureLoss, StudentSpec } from '../../../shared/run-config.js';
 import type { z } from 'zod';
 import type { Teacher } from '../train/train-types.js';
 import { chooseRecipe, chooseViews, RUN_OVER_MEASURED, type RecipeCandidate, type RecipeChoice } from './choose.js';
-import { candidateSpecs, measureCandidate, measureInference } from './measure.js';
+import { candidateSpecs, measureCandidate, measureTeacherPass } from './measure.js';
 import { DEFAULT_TEACHER_VIEWS } from '../../../shared/run-config.js';
 import { teacherPooledDim } from '../train/feature-needs.js';
 
@@ -45,7 +45,8 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     measured.push(await measureCandidate(spec, o.classes, { batch: 16, steps: 2, maxParams: o.maxParams }));
   }
   o.onProgress?.(specs.length, specs.length + 1, 'measuring the teacher');
-  const teacherImgPerSec = o.teacher ? measureInference(o.teacher, { batch: 16, steps: 2 }) : null;
+  const featureDim = await teacherPooledDim(o.teacher);
+  const teacherImgPerSec = o.teacher ? await measureTeacherPass(o.teacher, { batch: 16, steps: 2, features: featureDim !== null }) : null;
   // The run's pass also renders each crop at the teacher's size: the same allowance as a training step.
   const secondsPerView = teacherImgPerSec ? (o.trainImages / teacherImgPerSec) * RUN_OVER_MEASURED : 0;
   const teacherSeconds = secondsPerView * DEFAULT_TEACHER_VIEWS;
@@ -59,7 +60,6 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     overheadSeconds: (performance.now() - started) / 1000 + teacherSeconds + decodeSeconds,
     evalSecondsPerEpoch: o.valImages / (fastest * INFER_OVER_TRAIN),
   });
-  const featureDim = await teacherPooledDim(o.teacher);
   const bytesPerView = o.trainImages * (o.classes * 4 + (featureDim ?? 0) * 2);
   const baseViews = Math.min(choice.epochs, DEFAULT_TEACHER_VIEWS);
   const views = chooseViews({
