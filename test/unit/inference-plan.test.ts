@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 import { createModel, parseNetName } from '../../src/main/engine/models/index.js';
-import { checkedFoldedForward, inferencePlan, predictFolded } from '../../src/main/engine/models/inference-plan.js';
+import { checkedFoldedForward, checkedFoldedOutputs, inferencePlan, predictFolded, predictFoldedOutputs, releasePlan } from '../../src/main/engine/models/inference-plan.js';
+import { tapModel } from '../../src/main/engine/models/feature-tap.js';
 
 function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
   expect(b.shape).toEqual(a.shape);
@@ -75,16 +76,57 @@ for (const backend of ['wasm', 'cpu'] as const) {
   });
 }
 
-describe('fallbacks', () => {
-  it('a model with two outputs goes through model.predict', async () => {
+describe('several outputs', () => {
+  it('a teacher\'s tap model (logits, pooled features, last spatial map) folds and keeps every output', async () => {
+    await initBackend({ force: 'wasm', threads: 1 });
+    const model = createModel({ ...parseNetName('mobilenet_v2_035'), inputSize: 32, classes: 2, seed: 3 });
+    const x = tf.randomUniform([4, 32, 32, 3], 0, 255, 'float32', 5);
+    train(model, x, 2);
+    const tap = tapModel(model, { pooled: true, map: true }, 'the test model');
+    const plan = inferencePlan(tap.model)!;
+    expect(plan).not.toBeNull();
+    expect(plan.outputs).toHaveLength(3);
+    // Chains stop at a tapped value, so at most one BatchNorm fewer folds than in the plain model.
+    expect(plan.foldedBatchNorms).toBeGreaterThanOrEqual(inferencePlan(model)!.foldedBatchNorms - 1);
+    tf.dispose(predictFoldedOutputs(tap.model, x)); // the folds are made once and kept with the model
+    const before = tf.memory().numTensors;
+    const folded = predictFoldedOutputs(tap.model, x);
+    const reference = tap.model.predict(x) as tf.Tensor[];
+    expect(folded.map((t) => t.shape)).toEqual(reference.map((t) => t.shape));
+    for (let i = 0; i < 3; i++) expect(maxRelDiff(reference[i]!, folded[i]!)).toBeLessThan(1e-4);
+    tf.dispose([...folded, ...reference]);
+    expect(tf.memory().numTensors).toBe(before);
+    // Checked on the first call, then folded.
+    const forward = checkedFoldedOutputs(tap.model);
+    for (let k = 0; k < 2; k++) {
+      const outs = forward(x);
+      const ref = tap.model.predict(x) as tf.Tensor[];
+      for (let i = 0; i < 3; i++) expect(maxRelDiff(ref[i]!, outs[i]!)).toBeLessThan(1e-4);
+      tf.dispose([...outs, ...ref]);
+    }
+    // The tap model shares the model's layers and is never disposed: releasePlan frees its folds only.
+    const held = tf.memory().numTensors;
+    releasePlan(tap.model);
+    expect(tf.memory().numTensors).toBe(held - 2 * plan.foldedBatchNorms);
+    expect(tf.tidy(() => maxRelDiff(model.predict(x) as tf.Tensor, predictFolded(model, x)))).toBeLessThan(1e-4);
+  });
+
+  it('two heads on one input: both outputs, as model.predict gives them', async () => {
     await tf.setBackend('cpu');
     const input = tf.input({ shape: [4] });
     const a = tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor;
     const b = tf.layers.dense({ units: 3 }).apply(input) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: [a, b] });
-    expect(inferencePlan(model)).toBeNull();
+    expect(inferencePlan(model)!.outputs).toHaveLength(2);
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 2);
+    const [ra, rb] = model.predict(x) as tf.Tensor[];
+    const [fa, fb] = predictFoldedOutputs(model, x);
+    expect(maxRelDiff(ra!, fa!)).toBe(0);
+    expect(maxRelDiff(rb!, fb!)).toBe(0);
   });
+});
 
+describe('fallbacks', () => {
   it('checkedFoldedForward keeps model.predict when the folded path disagrees', async () => {
     await tf.setBackend('cpu');
     const model = createModel({ ...parseNetName('mobilenet_v2_035'), inputSize: 32, classes: 2, seed: 1 });

@@ -8,8 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
 import { gradCam, hasGradCam } from './explain/grad-cam.js';
-import { applyTap, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
-import { checkedFoldedForward } from './models/inference-plan.js';
+import { tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
+import { checkedFoldedForward, checkedFoldedOutputs, releasePlan } from './models/inference-plan.js';
 import type { Teacher } from './train/train-types.js';
 import { z } from 'zod';
 import { applyPreprocessing, InputRange, Preprocessing } from './teachers/preprocessing.js';
@@ -146,12 +146,18 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   // BN folded into convs (models/inference-plan.ts), checked against model.predict on the first batch.
   const forward = checkedFoldedForward(model);
   const toLogits = (out: tf.Tensor2D): tf.Tensor2D => reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
-  const taps = new Map<string, TapModel>();
-  const tapFor = (want: TapWant): TapModel => {
+  const taps = new Map<string, { tap: TapModel; forward: (x: tf.Tensor) => tf.Tensor[] }>();
+  const tapEntry = (want: TapWant) => {
     const key = `${want.pooled}|${want.map}|${want.layer ?? ''}`;
-    if (!taps.has(key)) taps.set(key, tapModel(model, want, `teacher "${record.name}"`));
+    if (!taps.has(key)) {
+      const tap = tapModel(model, want, `teacher "${record.name}"`);
+      // The tap model (logits + features) through the folded plan too: the teacher cache's pass runs it
+      // for every view, and model.predict would take about twice as long.
+      taps.set(key, { tap, forward: checkedFoldedOutputs(tap.model) });
+    }
     return taps.get(key)!;
   };
+  const tapFor = (want: TapWant): TapModel => tapEntry(want).tap;
   return {
     name: record.name,
     inputSize: record.inputSize,
@@ -159,8 +165,11 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
     logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
     // Pooled features and spatial maps for the feature methods (tapModel says why where there are none).
     tapped: (x: tf.Tensor4D, want: TapWant) => {
-      const r = applyTap(tapFor(want), scaleInput(x, pre), false);
-      return { logits: toLogits(r.out), features: r.pooled, map: r.map };
+      const outs = tapEntry(want).forward(scaleInput(x, pre));
+      let i = 1;
+      const features = want.pooled ? (outs[i++] as tf.Tensor2D) : undefined;
+      const map = want.map ? (outs[i++] as tf.Tensor4D) : undefined;
+      return { logits: toLogits(outs[0] as tf.Tensor2D), features, map };
     },
     tapInfo: async (want: TapWant) => {
       const tap = tapFor(want);
@@ -179,6 +188,9 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
         }
       },
     }),
-    dispose: () => model.dispose(),
+    dispose: () => {
+      for (const { tap } of taps.values()) releasePlan(tap.model);
+      model.dispose();
+    },
   };
 }

@@ -243,7 +243,8 @@ export function lowerModel(model: tf.LayersModel, options: LowerOptions = {}): E
     }
   }
 
-  let output = value(plan.output);
+  if (plan.outputs.length !== 1) throw new Error(`cannot export model "${model.name}": ${plan.outputs.length} outputs (one: the class scores)`);
+  let output = value(plan.outputs[0]!);
   const outShape = shapes[output]!;
   if (!isVectorLike(outShape)) throw new Error(`cannot export model "${model.name}": output [${outShape.join(',')}] is not a vector of class scores`);
   const graph: ExportGraph = { input: { name: inputName, size, channels: 3 }, ops, output: { name: output, classes: outShape[outShape.length - 1]! }, shapes };

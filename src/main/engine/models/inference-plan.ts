@@ -6,8 +6,9 @@
 // computed from the current weights and kept until one of them changes (a Variable's assign gives it
 // a new dataId): XNNPACK packs a filter once per filter tensor, so a fresh fold per batch would
 // repack every weight on every call (+18% per batch on ResNet-18). model.dispose() frees the folds.
-// Layers outside these chains run their own `apply`; a model of another shape (shared layers,
-// several outputs) falls back to `model.predict`.
+// Layers outside these chains run their own `apply`; a model of another shape (shared layers, several
+// inputs) falls back to `model.predict`. A model with several outputs (a teacher's tap model: logits
+// with its pooled features) keeps every output a value of its own: no chain folds past one.
 import * as tf from '@tensorflow/tfjs';
 import { activationName, internalsUsable, type BatchNormLayerFields, type ConvLayerFields } from '../compat/index.js';
 
@@ -44,7 +45,8 @@ export type Step =
 export interface InferencePlan {
   steps: Step[];
   input: string;
-  output: string;
+  /** The model's outputs in order (layer names). */
+  outputs: string[];
   /** Conv chains that absorbed a BatchNorm (for tests and reports). */
   foldedBatchNorms: number;
   /** Per step, the values no later step reads (never the input or the output). */
@@ -73,6 +75,16 @@ export function inferencePlan(model: tf.LayersModel): InferencePlan | null {
   return plan;
 }
 
+/**
+ * Frees a model's folded weights and forgets its plan, leaving its layers alone: for a model that
+ * shares its layers with another (a tap model), which is never disposed itself.
+ */
+export function releasePlan(model: tf.LayersModel): void {
+  const plan = plans.get(model);
+  if (plan) for (const s of plan.steps) if (s.kind === 'conv' && s.folded) tf.dispose([s.folded.filter, s.folded.bias]);
+  plans.delete(model);
+}
+
 /** Frees the folded weights with the model (they live outside any tidy). */
 function freeWithModel(model: tf.LayersModel, plan: InferencePlan): void {
   const dispose = model.dispose.bind(model);
@@ -84,7 +96,9 @@ function freeWithModel(model: tf.LayersModel, plan: InferencePlan): void {
 }
 
 function buildPlan(model: tf.LayersModel): InferencePlan | null {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return null;
+  if (model.inputs.length !== 1) return null;
+  // Each output must be its layer's only output (a layer called once), so a layer name names it.
+  if (model.outputs.some((o) => (o.outputTensorIndex ?? 0) !== 0 || o.nodeIndex !== 0)) return null;
   const layers = model.layers as LayerWithNodes[];
   const inputsOf = new Map<string, string[]>();
   const consumers = new Map<string, string[]>();
@@ -97,11 +111,12 @@ function buildPlan(model: tf.LayersModel): InferencePlan | null {
   }
   const byName = new Map(layers.map((l) => [l.name, l]));
   const input = model.inputs[0]!.sourceLayer.name;
-  const output = model.outputs[0]!.sourceLayer.name;
-  // The only consumer of `name`'s output, when there is exactly one and it is not the model output.
+  const outputs = model.outputs.map((o) => o.sourceLayer.name);
+  const isOutput = new Set(outputs);
+  // The only consumer of `name`'s output, when there is exactly one and it is not a model output.
   const soleConsumer = (name: string): LayerWithNodes | null => {
     const c = consumers.get(name) ?? [];
-    return c.length === 1 && name !== output ? byName.get(c[0]!)! : null;
+    return c.length === 1 && !isOutput.has(name) ? byName.get(c[0]!)! : null;
   };
   const absorbed = new Set<string>();
   const steps: Step[] = [];
@@ -163,8 +178,8 @@ function buildPlan(model: tf.LayersModel): InferencePlan | null {
     for (const n of s.kind === 'conv' ? [s.input] : s.inputs) lastRead.set(n, i);
   });
   const freeAfter: string[][] = steps.map(() => []);
-  for (const [name, i] of lastRead) if (name !== input && name !== output) freeAfter[i]!.push(name);
-  return { steps, input, output, foldedBatchNorms: folded, freeAfter };
+  for (const [name, i] of lastRead) if (name !== input && !isOutput.has(name)) freeAfter[i]!.push(name);
+  return { steps, input, outputs, foldedBatchNorms: folded, freeAfter };
 }
 
 function weightsOf(s: Extract<Step, { kind: 'conv' }>): (tf.Tensor | null)[] {
@@ -225,8 +240,18 @@ function convStep(s: ConvStep, x: tf.Tensor4D): tf.Tensor4D {
 
 /** The model's output for `x` in inference mode, through the folded plan where there is one. */
 export function predictFolded(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
+  const outs = predictFoldedOutputs(model, x);
+  for (const t of outs.slice(1)) t.dispose();
+  return outs[0]!;
+}
+
+/** Every output of the model for `x` in inference mode, in order, through the folded plan where there is one. */
+export function predictFoldedOutputs(model: tf.LayersModel, x: tf.Tensor): tf.Tensor[] {
   const plan = inferencePlan(model);
-  if (!plan) return model.predict(x) as tf.Tensor;
+  if (!plan) {
+    const out = model.predict(x) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out : [out];
+  }
   return tf.tidy(() => {
     const values = new Map<string, tf.Tensor>([[plan.input, x]]);
     plan.steps.forEach((s, i) => {
@@ -238,7 +263,7 @@ export function predictFolded(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
       // Activations are freed after their last reader, as model.predict does (peak memory).
       for (const name of plan.freeAfter[i]!) values.get(name)!.dispose();
     });
-    return values.get(plan.output)!;
+    return plan.outputs.map((name) => values.get(name)!);
   });
 }
 
@@ -248,23 +273,39 @@ export function predictFolded(model: tf.LayersModel, x: tf.Tensor): tf.Tensor {
  * layer the plan mishandles costs one extra batch, never wrong labels.
  */
 export function checkedFoldedForward(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor {
-  let useFolded: boolean | null = inferencePlan(model) ? null : false;
+  const forward = checkedFoldedOutputs(model);
   return (x) => {
-    if (useFolded === false) return model.predict(x) as tf.Tensor;
-    if (useFolded === true) return predictFolded(model, x);
-    const reference = model.predict(x) as tf.Tensor;
-    const folded = predictFolded(model, x);
-    const [worst, scale] = tf.tidy(() => {
-      const diff = tf.max(tf.abs(tf.sub(reference, folded)));
-      const size = tf.maximum(tf.max(tf.abs(reference)), 1e-6);
-      return [diff.dataSync()[0]!, size.dataSync()[0]!];
-    });
-    useFolded = reference.shape.join() === folded.shape.join() && worst <= 1e-4 * scale;
-    if (useFolded) {
-      reference.dispose();
-      return folded;
-    }
-    folded.dispose();
-    return reference;
+    const outs = forward(x);
+    for (const t of outs.slice(1)) t.dispose();
+    return outs[0]!;
+  };
+}
+
+/** checkedFoldedForward for every output of the model (each checked on the first call). */
+export function checkedFoldedOutputs(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor[] {
+  let useFolded: boolean | null = inferencePlan(model) ? null : false;
+  const plain = (x: tf.Tensor): tf.Tensor[] => {
+    const out = model.predict(x) as tf.Tensor | tf.Tensor[];
+    return Array.isArray(out) ? out : [out];
+  };
+  return (x) => {
+    if (useFolded === false) return plain(x);
+    if (useFolded === true) return predictFoldedOutputs(model, x);
+    const reference = plain(x);
+    const folded = predictFoldedOutputs(model, x);
+    useFolded =
+      reference.length === folded.length &&
+      reference.every((r, i) => {
+        const f = folded[i]!;
+        if (r.shape.join() !== f.shape.join()) return false;
+        const [worst, scale] = tf.tidy(() => {
+          const diff = tf.max(tf.abs(tf.sub(r, f)));
+          const size = tf.maximum(tf.max(tf.abs(r)), 1e-6);
+          return [diff.dataSync()[0]!, size.dataSync()[0]!];
+        });
+        return worst <= 1e-4 * scale;
+      });
+    tf.dispose(useFolded ? reference : folded);
+    return useFolded ? folded : reference;
   };
 }
