@@ -89,8 +89,8 @@ export function measureInference(p: Predictor, o: { batch: number; steps: number
 
 /**
  * The teacher's img/s in the teacher cache's pass: with its pooled features when the run caches them
- * (the tapped forward, which skips the folded inference path and runs about half as fast), else its
- * logits. A warm-up batch, then `steps` timed ones on random pixels.
+ * (the tapped forward, a model with two outputs), else its logits. A warm-up batch, then `steps` timed
+ * ones on random pixels.
  */
 export async function measureTeacherPass(t: Teacher, o: { batch: number; steps: number; features: boolean }): Promise<number> {
   const want = { pooled: true, map: false } as const;
