@@ -17,8 +17,10 @@ export const RecipePlanResult = z.object({
   expectedMinutes: z.number().nonnegative(),
   feature: FeatureLoss.nullable(),
   teacherImgPerSec: z.number().nullable(),
-  /** Teacher views per image (run config teacherViews). */
-  views: z.number().int().positive(),
+  /** 'views': the teacher labels stored crops once; 'off': it runs live, a fresh crop every epoch (run config teacherCache). */
+  teacherCache: z.enum(['views', 'off']),
+  /** Teacher views per image (run config teacherViews); null when the teacher runs live. */
+  views: z.number().int().positive().nullable(),
   table: z.array(RecipeCandidateRow),
 });
 export type RecipePlanResult = z.infer<typeof RecipePlanResult>;
@@ -33,3 +35,10 @@ export const RecipeRequest = z.object({
   useUnlabeled: z.boolean().default(true),
 });
 export type RecipeRequest = z.infer<typeof RecipeRequest>;
+
+/** "30 epochs over 30 teacher views" or "43 epochs with the teacher live (a fresh crop every epoch)": how the CLI says a plan. */
+export function recipeEpochsText(p: { epochs: number; teacherCache: 'views' | 'off'; views: number | null }): string {
+  const epochs = `${p.epochs} epoch${p.epochs === 1 ? '' : 's'}`;
+  if (p.teacherCache === 'off' || p.views === null) return `${epochs} with the teacher live (a fresh crop every epoch)`;
+  return `${epochs} over ${p.views} teacher view${p.views === 1 ? '' : 's'}`;
+}

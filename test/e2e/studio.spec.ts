@@ -322,6 +322,7 @@ test('new run: the recipe plans a student for a budget on this machine and fills
   await expect(page.getByTestId('expected-time')).toContainText('min');
   await expect(page.getByTestId('config-preview')).toContainText('"slim": "mobilenet_v1_075"');
   await expect(page.getByTestId('config-preview')).toContainText(`"teacherViews": ${views}`);
+  await expect(page.getByTestId('config-preview')).toContainText('"teacherCache": "views"');
   await expect(page.getByTestId('branch-student').locator('option:checked')).toHaveText(/^slim/);
   await screen(page, '12b-recipe');
 });

@@ -55,8 +55,14 @@ export function RecipePanel({
       {plan && (
         <div data-testid="recipe-result">
           <p>
-            <b data-testid="recipe-choice">{studentLabel(plan.student)}</b> @{plan.student.inputSize}px for <b>{plan.epochs}</b> epochs over{' '}
-            <b data-testid="recipe-views">{plan.views}</b> teacher view{plan.views === 1 ? '' : 's'} of each image
+            <b data-testid="recipe-choice">{studentLabel(plan.student)}</b> @{plan.student.inputSize}px for <b data-testid="recipe-epochs">{plan.epochs}</b> epochs{' '}
+            {plan.views === null ? (
+              <span data-testid="recipe-teacher-live">with the teacher live, a fresh crop of each image every epoch</span>
+            ) : (
+              <>
+                over <b data-testid="recipe-views">{plan.views}</b> teacher view{plan.views === 1 ? '' : 's'} of each image
+              </>
+            )}
             {plan.feature ? ', with feature distillation' : ''} — about <b data-testid="recipe-expected">{plan.expectedMinutes.toFixed(1)} min</b> on this machine.{' '}
             <button className="primary" onClick={() => onApply(plan)} data-testid="recipe-apply">
               Use this recipe

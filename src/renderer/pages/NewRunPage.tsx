@@ -44,7 +44,7 @@ const HINTS: Record<string, string> = {
   'loss.dkdWarmupEpochs': 'epochs over which the DKD weight ramps from 0 to 1',
   'loss.temperature': 'a number, or {start, end} for a temperature that moves linearly over the epochs',
   'loss.weights': 'extra weight per named loss part',
-  teacherCache: 'views: the teacher runs once per stored crop, every run reuses it',
+  teacherCache: 'views: the teacher runs once per stored crop, every run reuses it; off: it runs live, a fresh crop every epoch',
   teacherViews: 'stored crops per image (default min(epochs, 4)); more views, less memorizing on long runs',
   'loss.featureLayers': 'layer names (an ONNX teacher: graph value names) to read instead of the defaults (the Dense head’s input; for AT the last spatial stage)',
 };
@@ -92,7 +92,10 @@ export function NewRunPage() {
     const loss = { ...((current.loss as Record<string, unknown> | undefined) ?? {}) };
     if (plan.feature) loss.feature = plan.feature;
     else delete loss.feature;
-    setConfig({ ...current, student: plan.student, epochs: plan.epochs, teacherViews: plan.views, loss });
+    const next: Record<string, unknown> = { ...current, student: plan.student, epochs: plan.epochs, teacherCache: plan.teacherCache, loss };
+    if (plan.views === null) delete next.teacherViews;
+    else next.teacherViews = plan.views;
+    setConfig(next);
     setApplied(plan);
   };
   // The expected time holds while the form still trains the planned student for the planned epochs.

@@ -8,7 +8,7 @@ import { numArg, parseFlags } from '../command.js';
 import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
 import { parseParamBudget } from '../../engine/recipe/choose.js';
-import type { RecipePlanResult } from '../../../shared/recipe-plan.js';
+import { recipeEpochsText, type RecipePlanResult } from '../../../shared/recipe-plan.js';
 import { FeatureLoss } from '../../../shared/run-config.js';
 
 const Flags = z.object({
@@ -58,10 +58,11 @@ export const recipeCommand: Command = {
         expectedMinutes: plan.expectedSeconds / 60,
         feature: plan.feature ? FeatureLoss.parse(plan.feature) : null,
         teacherImgPerSec: plan.teacherImgPerSec,
+        teacherCache: plan.teacherCache,
         views: plan.views,
         table: plan.table.map((r) => ({ student: r.student, params: r.params, trainImgPerSec: r.trainImgPerSec, epochs: r.epochs, verdict: r.verdict })),
       };
-      out.result(result, `${JSON.stringify(result.student)} for ${result.epochs} epochs over ${result.views} teacher views, about ${result.expectedMinutes.toFixed(1)} min`);
+      out.result(result, `${JSON.stringify(result.student)} for ${recipeEpochsText(result)}, about ${result.expectedMinutes.toFixed(1)} min`);
       return 0;
     } finally {
       store.close();

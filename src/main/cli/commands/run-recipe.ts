@@ -3,6 +3,7 @@
 import type { Output } from '../output.js';
 import type { Store } from '../../store/index.js';
 import type { RecipePlan } from '../../engine/recipe/plan.js';
+import { recipeEpochsText } from '../../../shared/recipe-plan.js';
 
 export interface RecipeRequest {
   dataset: string;
@@ -50,8 +51,8 @@ export async function runRecipe(store: Store, out: Output, r: RecipeRequest): Pr
     );
   }
   out.event(
-    { type: 'recipe', student: plan.student, epochs: plan.epochs, views: plan.views, feature: plan.feature, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
-    `recipe: ${JSON.stringify(plan.student)} for ${plan.epochs} epochs over ${plan.views} teacher views${plan.feature ? ' + feature distillation' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
+    { type: 'recipe', student: plan.student, epochs: plan.epochs, teacherCache: plan.teacherCache, views: plan.views, feature: plan.feature, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
+    `recipe: ${JSON.stringify(plan.student)} for ${recipeEpochsText(plan)}${plan.feature ? ' + feature distillation' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
   );
   return plan;
 }

@@ -245,7 +245,9 @@ export const runCommand: Command = {
         });
         input.student = plan.student;
         if (values.epochs === undefined && fileConfig.epochs === undefined) input.epochs = plan.epochs;
-        if (input.teacherViews === undefined) input.teacherViews = plan.views;
+        // The plan's teacher pass, unless the config or flags chose one.
+        if (input.teacherCache === undefined && input.teacherViews === undefined) input.teacherCache = plan.teacherCache;
+        if (input.teacherCache !== 'off' && input.teacherViews === undefined && plan.views !== null) input.teacherViews = plan.views;
         const loss = { ...(input.loss ?? {}) };
         if (plan.feature && loss.feature === undefined) loss.feature = plan.feature;
         input.loss = loss;

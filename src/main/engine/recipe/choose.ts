@@ -37,6 +37,8 @@ export interface RecipeChoice {
   candidate: RecipeCandidate;
   epochs: number;
   expectedSeconds: number;
+  /** One epoch of the chosen student with its evaluation, as budgeted. */
+  secondsPerEpoch: number;
   /** Every candidate with its epochs in the budget and why it was or was not chosen. */
   table: { student: StudentSpec; params: number; trainImgPerSec: number; epochs: number; verdict: string }[];
 }
@@ -92,7 +94,7 @@ export function chooseRecipe(candidates: readonly RecipeCandidate[], b: RecipeBu
   }
   const epochs = Math.max(1, Math.min(MAX_EPOCHS, epochsIn(chosen, b)));
   const expectedSeconds = b.overheadSeconds + epochs * secondsPerEpoch(chosen, b);
-  return { candidate: chosen, epochs, expectedSeconds, table };
+  return { candidate: chosen, epochs, expectedSeconds, secondsPerEpoch: secondsPerEpoch(chosen, b), table };
 }
 
 export interface ViewBudget {
@@ -116,6 +118,38 @@ export function chooseViews(b: ViewBudget): number {
   const base = Math.max(1, Math.min(b.epochs, DEFAULT_TEACHER_VIEWS));
   const affordable = b.secondsPerView > 0 ? Math.floor(Math.max(0, b.spareSeconds) / b.secondsPerView) : 0;
   return Math.max(base, Math.min(b.epochs, b.maxViews, MAX_TEACHER_VIEWS, base + affordable));
+}
+
+/**
+ * With the teacher live (run config teacherCache "off") every epoch sees fresh random crops: nothing
+ * to memorize, so a long budget may train past MAX_EPOCHS (distillation keeps gaining with patience
+ * when the teacher labels exactly what the student sees: Beyer et al., "Knowledge distillation: a
+ * good teacher is patient and consistent", 2022).
+ */
+export const MAX_LIVE_EPOCHS = 60;
+
+export interface LiveTeacherBudget {
+  /** The budget left for epochs: minutes less measuring and the first decode. */
+  seconds: number;
+  /** One epoch of the student with its evaluation. */
+  secondsPerEpoch: number;
+  /** The teacher's forward pass over the training images, once per epoch when it runs live. */
+  teacherSecondsPerEpoch: number;
+}
+
+export type TeacherPass = { mode: 'views'; epochs: number; views: number } | { mode: 'live'; epochs: number };
+
+/**
+ * Cached views or the teacher live. When the budget buys a fresh cached view for every epoch, the
+ * cache saves nothing (each view is one teacher pass, as a live epoch is) and costs more: its pass
+ * renders every crop a second time and holds the rows in memory. Then the teacher runs live, with
+ * a new crop every epoch, and the time saved goes to more epochs (up to MAX_LIVE_EPOCHS).
+ */
+export function chooseTeacherPass(cached: { epochs: number; views: number }, live: LiveTeacherBudget): TeacherPass {
+  if (cached.views < cached.epochs || cached.epochs <= DEFAULT_TEACHER_VIEWS) return { mode: 'views', ...cached };
+  const perEpoch = live.secondsPerEpoch + live.teacherSecondsPerEpoch;
+  const epochs = perEpoch > 0 ? Math.min(MAX_LIVE_EPOCHS, Math.floor(Math.max(0, live.seconds) / perEpoch)) : 0;
+  return epochs >= cached.epochs ? { mode: 'live', epochs } : { mode: 'views', ...cached };
 }
 
 /** "0.5M", "500k", "500000" → 500000; the error names the value. */
