@@ -35,10 +35,11 @@ export function candidateSpecs(backbone: string | null): CandidateSpec[] {
   return [0.35, 0.5, 1.0].flatMap((width) => SCRATCH_SIZES.map((inputSize) => ({ student: { arch: 'mobilenet_v2' as const, width, inputSize }, pretrained: false })));
 }
 
-function timeSteps(step: () => void, steps: number): number {
-  step(); // kernels compile on the first step
+/** Seconds for `steps` calls of `step` after one untimed call (kernels compile on the first). */
+async function timeSteps(step: () => void | Promise<void>, steps: number): Promise<number> {
+  await step();
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
+  for (let i = 0; i < steps; i++) await step();
   return (performance.now() - t0) / 1000;
 }
 
@@ -55,7 +56,7 @@ export async function measureCandidate(c: CandidateSpec, classes: number, o: { b
   const x = tf.randomUniform([o.batch, s, s, 3], 0, 255, 'float32', 1);
   const target = tf.tidy(() => tf.softmax(tf.randomNormal([o.batch, classes], 0, 1, 'float32', 2)));
   try {
-    const seconds = timeSteps(() => {
+    const seconds = await timeSteps(() => {
       const loss = optimizer.minimize(
         () => tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(model.apply(x, { training: true }) as tf.Tensor)), 1))) as tf.Scalar,
         true,
@@ -72,11 +73,11 @@ export async function measureCandidate(c: CandidateSpec, classes: number, o: { b
 }
 
 /** The predictor's inference img/s on random pixels at its input size (0 for a teacher outside tfjs: not timed here). */
-export function measureInference(p: Predictor, o: { batch: number; steps: number }): number {
+async function measureInference(p: Predictor, o: { batch: number; steps: number }): Promise<number> {
   if (!('logits' in p)) return 0;
   const x = tf.randomUniform([o.batch, p.inputSize, p.inputSize, 3], 0, 255, 'float32', 3);
   try {
-    const seconds = timeSteps(() => {
+    const seconds = await timeSteps(() => {
       const y = p.logits(x as tf.Tensor4D);
       y.dataSync();
       y.dispose();
@@ -95,16 +96,17 @@ export function measureInference(p: Predictor, o: { batch: number; steps: number
 export async function measureTeacherPass(t: Teacher, o: { batch: number; steps: number; features: boolean }): Promise<number> {
   const want = { pooled: true, map: false } as const;
   if (o.features && t.hostTapped) {
+    const hostTapped = t.hostTapped;
     const pixels = new Float32Array(o.batch * t.inputSize * t.inputSize * 3).map((_, i) => (i * 37) % 256);
-    await t.hostTapped(pixels, o.batch, want);
-    const t0 = performance.now();
-    for (let i = 0; i < o.steps; i++) await t.hostTapped(pixels, o.batch, want);
-    return (o.batch * o.steps) / ((performance.now() - t0) / 1000);
+    const seconds = await timeSteps(async () => {
+      await hostTapped(pixels, o.batch, want);
+    }, o.steps);
+    return (o.batch * o.steps) / seconds;
   }
   if (!o.features || !t.tapped) return measureInference(t, o);
   const x = tf.randomUniform([o.batch, t.inputSize, t.inputSize, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
   try {
-    const seconds = timeSteps(() => {
+    const seconds = await timeSteps(() => {
       const r = t.tapped!(x, want);
       r.logits.dataSync();
       tf.dispose([r.logits, ...(r.features ? [r.features] : []), ...(r.map ? [r.map] : [])]);
