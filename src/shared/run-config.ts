@@ -105,6 +105,8 @@ const RunConfigObject = z
           .object({
             flip: z.boolean().default(true),
             cropScaleMin: z.number().min(0.05).max(1).default(0.5),
+            /** Blend each image with another of its batch (λ ~ U(0, 1)), teacher and student on the same blend ("function matching"). Needs the teacher live. */
+            mixup: z.boolean().default(false),
           })
           .prefault({}),
       })
@@ -175,6 +177,9 @@ function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
   const readsFeatures = ['fitnets', 'rkd', 'at', 'udml'].includes(c.method) || c.loss.feature !== undefined;
   if (c.loss.featureLayers && !readsFeatures) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'featureLayers'], message: `method "${c.method}" reads no features (fitnets, rkd, at, udml or loss.feature do)` });
+  }
+  if (c.data.augment.mixup && needsTeacher && c.teacherCache === 'views') {
+    ctx.addIssue({ code: 'custom', path: ['data', 'augment', 'mixup'], message: 'mixup needs the teacher to label the blended images: set teacherCache to "off"' });
   }
   if (c.method === 'kd' && c.loss.alpha > 1) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'alpha'], message: 'KD alpha must be in [0, 1] (1 − alpha weights CE)' });

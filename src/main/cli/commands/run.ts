@@ -42,6 +42,7 @@ const Flags = z.object({
   'per-class': intArg().optional(),
   'teacher-cache': z.enum(['off', 'views']).optional(),
   'teacher-views': intArg().optional(),
+  mixup: z.boolean().optional(),
   from: z.string().min(1).optional(),
   slim: z.string().min(1).optional(),
   'feature-layer': z.string().min(1).optional(),
@@ -80,6 +81,7 @@ function configFromFlags(f: Flags): RunConfigInput {
   if (f['no-labels']) data.useLabels = false;
   if (f['no-unlabeled']) data.useUnlabeled = false;
   if (f['per-class']) data.mining = { perClass: f['per-class'] };
+  if (f.mixup) data.augment = { ...((data.augment as object) ?? {}), mixup: true };
   const method = pick(f.method, base.method);
   if (method === 'ce' || method === 'kd') data.useUnlabeled ??= false;
   if (method === 'ssld' && f['no-labels']) data.useLabels = false;
@@ -186,6 +188,7 @@ export const runCommand: Command = {
     '       --alpha A (kd: soft-term weight in [0,1]; dkd: TCKD weight; wsl: soft-term weight)\n' +
     '       --teacher-cache views|off (views: the teacher labels fixed crops of each image once, reused by later runs)\n' +
     '       --teacher-views V (crops per image, default min(epochs, 4): more views, less memorizing on long runs)\n' +
+    '       --mixup (blend each image with another of its batch, the teacher labelling the blend; needs --teacher-cache off)\n' +
     'Pretrained students: --from MODEL (a TF.js layers model.json or bundled backbone, cut at --feature-layer L, default its last pooling)\n' +
     '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
@@ -207,7 +210,7 @@ export const runCommand: Command = {
         seed: { type: 'string' }, temperature: { type: 'string' }, alpha: { type: 'string' }, divergence: { type: 'string' },
         beta: { type: 'string' }, gamma: { type: 'string' }, 'dkd-warmup': { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
-        'teacher-cache': { type: 'string' }, 'teacher-views': { type: 'string' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
+        'teacher-cache': { type: 'string' }, 'teacher-views': { type: 'string' }, mixup: { type: 'boolean' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
         'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
         backbone: { type: 'string' },
       },

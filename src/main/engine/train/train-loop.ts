@@ -7,6 +7,7 @@ import { learningRateAt } from './lr-schedule.js';
 import { setLearningRate } from '../compat/index.js';
 import type { TeacherTarget } from '../losses/index.js';
 import { methodLoss, methodUsesTeacher, partStudent } from './method-loss.js';
+import { mixPixels, mixPlan, mixTargets } from './mixup.js';
 import { cachedView, ensureTeacherViews, viewCount, type TeacherViews } from './teacher-cache.js';
 import { evaluateEpoch } from './evaluate-epoch.js';
 import { sharedImageCache } from '../data/index.js';
@@ -124,11 +125,18 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
       // Cached rows where every item has one; else (no cache, or an image that failed when the teacher ran) the live teacher.
       const cachedRows = views?.rows(batch.indices, epoch);
       const cachedFeats = cachedRows && needs.teacherPooled ? views!.featureRows(batch.indices, epoch) : null;
-      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherPass(stepTeacher, batch, feedSize, live || needs.teacherPooled ? want : null) : null;
+      // Mixup blends the host pixels before any model sees them (the config refuses it with cached teacher views).
+      const mix = config.data.augment.mixup ? mixPlan(n, config.seed, step) : null;
+      if (mix && cachedRows) throw new Error('mixup: the cached teacher labels unmixed crops; run the teacher live (teacherCache "off")');
+      const px = mix ? { ...batch, x: mixPixels(batch.x, n, batch.shape.slice(1).reduce((a, b) => a * b, 1), mix) } : batch;
+      const hostTarget = !cachedRows && stepTeacher && 'hostLogits' in stepTeacher ? await hostTeacherPass(stepTeacher, px, feedSize, live || needs.teacherPooled ? want : null) : null;
       const { partNames, partValues, grads } = tf.tidy(() => {
-        const x = tf.tensor4d(batch.x, batch.shape);
-        const onehot = tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D;
-        const mask = tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1)));
+        const x = tf.tensor4d(px.x, px.shape);
+        const labels = {
+          onehot: tf.oneHot(tf.tensor1d(batch.labels.map((l) => l ?? 0), 'int32'), numClasses).toFloat() as tf.Tensor2D,
+          mask: tf.tensor1d(batch.labels.map((l) => (l == null ? 0 : 1))),
+        };
+        const { onehot, mask } = mix ? mixTargets(labels.onehot, labels.mask, mix) : labels;
         const resized = (s: number): tf.Tensor4D => (s === feedSize ? x : tf.image.resizeBilinear(x, [s, s], true));
         let target: TeacherTarget | null = null;
         let teacherFeats: tf.Tensor2D | undefined;
