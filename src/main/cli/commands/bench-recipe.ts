@@ -21,6 +21,10 @@ export interface BenchRecipeArgs {
   minutes: number;
   /** Epochs of the teacher's fine-tuning on the labels. */
   teacherEpochs: number;
+  /** The student run's seed (default: the run's own, 0). */
+  seed?: number;
+  /** The run blends images (mixup), with its teacher live. */
+  mixup?: boolean;
 }
 
 const Line = z.record(z.string(), z.unknown());
@@ -96,7 +100,9 @@ export async function runBenchRecipe(a: BenchRecipeArgs, out: Output): Promise<n
   const result = await distill(
     home,
     ['run', '--name', 'bench-student', '--dataset', 'bench', '--method', 'ssld', '--teacher', 'bench-teacher', '--no-labels', '--params', a.params, '--minutes', String(a.minutes),
-      ...(a.backbone ? ['--backbone', a.backbone] : [])],
+      ...(a.backbone ? ['--backbone', a.backbone] : []),
+      ...(a.seed !== undefined ? ['--seed', String(a.seed)] : []),
+      ...(a.mixup ? ['--mixup', '--teacher-cache', 'off'] : [])],
     (l) => {
       if (l.type === 'recipe') {
         recipe = l;

@@ -25,6 +25,8 @@ const Flags = z.object({
   params: z.string().default('0.5M'),
   minutes: numArg(z.number().positive()).default(20),
   'teacher-epochs': intArg().pipe(z.number().int().min(1)).default(3),
+  seed: intArg().optional(),
+  mixup: z.boolean().optional(),
 });
 
 export const benchCommand: Command = {
@@ -36,20 +38,22 @@ export const benchCommand: Command = {
     '  kernel over --iters steps, beside the GEMM\'s own best on one thread with its operands in cache (plain and fused multiply-add).\n' +
     '--recipe DIR [--teacher MODEL.json | --backbone B] [--params 0.5M] [--minutes 20] [--teacher-epochs 3]: the default recipe on DIR\n' +
     '  (labeled/<class>/, unlabeled/, val/<class>/) through distill itself; JSON lines: the teacher\'s val accuracy, then the\n' +
-    '  student\'s after each epoch against wall seconds. --home keeps its dataset, teacher and run (else a temp folder).',
+    '  student\'s after each epoch against wall seconds. --home keeps its dataset, teacher and run (else a temp folder).\n' +
+    '  --seed N: the student run\'s seed (repeat a measurement); --mixup: the run blends images, its teacher live.',
   async run(args, out) {
     const { values } = parseFlags(
       args,
       {
         nets: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, iters: { type: 'string' }, repeats: { type: 'string' }, pipeline: { type: 'string' }, 'backbone-pass': { type: 'string' }, torch: { type: 'boolean' },
         profile: { type: 'boolean' }, recipe: { type: 'string' }, teacher: { type: 'string' }, backbone: { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' }, 'teacher-epochs': { type: 'string' },
+        seed: { type: 'string' }, mixup: { type: 'boolean' },
       },
       Flags,
     );
     if (values.recipe) {
       const { runBenchRecipe } = await import('./bench-recipe.js');
       return runBenchRecipe(
-        { dir: values.recipe, home: values.home, teacher: values.teacher, backbone: values.backbone, params: values.params, minutes: values.minutes, teacherEpochs: values['teacher-epochs'] },
+        { dir: values.recipe, home: values.home, teacher: values.teacher, backbone: values.backbone, params: values.params, minutes: values.minutes, teacherEpochs: values['teacher-epochs'], seed: values.seed, mixup: values.mixup === true },
         out,
       );
     }
