@@ -26,7 +26,7 @@ beforeAll(async () => {
 describe('distill bench --recipe', () => {
   it('reports the teacher, the recipe and the student per epoch as JSON lines', () => {
     const home = path.join(work, 'home');
-    const r = spawnSync(process.execPath, [BIN, 'bench', '--recipe', path.join(work, 'data'), '--backbone', backbone, '--params', '2k', '--minutes', '0.2', '--teacher-epochs', '1', '--json', '--home', home], { encoding: 'utf8', timeout: 900_000 });
+    const r = spawnSync(process.execPath, [BIN, 'bench', '--recipe', path.join(work, 'data'), '--backbone', backbone, '--params', '2k', '--minutes', '0.2', '--teacher-epochs', '1', '--seed', '3', '--json', '--home', home], { encoding: 'utf8', timeout: 900_000 });
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const teacher = lines.find((l) => l.type === 'teacher')!;
@@ -38,9 +38,25 @@ describe('distill bench --recipe', () => {
     expect(recipe.feature).toEqual({ weight: 1, kind: 'mse' });
     const epochs = lines.filter((l) => l.type === 'student');
     expect(epochs.length).toBe(recipe.epochs);
-    // Teacher views: at least the default few, at most one per epoch.
-    expect(recipe.views as number).toBeGreaterThanOrEqual(Math.min(recipe.epochs as number, 4));
-    expect(recipe.views as number).toBeLessThanOrEqual(Math.max(recipe.epochs as number, 4));
+    // The run's config is the plan's: the student, its epochs, the teacher pass, and the seed asked for.
+    const shown = spawnSync(process.execPath, [BIN, 'runs', 'show', 'bench-student', '--json', '--home', home], { encoding: 'utf8' });
+    expect(shown.status, shown.stderr).toBe(0);
+    const config = (JSON.parse(shown.stdout.trim().split('\n').pop()!) as { config: Record<string, unknown> }).config;
+    expect(config.seed).toBe(3);
+    expect(config.student).toEqual(recipe.student);
+    expect(config.epochs).toBe(recipe.epochs);
+    expect(config.teacherCache).toBe(recipe.teacherCache);
+    if (recipe.teacherCache === 'views') {
+      // Teacher views: at least the default few, at most one per epoch.
+      expect(recipe.views as number).toBeGreaterThanOrEqual(Math.min(recipe.epochs as number, 4));
+      expect(recipe.views as number).toBeLessThanOrEqual(Math.max(recipe.epochs as number, 4));
+      expect(config.teacherViews).toBe(recipe.views);
+    } else {
+      // The teacher live: a fresh crop every epoch, no stored views.
+      expect(recipe.teacherCache).toBe('off');
+      expect(recipe.views).toBeNull();
+      expect(config.teacherViews).toBeUndefined();
+    }
     expect(epochs.map((e) => e.wallSeconds as number)).toEqual([...epochs.map((e) => e.wallSeconds as number)].sort((a, b) => a - b));
     const result = lines[lines.length - 1]!;
     expect(result.teacherValAccuracy).toBe(teacher.valAccuracy);

@@ -10,7 +10,8 @@ import { TINY_SIZE, writeTinyBackbone } from './tiny-backbone.js';
 
 const slim = (width: number, inputSize: number, params: number, ips: number): RecipeCandidate => ({ student: { slim: 'bb', width, inputSize }, params, trainImgPerSec: ips, pretrained: true });
 const v2 = (width: number, params: number, ips: number): RecipeCandidate => ({ student: { arch: 'mobilenet_v2', width, inputSize: 96 }, params, trainImgPerSec: ips, pretrained: false });
-const budget = { maxParams: 500_000, minutes: 20, trainImages: 8000, overheadSeconds: 100, evalSecondsPerEpoch: 10 };
+// 2,700 val images: a candidate at 90 img/s evaluates them in 10 s (inference at 3× its training rate).
+const budget = { maxParams: 500_000, minutes: 20, trainImages: 8000, overheadSeconds: 100, valImages: 2700 };
 
 describe('default recipe rule', () => {
   it('picks the strongest pretrained student within the parameter budget that gets its minimum epochs', () => {
@@ -23,19 +24,20 @@ describe('default recipe rule', () => {
       v2(0.35, 400_000, 300),
     ];
     const r = chooseRecipe(c, budget);
-    // An epoch costs images / img/s × 1.1 (the run's pipeline over the measured step) + evaluation.
-    // slim 0.5 @224: (1200 − 100) / (8000/40 · 1.1 + 10) = 4.8 → 4 epochs < 8: too few.
+    // An epoch costs images / img/s × 1.1 (the run's pipeline over the measured step) + val / (3 × img/s).
+    // slim 0.5 @224: (1200 − 100) / (8000/40 · 1.1 + 2700/120) = 4.5 → 4 epochs < 8: too few.
     // slim 0.5 @160: (1200 − 100) / (8000/90 · 1.1 + 10) = 10.2 → 10 epochs ≥ 8; more params than ×0.25, larger input than @128.
     expect(r.candidate).toBe(c[2]);
     expect(RUN_OVER_MEASURED).toBe(1.1);
     expect(r.epochs).toBe(10);
-    expect(r.expectedSeconds).toBeCloseTo(100 + 10 * ((8000 / 90) * 1.1 + 10), 6);
+    expect(r.secondsPerEpoch).toBeCloseTo((8000 / 90) * 1.1 + 10, 6);
+    expect(r.expectedSeconds).toBeCloseTo(100 + 10 * r.secondsPerEpoch, 6);
     expect(r.table.find((t) => t.student === c[3]!.student)!.verdict).toBe('only 4 epoch(s) in 20 min (needs 8)');
     expect(r.table.find((t) => t.student === c[4]!.student)!.verdict).toMatch(/parameter budget/);
   });
 
   it('skips a candidate too slow for its minimum epochs, caps epochs, and falls back to the fastest', () => {
-    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(880+10) → 1 epoch < 8
+    const slow = slim(0.5, 128, 460_000, 10); // (1200−100)/(880+90) → 1 epoch < 8
     const fast = slim(0.25, 96, 150_000, 2000);
     const r = chooseRecipe([slow, fast], budget);
     expect(r.candidate).toBe(fast);

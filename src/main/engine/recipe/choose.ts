@@ -20,8 +20,8 @@ export interface RecipeBudget {
   trainImages: number;
   /** Seconds spent outside the epochs: measuring the candidates, the teacher's pass over V views, the first decode. */
   overheadSeconds: number;
-  /** Seconds of evaluation per epoch. */
-  evalSecondsPerEpoch: number;
+  /** Val images, evaluated after every epoch. */
+  valImages: number;
 }
 
 /**
@@ -50,8 +50,11 @@ export interface RecipeChoice {
  */
 export const RUN_OVER_MEASURED = 1.1;
 
+/** Inference runs ≈ 3× faster than a training step (distill bench): the per-epoch evaluation of a candidate. */
+export const INFER_OVER_TRAIN = 3;
+
 function secondsPerEpoch(c: RecipeCandidate, b: RecipeBudget): number {
-  return (b.trainImages / c.trainImgPerSec) * RUN_OVER_MEASURED + b.evalSecondsPerEpoch;
+  return ((b.trainImages / c.trainImgPerSec) * RUN_OVER_MEASURED) + b.valImages / (c.trainImgPerSec * INFER_OVER_TRAIN);
 }
 
 function epochsIn(c: RecipeCandidate, b: RecipeBudget): number {

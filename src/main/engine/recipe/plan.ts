@@ -11,8 +11,6 @@ import { teacherPooledDim } from '../train/feature-needs.js';
 
 /** Decoding a 200×200 JPEG with sharp costs ≈ 4 ms of CPU (docs/DECISIONS.md "Decoding cost"), paid once per image. */
 const DECODE_SECONDS_PER_IMAGE = 0.004;
-/** Inference runs ≈ 3× faster than a training step (distill bench), for the per-epoch evaluation estimate. */
-const INFER_OVER_TRAIN = 3;
 /**
  * The teacher cache's pass over a view costs more than the teacher's measured forward: it renders each
  * crop at the teacher's size and stores the rows. Measured on cat/dog (30 views of 2,200 images at
@@ -61,7 +59,6 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
   const teacherForwardSeconds = teacherImgPerSec ? o.trainImages / teacherImgPerSec : 0;
   const secondsPerView = teacherForwardSeconds * VIEW_PASS_OVER_MEASURED;
   const decodeSeconds = (o.trainImages + o.valImages) * DECODE_SECONDS_PER_IMAGE;
-  const fastest = Math.max(...measured.map((m) => m.trainImgPerSec), 1);
   // Measuring is part of the run's minutes too.
   const fixedSeconds = (performance.now() - started) / 1000 + decodeSeconds;
   const choice = chooseRecipe(measured, {
@@ -69,7 +66,7 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     minutes: o.minutes,
     trainImages: o.trainImages,
     overheadSeconds: fixedSeconds + secondsPerView * DEFAULT_TEACHER_VIEWS,
-    evalSecondsPerEpoch: o.valImages / (fastest * INFER_OVER_TRAIN),
+    valImages: o.valImages,
   });
   const bytesPerView = o.trainImages * (o.classes * 4 + (featureDim ?? 0) * 2);
   const baseViews = Math.min(choice.epochs, DEFAULT_TEACHER_VIEWS);
