@@ -325,6 +325,18 @@ test('new run: the recipe plans a student for a budget on this machine and fills
   await expect(page.getByTestId('config-preview')).toContainText('"teacherCache": "views"');
   await expect(page.getByTestId('branch-student').locator('option:checked')).toHaveText(/^slim/);
   await screen(page, '12b-recipe');
+  // An hour on this small set buys a fresh view for every epoch: the plan runs the teacher live instead.
+  await page.getByTestId('recipe-minutes').fill('60');
+  await page.getByTestId('recipe-plan').click();
+  await expect(page.getByTestId('recipe-progress')).toHaveAttribute('data-status', 'done', { timeout: 300_000 });
+  await expect(page.getByTestId('recipe-teacher-live')).toBeVisible();
+  const liveEpochs = Number(await page.getByTestId('recipe-epochs').textContent());
+  expect(liveEpochs).toBeGreaterThan(views);
+  await page.getByTestId('recipe-apply').click();
+  await expect(page.getByTestId('config-preview')).toContainText('"teacherCache": "off"');
+  await expect(page.getByTestId('config-preview')).toContainText(`"epochs": ${liveEpochs}`);
+  await expect(page.getByTestId('config-preview')).not.toContainText('"teacherViews"');
+  await screen(page, '12c-recipe-live');
 });
 
 test('compare: overlaid curves, smoothing, config diff, metrics table, confusion matrices with drill-down', async () => {

@@ -50,6 +50,19 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.transpose(xs.reshape([-1, x[3]!])))).toBe(0);
   });
 
+  it('Pad, Slice and the [B,H,W,C] → [H,W,B,C] transpose on the threaded heap equal cpu exactly', async () => {
+    // Large tensors, a batch of 8 and a batch of 1 (row copies of a whole image).
+    const a = rnd([8, 64, 64, 16]);
+    const one = rnd([1, 300, 300, 4]);
+    expect(await relErr(() => tf.pad(a, [[0, 0], [1, 2], [0, 1], [0, 0]]))).toBe(0);
+    expect(await relErr(() => tf.slice(a, [0, 1, 2, 0], [8, 60, 60, 16]))).toBe(0);
+    expect(await relErr(() => tf.slice(a, [3, 0, 0, 0], [5, 64, 64, 16]))).toBe(0);
+    expect(await relErr(() => tf.pad(one, [[0, 0], [2, 1], [1, 2], [0, 0]]))).toBe(0);
+    expect(await relErr(() => tf.slice(one, [0, 5, 7, 0], [1, 290, 280, 4]))).toBe(0);
+    expect(await relErr(() => tf.transpose(a, [1, 2, 0, 3]))).toBe(0);
+    tf.dispose([a, one]);
+  });
+
   it('elementwise kernels split over threads', async () => {
     const a = rnd([4, 33, 33, 32]);
     const b = rnd([4, 33, 33, 32]);
