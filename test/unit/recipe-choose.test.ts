@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { chooseRecipe, chooseTeacherPass, chooseViews, MAX_EPOCHS, MAX_LIVE_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
+import { chooseRecipe, chooseTeacherPass, chooseViews, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
 import { candidateSpecs, measureTeacherPass, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
 import type { Teacher } from '../../src/main/engine/train/train-types.js';
 import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
@@ -64,16 +64,16 @@ describe('default recipe rule', () => {
     expect(chooseViews({ epochs: 30, spareSeconds: 1200, secondsPerView: 0, maxViews: 100 })).toBe(4);
   });
 
-  it('runs the teacher live, with more epochs, when the cache would hold a fresh view per epoch', () => {
+  it('runs the teacher live when the cache would hold a fresh view per epoch', () => {
     const live = { seconds: 3300, secondsPerEpoch: 50, teacherSecondsPerEpoch: 28 };
     // Fewer views than epochs (the 20-minute case): the cache, as planned.
     expect(chooseTeacherPass({ epochs: 18, views: 4 }, live)).toEqual({ mode: 'views', epochs: 18, views: 4 });
     // A short run whose every epoch already has its own view among the default few: the cache.
     expect(chooseTeacherPass({ epochs: 3, views: 3 }, live)).toEqual({ mode: 'views', epochs: 3, views: 3 });
-    // One view per epoch: live, and the budget's 3300 s at 78 s an epoch give 42 epochs.
-    expect(chooseTeacherPass({ epochs: 30, views: 30 }, live)).toEqual({ mode: 'live', epochs: 42 });
-    // Capped for very long budgets.
-    expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, seconds: 100_000 })).toEqual({ mode: 'live', epochs: MAX_LIVE_EPOCHS });
+    // One view per epoch: live; the budget's 3300 s at 78 s an epoch would give 42 epochs, capped as cached ones are.
+    expect(chooseTeacherPass({ epochs: 30, views: 30 }, live)).toEqual({ mode: 'live', epochs: MAX_EPOCHS });
+    // A budget that fits fewer live epochs than the cap.
+    expect(chooseTeacherPass({ epochs: 20, views: 20 }, { ...live, seconds: 1600 })).toEqual({ mode: 'live', epochs: 20 });
     // Live would give fewer epochs than the cache planned (a teacher far slower live): the cache.
     expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, teacherSecondsPerEpoch: 200 })).toEqual({ mode: 'views', epochs: 30, views: 30 });
   });
