@@ -178,7 +178,8 @@ function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
   if (c.loss.featureLayers && !readsFeatures) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'featureLayers'], message: `method "${c.method}" reads no features (fitnets, rkd, at, udml or loss.feature do)` });
   }
-  if (c.data.augment.mixup && needsTeacher && c.teacherCache === 'views') {
+  // Every method but ce reads a teacher when one is named (DML and UDML optionally).
+  if (c.data.augment.mixup && c.teacher && c.method !== 'ce' && c.teacherCache === 'views') {
     ctx.addIssue({ code: 'custom', path: ['data', 'augment', 'mixup'], message: 'mixup needs the teacher to label the blended images: set teacherCache to "off"' });
   }
   if (c.method === 'kd' && c.loss.alpha > 1) {

@@ -69,6 +69,9 @@ describe('mixup', () => {
     expect(cached.error!.issues[0]!.message).toMatch(/teacherCache to "off"/);
     expect(RunConfig.safeParse({ ...base, method: 'ssld', teacher: 't', teacherCache: 'off' }).success).toBe(true);
     expect(RunConfig.safeParse({ ...base, method: 'ce' }).success).toBe(true);
+    // DML reads a teacher only when one is named.
+    expect(RunConfig.safeParse({ ...base, method: 'dml', peers: [{ arch: 'refnet', inputSize: 32 }] }).success).toBe(true);
+    expect(RunConfig.safeParse({ ...base, method: 'dml', teacher: 't', peers: [{ arch: 'refnet', inputSize: 32 }] }).success).toBe(false);
     expect(RunConfig.parse({ ...base, method: 'ce', data: {} }).data.augment.mixup).toBe(false);
   });
 
