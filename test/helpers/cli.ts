@@ -12,10 +12,19 @@ export interface CliRun {
   stderr: string;
 }
 
-/** `home` is read at each call (suites create it in beforeAll). */
-export function distillCli(home: () => string, timeoutMs = 600_000): { cli: (args: string[]) => CliRun; result: (args: string[]) => Record<string, unknown> } {
+/** `home` and `env` (added to the process's environment) are read at each call (suites create folders in beforeAll). */
+export function distillCli(
+  home: () => string,
+  timeoutMs = 600_000,
+  env: () => Record<string, string> = () => ({}),
+): { cli: (args: string[]) => CliRun; result: (args: string[]) => Record<string, unknown> } {
   const cli = (args: string[]): CliRun => {
-    const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home()], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 });
+    const r = spawnSync(process.execPath, [BIN, ...args, '--json', '--home', home()], {
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 64 * 2 ** 20,
+      env: { ...process.env, ...env() },
+    });
     const lines = r.stdout
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -16,13 +16,17 @@ let work: string;
 let home: string;
 let data: SyntheticLayout;
 
-const { cli, result } = distillCli(() => home);
+// The CLI's own temporary folder, to see that it leaves nothing behind there.
+let tmp: string;
+const { cli, result } = distillCli(() => home, undefined, () => ({ TMPDIR: tmp }));
 
 const RUN_FLAGS = ['--dataset', 'shapes', '--arch', 'mobilenet_v2', '--width', '0.35', '--size', '32', '--batch', '16', '--seed', '3'];
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-cli-'));
   home = path.join(work, 'home');
+  tmp = path.join(work, 'tmp');
+  fs.mkdirSync(tmp);
   data = await makeSyntheticDataset({ dir: path.join(work, 'data'), labeledPerClass: 24, unlabeled: 64, valPerClass: 16, size: 64, seed: 5 });
   // A corrupt file in the pool: skipped and reported, never fatal.
   fs.writeFileSync(path.join(data.unlabeled, 'broken.jpg'), Buffer.from('not a jpeg at all'));
@@ -89,6 +93,9 @@ describe('distill CLI pipeline', () => {
     const bad = cli(['export', 'ssld-a', '--format', 'coreml', '--out', path.join(work, 'x')]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/^distill: .*format/);
+
+    // eval and export read the run's student from a temporary folder, removed when they end.
+    expect(fs.readdirSync(tmp).filter((f) => f.startsWith('distill-model-'))).toEqual([]);
 
     const ls = cli(['runs', 'ls']);
     expect(ls.lines.filter((l) => l.type === 'run').map((l) => l.name)).toEqual(expect.arrayContaining(['ssld-a']));

@@ -14,7 +14,11 @@ export interface ResolvedModel {
   dir: string;
   inputSize: number;
   classes: string[];
+  /** Removes what resolving made (a run's student, extracted into a temporary folder); safe to call twice. */
+  release(): void;
 }
+
+const nothingToRelease = (): void => undefined;
 
 export function resolveModel(store: Store, ref: string): ResolvedModel {
   const run = store.runs.getRun(ref);
@@ -24,12 +28,18 @@ export function resolveModel(store: Store, ref: string): ResolvedModel {
     const classes = store.runs.getRunClasses(run.id);
     if (!classes) throw new Error(`run "${run.name}" has no class list`);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-model-'));
-    extractStudent(ck.dir, 0, dir);
-    return { kind: 'run', id: run.id, name: run.name, dir, inputSize: run.config.student.inputSize, classes };
+    const release = (): void => fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      extractStudent(ck.dir, 0, dir);
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return { kind: 'run', id: run.id, name: run.name, dir, inputSize: run.config.student.inputSize, classes, release };
   }
   const teacher = store.teachers.getTeacher(ref);
   if (teacher) {
-    return { kind: 'teacher', id: teacher.id, name: teacher.name, dir: teacher.modelDir, inputSize: teacher.inputSize, classes: teacher.classes };
+    return { kind: 'teacher', id: teacher.id, name: teacher.name, dir: teacher.modelDir, inputSize: teacher.inputSize, classes: teacher.classes, release: nothingToRelease };
   }
   const p = path.resolve(ref);
   if (fs.existsSync(p)) {
@@ -38,7 +48,7 @@ export function resolveModel(store: Store, ref: string): ResolvedModel {
     if (!Array.isArray(meta.classes) || typeof meta.inputSize !== 'number') {
       throw new Error(`${p}: model.json has no Distill Studio metadata (classes, inputSize); evaluate it by importing it as a teacher`);
     }
-    return { kind: 'path', id: null, name: path.basename(dir), dir, inputSize: meta.inputSize, classes: meta.classes.map(String) };
+    return { kind: 'path', id: null, name: path.basename(dir), dir, inputSize: meta.inputSize, classes: meta.classes.map(String), release: nothingToRelease };
   }
   throw new Error(`"${ref}" is neither a run, a teacher nor a model path`);
 }

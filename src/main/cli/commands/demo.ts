@@ -102,9 +102,15 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
     const outcome = await executeRun(store, run.id, { events });
     step('evaluating the student on the val folder');
     const model = resolveModel(store, String(run.id));
-    const ev = await evaluateFolderItems(model, await listClassFolder(layout.val));
-    step('exporting the student (TF.js, uint8 weights)');
-    const exp = await exportTfjs(model, path.join(work, 'export'), 'uint8');
+    const { ev, exp } = await (async () => {
+      try {
+        const ev = await evaluateFolderItems(model, await listClassFolder(layout.val));
+        step('exporting the student (TF.js, uint8 weights)');
+        return { ev, exp: await exportTfjs(model, path.join(work, 'export'), 'uint8') };
+      } finally {
+        model.release();
+      }
+    })();
     const summary = {
       dataset: ds.id,
       teacher: { id: teacher.id, valAccuracy: teacher.valAccuracy },

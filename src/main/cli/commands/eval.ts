@@ -45,9 +45,12 @@ export const evalCommand: Command = {
       return 0;
     }
     const store = openStore(values.home);
+    // A run's student is extracted into a temporary folder: removed however the command ends.
+    let release = (): void => undefined;
     try {
       await initBackend();
       const m = resolveModel(store, ref);
+      release = m.release;
       const items = await listClassFolder(values.data);
       const r = await evaluateFolderItems(m, items, (done, total) =>
         out.event({ type: 'progress', phase: 'eval', done, total }, `evaluating ${done}/${total}`),
@@ -55,6 +58,7 @@ export const evalCommand: Command = {
       report(`${m.kind} "${m.name}"`, r);
       return 0;
     } finally {
+      release();
       store.close();
     }
   },

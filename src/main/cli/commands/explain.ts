@@ -38,9 +38,12 @@ export const explainCommand: Command = {
     const ref = positionals[0];
     if (!ref) throw new CliError('explain needs a RUN', 2);
     const store = openStore(values.home);
+    // A run's student is extracted into a temporary folder: removed however the command ends.
+    let release = (): void => undefined;
     try {
       await initBackend();
       const m = resolveModel(store, ref);
+      release = m.release;
       if (m.kind !== 'run') throw new CliError(`"${ref}" is not a run (explain compares a run's student with its teacher)`, 2);
       const run = store.runs.requireRun(m.id!);
       const classIndex = values.class === undefined ? undefined : m.classes.indexOf(values.class);
@@ -79,6 +82,7 @@ export const explainCommand: Command = {
       out.result(result, `student: ${result.student.label} (${(s.probs[s.classIndex]! * 100).toFixed(1)}%), map ${s.cam.length}×${s.cam[0]?.length ?? 0}` + (teacher ? `; teacher: ${'unavailable' in teacher ? String(teacher.unavailable) : String(teacher.label)}` : '; no teacher'));
       return 0;
     } finally {
+      release();
       store.close();
     }
   },

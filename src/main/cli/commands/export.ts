@@ -112,9 +112,12 @@ export const exportCommand: Command = {
     }
     const quantize: ExportQuantize = values.quantize === 'uint8' ? 'int8' : values.quantize;
     const store = openStore(values.home);
+    // A run's student is extracted into a temporary folder: removed however the command ends.
+    let release = (): void => undefined;
     try {
       await initBackend();
       const m = resolveModel(store, ref);
+      release = m.release;
       const images = await imagesFor(store, m, values.data);
       if (values.all) {
         await exportAll(store, m, images, out);
@@ -139,6 +142,7 @@ export const exportCommand: Command = {
       );
       return 0;
     } finally {
+      release();
       store.close();
     }
   },
