@@ -1,7 +1,7 @@
 // The default recipe's plan as `distill recipe --json` reports it and the New run page shows it:
 // the chosen student, epochs and expected time, with every candidate and why it was or was not chosen.
 import { z } from 'zod';
-import { FeatureLoss, StudentSpec } from './run-config.js';
+import { FeatureLoss, HintLoss, StudentSpec } from './run-config.js';
 
 export const RecipeCandidateRow = z.object({
   student: StudentSpec,
@@ -16,6 +16,8 @@ export const RecipePlanResult = z.object({
   epochs: z.number().int().positive(),
   expectedMinutes: z.number().nonnegative(),
   feature: FeatureLoss.nullable(),
+  /** Matched-channel hints (run config loss.hint); only with the teacher live. */
+  hint: HintLoss.nullable(),
   teacherImgPerSec: z.number().nullable(),
   /** 'views': the teacher labels stored crops once; 'off': it runs live, a fresh crop every epoch (run config teacherCache). */
   teacherCache: z.enum(['views', 'off']),

@@ -73,6 +73,16 @@ export const FeatureLoss = z.object({
   kind: z.enum(FEATURE_LOSS_KINDS).default('mse'),
 });
 
+/**
+ * Matched-channel hints: student 0's intermediate maps regress the teacher's maps of the same layers,
+ * at the channels the student kept (a student cut or slimmed from the teacher's backbone).
+ */
+export const HintLoss = z.object({
+  weight: z.number().min(0).default(1),
+  /** Layer names shared by the student and the teacher; default: the last layer of each of the three smallest spatial stages. */
+  layers: z.array(z.string().min(1)).min(1).max(8).optional(),
+});
+
 export const Temperature = z.union([
   z.number().positive(),
   z.object({ start: z.number().positive(), end: z.number().positive() }),
@@ -130,6 +140,8 @@ const RunConfigObject = z
         weights: z.record(z.string(), z.number().min(0)).optional(),
         /** Feature distillation into student 0 (part `feat`); needs a TF.js layers teacher with a Dense head. */
         feature: FeatureLoss.optional(),
+        /** Matched-channel hints (part `hint`); needs a TF.js layers teacher built on the student's source backbone. Runs the teacher live. */
+        hint: HintLoss.optional(),
         /**
          * The layers the feature methods read, by name (default: the input of the Dense head, or for AT
          * the last spatial stage). A spatial layer read as features is averaged over positions.
@@ -173,6 +185,12 @@ function checkConsistency(c: RunConfigShape, ctx: z.RefinementCtx): void {
   }
   if (c.loss.feature && !c.teacher) {
     ctx.addIssue({ code: 'custom', path: ['loss', 'feature'], message: 'feature distillation needs a teacher' });
+  }
+  if (c.loss.hint && !c.teacher) {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'hint'], message: 'hints need a teacher' });
+  }
+  if (c.loss.hint && !('from' in c.student || 'slim' in c.student)) {
+    ctx.addIssue({ code: 'custom', path: ['loss', 'hint'], message: 'hints need a student cut (from) or slimmed (slim) from the teacher\'s backbone: its channels must be the teacher\'s' });
   }
   const readsFeatures = ['fitnets', 'rkd', 'at', 'udml'].includes(c.method) || c.loss.feature !== undefined;
   if (c.loss.featureLayers && !readsFeatures) {

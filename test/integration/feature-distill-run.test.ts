@@ -98,4 +98,36 @@ describe('SSLD + feature distillation', () => {
     expect(again.lines.some((l) => String(l.message ?? '').includes('no feature adapter'))).toBe(false);
     expect(again.lines[again.lines.length - 1]!.epochs).toBe(2);
   });
+
+  it('hints: a slimmed student regresses a teacher built on its backbone at the kept channels, resumes; a teacher on another backbone is refused before any step', () => {
+    // The backbone teacher keeps the backbone's layers (and its 48 px input); the student runs at 32 px, so the teacher's maps are resized to the student's.
+    result(['teacher', 'train', 'tinyb', '--dataset', 'shapes', '--backbone', backbone, '--epochs', '5']);
+    const flags = ['--dataset', 'shapes', '--method', 'ssld', '--no-labels', '--slim', backbone, '--width', '0.5', '--size', '32', '--batch', '16', '--hint-weight', '2'];
+    const run = cli(['run', '--name', 'slim-hint', '--teacher', 'tinyb', ...flags, '--epochs', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.lines.at(-1)!;
+    expect(run.lines.filter((l) => l.type === 'info').map((l) => l.message)).toContain('hints: conv_pw_1_relu (8 channels), conv_pw_2_relu (16 channels)');
+    const db = new Database(path.join(home, 'distill.db'));
+    const hint = db.prepare(`SELECT value FROM metrics WHERE run_id = ? AND name = 'loss/hint' ORDER BY step`).all(r.run).map((x) => (x as { value: number }).value);
+    const totals = db.prepare(`SELECT m.value AS total, j.value AS js, h.value AS hint FROM metrics m JOIN metrics j ON j.run_id = m.run_id AND j.step = m.step AND j.name = 'loss/js' JOIN metrics h ON h.run_id = m.run_id AND h.step = m.step AND h.name = 'loss/hint' WHERE m.run_id = ? AND m.name = 'loss'`).all(r.run) as { total: number; js: number; hint: number }[];
+    const config = JSON.parse((db.prepare(`SELECT config_json FROM runs WHERE id = ?`).get(r.run) as { config_json: string }).config_json) as { teacherCache: string; loss: { hint: unknown } };
+    // Continue for one more epoch, as after a crash.
+    db.prepare(`UPDATE runs SET status = 'failed', config_json = json_set(config_json, '$.epochs', 2) WHERE id = ?`).run(r.run);
+    db.close();
+    expect(config.loss.hint).toEqual({ weight: 2 });
+    expect(hint.length).toBe(3);
+    // Relative squared errors, falling as the student's maps move toward the teacher's.
+    expect(hint.every((v) => Number.isFinite(v) && v > 0)).toBe(true);
+    expect(hint.at(-1)!).toBeLessThan(hint[0]!);
+    // The total is js + 2·hint (the --hint-weight).
+    for (const t of totals) expect(t.total).toBeCloseTo(t.js + 2 * t.hint, 4);
+    const again = cli(['run', '--resume', String(r.run)]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.lines.at(-1)!.epochs).toBe(2);
+
+    // The refnet teacher has none of the student's layers: refused with the layer named, no step taken.
+    const bad = cli(['run', '--name', 'hint-bad', '--teacher', 'tiny', ...flags, '--epochs', '1']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/hints: teacher "tiny" has no layer "conv_pw_1_relu"/);
+  });
 });

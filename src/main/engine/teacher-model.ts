@@ -8,9 +8,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { TeacherRecord } from '../../shared/domain.js';
 import { loadModelDir, readModelJson } from './model-io.js';
 import { gradCam, hasGradCam } from './explain/grad-cam.js';
-import { tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
+import { splitTapOutputs, tapModel, type TapModel, type TapWant } from './models/feature-tap.js';
 import { checkedFoldedForward, checkedFoldedOutputs, releasePlan } from './models/inference-plan.js';
-import type { Teacher } from './train/train-types.js';
+import type { TapInfo, Teacher } from './train/train-types.js';
 import { z } from 'zod';
 import { applyPreprocessing, InputRange, Preprocessing } from './teachers/preprocessing.js';
 import { logitsReader, onnxPredictor, openOnnxImageModel } from './teachers/onnx-teacher.js';
@@ -148,7 +148,7 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
   const toLogits = (out: tf.Tensor2D): tf.Tensor2D => reorder(softmax ? tf.log(tf.clipByValue(out, 1e-7, 1)) : out);
   const taps = new Map<string, { tap: TapModel; forward: (x: tf.Tensor) => tf.Tensor[] }>();
   const tapEntry = (want: TapWant) => {
-    const key = `${want.pooled}|${want.map}|${want.layer ?? ''}`;
+    const key = `${want.pooled}|${want.map}|${want.layer ?? ''}|${(want.hints ?? []).join(',')}`;
     if (!taps.has(key)) {
       const tap = tapModel(model, want, `teacher "${record.name}"`);
       // The tap model (logits + features) through the folded plan too: the teacher cache's pass runs it
@@ -165,16 +165,17 @@ export async function loadTeacher(record: TeacherSource, datasetClasses: readonl
     logits: (x) => toLogits(forward(scaleInput(x, pre)) as tf.Tensor2D),
     // Pooled features and spatial maps for the feature methods (tapModel says why where there are none).
     tapped: (x: tf.Tensor4D, want: TapWant) => {
-      const outs = tapEntry(want).forward(scaleInput(x, pre));
-      let i = 1;
-      const features = want.pooled ? (outs[i++] as tf.Tensor2D) : undefined;
-      const map = want.map ? (outs[i++] as tf.Tensor4D) : undefined;
-      return { logits: toLogits(outs[0] as tf.Tensor2D), features, map };
+      const r = splitTapOutputs(tapEntry(want).forward(scaleInput(x, pre)), want);
+      return { logits: toLogits(r.out), features: r.pooled, map: r.map, hints: r.hints };
     },
-    tapInfo: async (want: TapWant) => {
+    tapInfo: async (want: TapWant): Promise<TapInfo> => {
       const tap = tapFor(want);
       const pooled = want.pooled ? tap.model.outputs[1]! : null;
-      return { featureDim: (pooled?.shape[1] as number | undefined) ?? null };
+      const hints = want.hints?.length ? tap.model.outputs.slice(-want.hints.length) : [];
+      return {
+        featureDim: (pooled?.shape[1] as number | undefined) ?? null,
+        ...(hints.length && { hintShapes: hints.map((h) => h.shape.slice(1) as [number, number, number]) }),
+      };
     },
     // Grad-CAM in the dataset's class order (the teacher's own order may differ).
     ...(hasGradCam(model) && {

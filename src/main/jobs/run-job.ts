@@ -13,6 +13,7 @@ import { loadTeacher } from '../engine/teacher-model.js';
 import { loadCheckpointStudent, readCheckpointState, restoreAdapter, restoreOptimizer } from '../engine/train/checkpoint.js';
 import { createAdapterModel, type FeatureAdapter } from '../engine/train/feature-adapter.js';
 import { checkFeatureSources, featureNeeds } from '../engine/train/feature-needs.js';
+import { planHints } from '../engine/train/hint-plan.js';
 import { recalibrateBatchNorm } from '../engine/models/recalibrate-bn.js';
 import { sampleViews } from '../engine/data/sample-views.js';
 import { trainLoop } from '../engine/train/train-loop.js';
@@ -126,6 +127,8 @@ export async function executeRun(
     const dims = await checkFeatureSources(config.method, needs, teacher, students, config.loss.featureLayers);
     let adapter: FeatureAdapter | undefined;
     if (needs.adapter) adapter = { model: createAdapterModel(dims.studentDim!, dims.teacherDim!, config.seed * 1000 + 999), optimizer: makeOptimizer(config) };
+    const hints = config.loss.hint ? await planHints(config.student, students[0]!, teacher, config.loss.hint.layers) : undefined;
+    if (hints) opts.events.info(`hints: ${hints.layers.map((l, k) => `${l} (${hints.channels[k]?.length ?? 'all'} channels)`).join(', ')}`);
     store.runs.updateRun(run.id, { params: countTrainableParams(students[0]!), classes: set.classes });
     let startEpoch = 0;
     if (opts.resume) {
@@ -247,6 +250,7 @@ export async function executeRun(
       optimizers,
       teacher,
       adapter,
+      hints,
       teacherId: teacherRec ? teacherIdentity(teacherRec) : undefined,
       startEpoch,
       cacheDir: path.join(store.home, 'cache'),

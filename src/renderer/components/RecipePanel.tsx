@@ -63,7 +63,8 @@ export function RecipePanel({
                 over <b data-testid="recipe-views">{plan.views}</b> teacher view{plan.views === 1 ? '' : 's'} of each image
               </>
             )}
-            {plan.feature ? ', with feature distillation' : ''} — about <b data-testid="recipe-expected">{plan.expectedMinutes.toFixed(1)} min</b> on this machine.{' '}
+            {plan.feature ? ', with feature distillation' : ''}
+            {plan.hint ? <span data-testid="recipe-hints">, hints from the teacher's layers</span> : ''} — about <b data-testid="recipe-expected">{plan.expectedMinutes.toFixed(1)} min</b> on this machine.{' '}
             <button className="primary" onClick={() => onApply(plan)} data-testid="recipe-apply">
               Use this recipe
             </button>

@@ -474,7 +474,9 @@ export async function installMockApi(): Promise<void> {
         epochs: 12,
         expectedMinutes: 18.4,
         feature: null,
+        hint: null,
         teacherImgPerSec: 41,
+        teacherCache: 'views',
         views: 4,
         table: [
           { student: { slim: 'mobilenet_v1_075', width: 0.5, inputSize: 128 }, params: 467_546, trainImgPerSec: 38, epochs: 12, verdict: 'chosen' },

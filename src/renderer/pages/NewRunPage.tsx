@@ -94,6 +94,8 @@ export function NewRunPage() {
     const loss = { ...((current.loss as Record<string, unknown> | undefined) ?? {}) };
     if (plan.feature) loss.feature = plan.feature;
     else delete loss.feature;
+    if (plan.hint) loss.hint = plan.hint;
+    else delete loss.hint;
     const next: Record<string, unknown> = { ...current, student: plan.student, epochs: plan.epochs, teacherCache: plan.teacherCache, loss };
     if (plan.views === null) delete next.teacherViews;
     else next.teacherViews = plan.views;

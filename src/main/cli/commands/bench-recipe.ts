@@ -107,8 +107,8 @@ export async function runBenchRecipe(a: BenchRecipeArgs, out: Output): Promise<n
       if (l.type === 'recipe') {
         recipe = l;
         out.event(
-          { type: 'recipe', student: l.student, epochs: l.epochs, teacherCache: l.teacherCache, views: l.views, feature: l.feature, expectedMinutes: l.expectedMinutes },
-          `recipe: ${JSON.stringify(l.student)}, ${l.teacherCache === 'off' ? `${String(l.epochs)} epochs, the teacher live` : `${String(l.epochs)} epochs, ${String(l.views)} teacher views`}`,
+          { type: 'recipe', student: l.student, epochs: l.epochs, teacherCache: l.teacherCache, views: l.views, feature: l.feature, hint: l.hint ?? null, expectedMinutes: l.expectedMinutes },
+          `recipe: ${JSON.stringify(l.student)}, ${l.teacherCache === 'off' ? `${String(l.epochs)} epochs, the teacher live` : `${String(l.epochs)} epochs, ${String(l.views)} teacher views`}${l.hint ? ', hints' : ''}`,
         );
       }
       if (l.type === 'epoch') {

@@ -9,7 +9,7 @@ import { CliError } from '../output.js';
 import { openStore } from '../open-store.js';
 import { parseParamBudget } from '../../engine/recipe/choose.js';
 import { recipeEpochsText, type RecipePlanResult } from '../../../shared/recipe-plan.js';
-import { FeatureLoss } from '../../../shared/run-config.js';
+import { FeatureLoss, HintLoss } from '../../../shared/run-config.js';
 
 const Flags = z.object({
   home: z.string().optional(),
@@ -57,12 +57,13 @@ export const recipeCommand: Command = {
         epochs: plan.epochs,
         expectedMinutes: plan.expectedSeconds / 60,
         feature: plan.feature ? FeatureLoss.parse(plan.feature) : null,
+        hint: plan.hint ? HintLoss.parse(plan.hint) : null,
         teacherImgPerSec: plan.teacherImgPerSec,
         teacherCache: plan.teacherCache,
         views: plan.views,
         table: plan.table.map((r) => ({ student: r.student, params: r.params, trainImgPerSec: r.trainImgPerSec, epochs: r.epochs, verdict: r.verdict })),
       };
-      out.result(result, `${JSON.stringify(result.student)} for ${recipeEpochsText(result)}, about ${result.expectedMinutes.toFixed(1)} min`);
+      out.result(result, `${JSON.stringify(result.student)} for ${recipeEpochsText(result)}${result.hint ? ' + hints' : ''}, about ${result.expectedMinutes.toFixed(1)} min`);
       return 0;
     } finally {
       store.close();

@@ -51,8 +51,8 @@ export async function runRecipe(store: Store, out: Output, r: RecipeRequest): Pr
     );
   }
   out.event(
-    { type: 'recipe', student: plan.student, epochs: plan.epochs, teacherCache: plan.teacherCache, views: plan.views, feature: plan.feature, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
-    `recipe: ${JSON.stringify(plan.student)} for ${recipeEpochsText(plan)}${plan.feature ? ' + feature distillation' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
+    { type: 'recipe', student: plan.student, epochs: plan.epochs, teacherCache: plan.teacherCache, views: plan.views, feature: plan.feature, hint: plan.hint, expectedMinutes: plan.expectedSeconds / 60, teacherImgPerSec: plan.teacherImgPerSec },
+    `recipe: ${JSON.stringify(plan.student)} for ${recipeEpochsText(plan)}${plan.feature ? ' + feature distillation' : ''}${plan.hint ? ' + hints' : ''}, about ${(plan.expectedSeconds / 60).toFixed(1)} min`,
   );
   return plan;
 }

@@ -48,6 +48,8 @@ const Flags = z.object({
   'feature-layer': z.string().min(1).optional(),
   'feature-weight': numArg(z.number().min(0)).optional(),
   'feature-loss': z.enum(FEATURE_LOSS_KINDS).optional(),
+  'hint-weight': numArg(z.number().min(0)).optional(),
+  'hint-layers': z.string().min(1).optional(),
   params: z.string().optional(),
   minutes: numArg(z.number().positive()).optional(),
   backbone: z.string().min(1).optional(),
@@ -96,6 +98,10 @@ function configFromFlags(f: Flags): RunConfigInput {
   if (f.divergence) loss.divergence = f.divergence;
   if (f['feature-weight'] !== undefined || f['feature-loss']) {
     loss.feature = { ...((loss.feature as object) ?? {}), ...(f['feature-weight'] !== undefined && { weight: f['feature-weight'] }), ...(f['feature-loss'] && { kind: f['feature-loss'] }) };
+  }
+  if (f['hint-weight'] !== undefined || f['hint-layers']) {
+    const layers = f['hint-layers']?.split(',').map((l) => l.trim()).filter(Boolean);
+    loss.hint = { ...((loss.hint as object) ?? {}), ...(f['hint-weight'] !== undefined && { weight: f['hint-weight'] }), ...(layers && { layers }) };
   }
   const optim = { ...((base.optim as object) ?? {}) } as Record<string, unknown>;
   if (f.lr) optim.lr = f.lr;
@@ -193,6 +199,8 @@ export const runCommand: Command = {
     '       --slim MODEL --width W (network slimming: each layer keeps the fraction W of its channels with the largest BatchNorm |γ|)\n' +
     'Feature distillation: --feature-weight W --feature-loss mse|cosine (student features → adapter → the teacher\'s pooled features; part feat)\n' +
     '       the feature methods read a TF.js layers or an ONNX teacher (graph values as extra outputs; loss.featureLayers names others)\n' +
+    'Hints: --hint-weight W [--hint-layers a,b,c] (a --from/--slim student\'s intermediate maps regress the same layers of a teacher\n' +
+    '       built on its backbone, at the channels it kept; part hint; default layers: the ends of the three smallest stages; teacher live)\n' +
     'Default recipe: an ssld run with a teacher and no student named (no --arch/--from/--slim) measures candidate students here and picks\n' +
     '       the strongest that fits --params N (default 0.5M) and --minutes M (default 20): slimmed --backbone B (default: the bundled\n' +
     '       one if installed) else mobilenet_v2; it sets the student and epochs (unless --epochs).\n' +
@@ -211,7 +219,7 @@ export const runCommand: Command = {
         beta: { type: 'string' }, gamma: { type: 'string' }, 'dkd-warmup': { type: 'string' },
         peers: { type: 'string' }, 'no-labels': { type: 'boolean' }, 'no-unlabeled': { type: 'boolean' }, 'per-class': { type: 'string' },
         'teacher-cache': { type: 'string' }, 'teacher-views': { type: 'string' }, mixup: { type: 'boolean' }, from: { type: 'string' }, slim: { type: 'string' }, 'feature-layer': { type: 'string' },
-        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
+        'feature-weight': { type: 'string' }, 'feature-loss': { type: 'string' }, 'hint-weight': { type: 'string' }, 'hint-layers': { type: 'string' }, params: { type: 'string' }, minutes: { type: 'string' },
         backbone: { type: 'string' },
       },
       Flags,
@@ -253,6 +261,8 @@ export const runCommand: Command = {
         if (input.teacherCache !== 'off' && input.teacherViews === undefined && plan.views !== null) input.teacherViews = plan.views;
         const loss = { ...(input.loss ?? {}) };
         if (plan.feature && loss.feature === undefined) loss.feature = plan.feature;
+        // Hints read the live teacher: only where the plan runs it live.
+        if (plan.hint && loss.hint === undefined && input.teacherCache === 'off') loss.hint = plan.hint;
         input.loss = loss;
       }
       const parsed = RunConfig.safeParse(input);

@@ -14,6 +14,7 @@ export { dkdLoss, dkdWarmFactor, type DkdOptions } from './dkd.js';
 export { distLoss, pearson, type DistOptions } from './dist.js';
 export { dmlLoss, type DmlOptions } from './dml.js';
 export { COSINE_EPS, featureLoss, type FeatureLossKind } from './feature.js';
+export { HINT_EPS, hintLoss } from './hint.js';
 export { atLoss, attentionEnergy, attentionMap } from './at.js';
 export { jsLoss } from './js.js';
 export { peerFeatureLoss } from './peer-feature.js';

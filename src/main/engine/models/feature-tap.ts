@@ -2,7 +2,8 @@
 // classifier's layers and weights. Two values are tapped, for every feature-based method:
 //   pooled: the input of its final Dense layer, [N, D] (feature regression, FitNets, RKD, UDML);
 //   map:    the input of its last global average pooling, [N, H, W, C] (attention transfer).
-// A model without one of them cannot serve the methods that read it, and says why.
+// A model without one of them cannot serve the methods that read it, and says why. Hints add the
+// outputs of named intermediate layers (spatial maps) after those two.
 import * as tf from '@tensorflow/tfjs';
 
 export interface TapWant {
@@ -13,10 +14,12 @@ export interface TapWant {
    * (rank 4); for `pooled` a rank-2 output is read as it is and a spatial one is averaged over positions.
    */
   layer?: string;
+  /** Intermediate layers whose outputs (rank 4) are read too, in this order (matched-channel hints). */
+  hints?: string[];
 }
 
 export interface TapModel {
-  /** outputs: [classifier output, pooled?, map?] in that order. Shares weights; never dispose it. */
+  /** outputs: [classifier output, pooled?, map?, ...hints] in that order. Shares weights; never dispose it. */
   model: tf.LayersModel;
   want: TapWant;
 }
@@ -54,9 +57,9 @@ function namedOutput(model: tf.LayersModel, name: string, what: string): tf.Symb
 }
 
 /** The values a tap reads (see TapWant), or an error naming `what` and the problem. */
-export function tapValues(model: tf.LayersModel, want: TapWant, what: string): { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor } {
+export function tapValues(model: tf.LayersModel, want: TapWant, what: string): { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor; hints?: tf.SymbolicTensor[] } {
   const named = want.layer !== undefined ? namedOutput(model, want.layer, what) : null;
-  const out: { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor } = {};
+  const out: { pooled?: tf.SymbolicTensor; map?: tf.SymbolicTensor; hints?: tf.SymbolicTensor[] } = {};
   if (want.pooled) {
     if (named && named.rank === 2) out.pooled = named;
     else if (named && named.rank === 4) out.pooled = tf.layers.globalAveragePooling2d({ name: `${model.name}_tap_pool_${named.name.replace(/[^A-Za-z0-9_]/g, '_')}` }).apply(named) as tf.SymbolicTensor;
@@ -73,24 +76,44 @@ export function tapValues(model: tf.LayersModel, want: TapWant, what: string): {
     if (!m) throw new Error(`${what} has no global average pooling after a spatial stage, so it has no attention map (name a layer to read)`);
     out.map = m;
   }
+  if (want.hints?.length) {
+    out.hints = want.hints.map((name) => {
+      const h = namedOutput(model, name, what);
+      if (h.rank !== 4) throw new Error(`${what}: layer "${name}" gives a rank-${h.rank} output, not a spatial map to hint`);
+      return h;
+    });
+  }
   return out;
 }
 
 /** A tap for what `want` asks; the error names `what` and the missing layer. */
 export function tapModel(model: tf.LayersModel, want: TapWant, what: string): TapModel {
   const v = tapValues(model, want, what);
-  const outputs: tf.SymbolicTensor[] = [model.outputs[0]!, ...(v.pooled ? [v.pooled] : []), ...(v.map ? [v.map] : [])];
-  return { model: tf.model({ inputs: model.inputs, outputs, name: `${model.name}_tap_${want.pooled ? 'p' : ''}${want.map ? 'm' : ''}` }), want };
+  const outputs: tf.SymbolicTensor[] = [model.outputs[0]!, ...(v.pooled ? [v.pooled] : []), ...(v.map ? [v.map] : []), ...(v.hints ?? [])];
+  const hints = v.hints?.length ? `h${v.hints.length}` : '';
+  return { model: tf.model({ inputs: model.inputs, outputs, name: `${model.name}_tap_${want.pooled ? 'p' : ''}${want.map ? 'm' : ''}${hints}` }), want };
 }
 
 /** Runs a tap: the classifier output and the tapped values, named. */
-export function applyTap(tap: TapModel, x: tf.Tensor4D, training: boolean): { out: tf.Tensor2D; pooled?: tf.Tensor2D; map?: tf.Tensor4D } {
+export function applyTap(tap: TapModel, x: tf.Tensor4D, training: boolean): TapOutputs<tf.Tensor2D> {
   const outs = (training ? tap.model.apply(x, { training: true }) : tap.model.predict(x)) as tf.Tensor[];
-  const list = Array.isArray(outs) ? outs : [outs];
+  return splitTapOutputs(Array.isArray(outs) ? outs : [outs], tap.want);
+}
+
+export interface TapOutputs<Out> {
+  out: Out;
+  pooled?: tf.Tensor2D;
+  map?: tf.Tensor4D;
+  hints?: tf.Tensor4D[];
+}
+
+/** A tap model's outputs, named (see TapModel.outputs for the order). */
+export function splitTapOutputs(list: tf.Tensor[], want: TapWant): TapOutputs<tf.Tensor2D> {
   let i = 1;
   return {
     out: list[0] as tf.Tensor2D,
-    ...(tap.want.pooled && { pooled: list[i++] as tf.Tensor2D }),
-    ...(tap.want.map && { map: list[i++] as tf.Tensor4D }),
+    ...(want.pooled && { pooled: list[i++] as tf.Tensor2D }),
+    ...(want.map && { map: list[i++] as tf.Tensor4D }),
+    ...(want.hints?.length && { hints: list.slice(i, i + want.hints.length) as tf.Tensor4D[] }),
   };
 }

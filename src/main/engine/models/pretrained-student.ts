@@ -19,6 +19,23 @@ export interface PretrainedStudent {
   plan?: SlimPlan;
 }
 
+/**
+ * The channels a slimmed student kept, layer by layer, as its build chose them (the choice depends only
+ * on the source's weights, so a resumed run gets the same); null for a student cut whole (`from`).
+ */
+export async function studentSlimPlan(spec: PretrainedStudentSpec | SlimStudentSpec): Promise<SlimPlan | null> {
+  if (!('slim' in spec)) return null;
+  const file = resolveBackboneFile(spec.slim);
+  const full = readTopology(file);
+  const topo = cutAt(full, spec.featureLayer ?? defaultFeatureLayer(full));
+  const source = await loadModelDir(file);
+  try {
+    return planSlim(topo, source, spec.width);
+  } finally {
+    source.dispose();
+  }
+}
+
 export async function buildPretrainedStudent(
   spec: PretrainedStudentSpec | SlimStudentSpec,
   classes: number,

@@ -21,6 +21,8 @@ export interface SlimPlan {
   inChannels: Map<string, number[] | null>;
   /** Conv2D layers' new `filters`. */
   filters: Map<string, number>;
+  /** Per layer: how many channels its output has in the source (3 for the image input). */
+  sourceChannels: Map<string, number>;
 }
 
 function meanAbs(v: Float32Array): number {
@@ -44,13 +46,14 @@ export function planSlim(t: Topology, source: tf.LayersModel, width: number): Sl
     return c.length === 1 ? c[0]! : null;
   };
 
-  const plan: SlimPlan = { outChannels: new Map(), inChannels: new Map(), filters: new Map() };
+  const plan: SlimPlan = { outChannels: new Map(), inChannels: new Map(), filters: new Map(), sourceChannels: new Map() };
   for (const l of t.layers) {
     const name = l.config.name;
     const ins = inputsOf(l);
     if (ins.length > 1) throw new Error(`${t.file}: layer "${name}" (${l.class_name}) joins branches; slimming supports chain-structured backbones such as MobileNet v1`);
     const inCh = ins.length ? (plan.outChannels.get(ins[0]!) ?? null) : null;
     plan.inChannels.set(name, inCh);
+    plan.sourceChannels.set(name, l.class_name === 'Conv2D' ? Number(l.config.filters) : ins.length ? (plan.sourceChannels.get(ins[0]!) ?? 3) : 3);
     if (l.class_name === 'DepthwiseConv2D' && (l.config.depth_multiplier ?? 1) !== 1) {
       throw new Error(`${t.file}: layer "${name}" has depth_multiplier ${String(l.config.depth_multiplier)}; slimming needs 1`);
     }

@@ -109,6 +109,10 @@ export function onnxTaps(base: OnnxImageModel, pre: Preprocessing, read: LogitsR
 
   // One tap per want, opened once (a failed one keeps its reason).
   const tapFor = (want: TapWant): Promise<Tap> => {
+    if (want.hints?.length) {
+      // Hints match layers by name and channels kept from a TF.js backbone; an ONNX graph's values are neither.
+      return Promise.reject(new Error(`${who} is an ONNX model: hints read the layers of a TF.js layers teacher built on the student's backbone`));
+    }
     const key = `${want.pooled}|${want.map}|${want.layer ?? ''}`;
     let t = taps.get(key);
     if (!t) {

@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunConfig } from '../../../shared/run-config.js';
 import { tapValues, type TapWant } from '../models/feature-tap.js';
+import type { TapInfo } from './train-types.js';
 
 export interface FeatureNeeds {
   /** Students whose pooled features the loss reads (by index). */
@@ -13,6 +14,8 @@ export interface FeatureNeeds {
   teacherMap: boolean;
   /** A learned adapter from student 0's pooled features to the teacher's (feature regression, FitNets). */
   adapter: boolean;
+  /** Matched-channel hints: student 0's and the teacher's maps at named layers (loss.hint). */
+  hints: boolean;
 }
 
 export function featureNeeds(config: Pick<RunConfig, 'method' | 'loss' | 'peers'>): FeatureNeeds {
@@ -24,33 +27,35 @@ export function featureNeeds(config: Pick<RunConfig, 'method' | 'loss' | 'peers'
     teacherPooled: regress || config.method === 'rkd',
     teacherMap: config.method === 'at',
     adapter: regress,
+    hints: config.loss.hint !== undefined,
   };
 }
 
 /**
  * Whether the teacher runs live each step; else its soft labels, and its pooled features where the loss
- * reads them, come from the teacher cache (one pass per view). Spatial maps are too large to cache.
+ * reads them, come from the teacher cache (one pass per view). Spatial maps (attention, hints) are too large to cache.
  */
 export function needsLiveTeacher(n: FeatureNeeds, cache: boolean): boolean {
-  return n.teacherMap || (n.teacherPooled && !cache);
+  return n.teacherMap || n.hints || (n.teacherPooled && !cache);
 }
 
-/** What the loss reads from student `i` (peers read the default layers; a named layer is student 0's). */
-export function studentWant(needs: FeatureNeeds, i: number, layer: string | undefined): TapWant | null {
+/** What the loss reads from student `i` (peers read the default layers; a named layer and hints are student 0's). */
+export function studentWant(needs: FeatureNeeds, i: number, layer: string | undefined, hints?: string[]): TapWant | null {
   const pooled = needs.studentPooled.includes(i);
   const map = i === 0 && needs.studentMap;
-  if (!pooled && !map) return null;
-  return { pooled, map, ...(i === 0 && layer !== undefined && { layer }) };
+  const h = i === 0 && hints?.length ? hints : undefined;
+  if (!pooled && !map && !h) return null;
+  return { pooled, map, ...(i === 0 && layer !== undefined && { layer }), ...(h && { hints: h }) };
 }
 
-export function teacherWant(needs: FeatureNeeds, layer: string | undefined): TapWant {
-  return { pooled: needs.teacherPooled, map: needs.teacherMap, ...(layer !== undefined && { layer }) };
+export function teacherWant(needs: FeatureNeeds, layer: string | undefined, hints?: string[]): TapWant {
+  return { pooled: needs.teacherPooled, map: needs.teacherMap, ...(layer !== undefined && { layer }), ...(hints?.length && { hints }) };
 }
 
 /** A teacher as far as its features go (train-types' Teacher, or anything that reports its taps). */
 export interface TappableTeacher {
   name: string;
-  tapInfo?(want: TapWant): { featureDim: number | null } | Promise<{ featureDim: number | null }>;
+  tapInfo?(want: TapWant): TapInfo | Promise<TapInfo>;
 }
 
 /** The size of the teacher's pooled features, or null where it gives none (a black-box teacher, a graph with no pooling). */

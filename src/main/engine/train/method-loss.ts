@@ -10,6 +10,7 @@ import {
   dkdWarmFactor,
   dmlLoss,
   featureLoss,
+  hintLoss,
   jsLoss,
   kdLoss,
   symklLoss,
@@ -39,6 +40,8 @@ export interface LossInputs {
   pooled?: { students: tf.Tensor2D[]; teacher?: tf.Tensor2D };
   /** Last spatial maps of student 0 and the teacher, NHWC (attention transfer). */
   maps?: { student: tf.Tensor4D; teacher: tf.Tensor4D };
+  /** Matched-channel hints: student 0's maps and the teacher's at the same layers, channels and size (loss.hint). */
+  hints?: { student: tf.Tensor4D[]; teacher: tf.Tensor4D[] };
 }
 
 export interface MethodLoss {
@@ -166,6 +169,11 @@ export function methodLoss(config: RunConfig, inp: LossInputs): MethodLoss {
     parts = { ...parts, ...featureLoss(inp.features.student, inp.features.teacher, config.loss.feature.kind) };
     // loss.feature.weight, unless loss.weights names the part itself.
     weights.feat ??= config.loss.feature.weight;
+  }
+  if (config.loss.hint) {
+    if (!inp.hints) throw new Error('hints: no teacher maps for this batch');
+    parts = { ...parts, ...hintLoss(inp.hints.student, inp.hints.teacher) };
+    weights.hint ??= config.loss.hint.weight;
   }
   return { total: totalLoss(parts, weights), parts };
 }

@@ -17,6 +17,7 @@ import { hostTapTensors, type HostTap } from '../teachers/host-tap.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { applyTap, tapModel, type TapWant } from '../models/feature-tap.js';
 import { featureNeeds, needsLiveTeacher, studentWant, teacherWant } from './feature-needs.js';
+import type { HintPlan } from './hint-plan.js';
 import {
   CancelledError,
   NonFiniteLossError,
@@ -65,7 +66,9 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   const needs = featureNeeds(config);
   const cache = config.teacherCache === 'views';
   const live = needsLiveTeacher(needs, cache);
-  const want = teacherWant(needs, config.loss.featureLayers?.teacher);
+  const hints = needs.hints ? input.hints : undefined;
+  if (needs.hints && !hints) throw new Error('hints need a hint plan (hint-plan.ts)');
+  const want = teacherWant(needs, config.loss.featureLayers?.teacher, hints?.layers);
   // 'views': the teacher's soft labels (and pooled features) come from its cache, so batches render only at the students' size.
   const views = stepTeacher && cache && !live ? await teacherViews(input, stepTeacher, needs.teacherPooled ? want : null) : null;
   // Training now renders at the students' sizes only: the teacher-size squares (the largest) leave memory.
@@ -78,7 +81,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
   if ((live || needs.teacherPooled) && !stepTeacher?.tapped && !stepTeacher?.hostTapped) throw new Error(`method "${config.method}" reads the teacher's features, and this teacher exposes none`);
   // Students whose features the loss reads run through a tap (same layers and weights, more outputs).
   const studentTaps = students.map((m, i) => {
-    const w = studentWant(needs, i, config.loss.featureLayers?.student);
+    const w = studentWant(needs, i, config.loss.featureLayers?.student, hints?.layers);
     return w ? tapModel(m, w, i === 0 ? 'the student' : `peer student ${i}`) : null;
   });
   const varLists = students.map((m) => m.trainableWeights.map((w) => w.read() as tf.Variable));
@@ -141,6 +144,7 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
         let target: TeacherTarget | null = null;
         let teacherFeats: tf.Tensor2D | undefined;
         let teacherMap: tf.Tensor4D | undefined;
+        let teacherHints: tf.Tensor4D[] | undefined;
         if (cachedRows && (!needs.teacherPooled || cachedFeats)) {
           target = { probs: tf.tensor2d(cachedRows, [n, numClasses]) };
           if (cachedFeats) teacherFeats = tf.tensor2d(cachedFeats, [n, views!.featureDim]);
@@ -157,25 +161,29 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
           target = { logits: t.logits };
           teacherFeats = t.features;
           teacherMap = t.map;
+          if (hints) teacherHints = hintTargets(t.hints, hints);
         } else if (stepTeacher && 'logits' in stepTeacher) target = { logits: stepTeacher.logits(resized(stepTeacher.inputSize)) };
         const names: string[] = [];
         let kept: tf.Tensor[] = [];
         const { value, grads } = tf.variableGrads(() => {
           const pooledStudents: tf.Tensor2D[] = [];
           let studentMap: tf.Tensor4D | undefined;
+          let studentHints: tf.Tensor4D[] | undefined;
           const logits = students.map((m, i) => {
             const tap = studentTaps[i];
             if (!tap) return m.apply(resized(sizes[i]!), { training: true }) as tf.Tensor2D;
             const r = applyTap(tap, resized(sizes[i]!), true);
             if (r.pooled) pooledStudents.push(r.pooled);
             if (r.map) studentMap = r.map;
+            if (i === 0) studentHints = r.hints;
             return r.out;
           });
           const features = adapter && teacherFeats ? { student: adapter.model.apply(pooledStudents[0]!, { training: true }) as tf.Tensor2D, teacher: teacherFeats } : undefined;
           const pooled = pooledStudents.length ? { students: pooledStudents, teacher: teacherFeats } : undefined;
           const maps = studentMap && teacherMap ? { student: studentMap, teacher: teacherMap } : undefined;
           const epochProgress = epoch + (stepInEpoch + 1) / stepsPerEpoch;
-          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress, features, pooled, maps });
+          const hintMaps = studentHints && teacherHints ? { student: studentHints, teacher: teacherHints } : undefined;
+          const { total, parts } = methodLoss(config, { logits, onehot, mask, teacher: target, temperature: tau, epochProgress, features, pooled, maps, hints: hintMaps });
           for (const [name, v] of Object.entries(parts)) {
             names.push(name);
             kept.push(tf.keep(v.clone()));
@@ -264,6 +272,17 @@ export async function trainLoop(input: LoopInput): Promise<LoopResult> {
     bestValAccuracy: best,
     imgPerSec: trainSeconds > 0 ? imgSeen / trainSeconds : null,
   };
+}
+
+/** The teacher's hint maps reduced to the channels the student's maps hold, at the student's map sizes. */
+function hintTargets(maps: tf.Tensor4D[] | undefined, plan: HintPlan): tf.Tensor4D[] {
+  if (!maps || maps.length !== plan.layers.length) throw new Error(`hints: the teacher gave ${maps?.length ?? 0} maps for ${plan.layers.length} layers`);
+  return maps.map((m, k) => {
+    const idx = plan.channels[k];
+    const kept = idx ? (tf.gather(m, idx, 3) as tf.Tensor4D) : m;
+    const [h, w] = plan.sizes[k]!;
+    return kept.shape[1] === h && kept.shape[2] === w ? kept : tf.image.resizeBilinear(kept, [h, w], true);
+  });
 }
 
 /** A host teacher's logits for a batch, and the values `want` reads from the same run: its pixels as they are, or resized to the teacher's size first. */

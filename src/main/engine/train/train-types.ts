@@ -5,6 +5,7 @@ import type { RunConfig } from '../../../shared/run-config.js';
 import type { FeatureAdapter } from './feature-adapter.js';
 import type { TapWant } from '../models/feature-tap.js';
 import type { HostTap } from '../teachers/host-tap.js';
+import type { HintPlan } from './hint-plan.js';
 
 export interface TrainItem {
   /** Stable key for caches (the image's content hash). */
@@ -15,11 +16,17 @@ export interface TrainItem {
   imageId?: number;
 }
 
+export interface TapInfo {
+  featureDim: number | null;
+  /** Per hint layer (TapWant.hints): its output's [H, W, C]. */
+  hintShapes?: [number, number, number][];
+}
+
 /** A frozen teacher: logits in the run's class order. */
 export type Teacher = Predictor & {
   name: string;
-  /** Logits with its pooled features [N, D] and/or a spatial map [N, H, W, C] (see TapWant), in one forward pass. */
-  tapped?(x: tf.Tensor4D, want: TapWant): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D };
+  /** Logits with its pooled features [N, D], a spatial map [N, H, W, C] and/or hint maps (see TapWant), in one forward pass. */
+  tapped?(x: tf.Tensor4D, want: TapWant): { logits: tf.Tensor2D; features?: tf.Tensor2D; map?: tf.Tensor4D; hints?: tf.Tensor4D[] };
   /**
    * The same for a teacher outside tfjs (onnxruntime), awaited before the step: `n` images [n,S,S,3] at
    * its input size in, host arrays out (the step makes constant tensors of them).
@@ -29,7 +36,7 @@ export type Teacher = Predictor & {
    * Checks that `want` can be tapped (rejects with the reason) and gives the size of the features it reads.
    * Asynchronous because an ONNX teacher opens its tap here (a session with the tapped values as outputs).
    */
-  tapInfo?(want: TapWant): Promise<{ featureDim: number | null }>;
+  tapInfo?(want: TapWant): Promise<TapInfo>;
   /** Grad-CAM for one image [1, S, S, 3] in [0, 255], classes in the run's order (layers teachers only). */
   explain?(x: tf.Tensor4D, classIndex?: number): { classIndex: number; probs: number[]; cam: number[][] };
   /** Frees the model's weights (a one-shot use such as eval; a run keeps its teacher to the end). */
@@ -83,6 +90,8 @@ export interface LoopInput {
   teacher: Teacher | null;
   /** Feature distillation (loss.feature): the adapter from student 0's features to the teacher's, trained alongside. */
   adapter?: FeatureAdapter;
+  /** Matched-channel hints (loss.hint): the layers and the teacher's channels each student map holds. */
+  hints?: HintPlan;
   /** Identity of the teacher's weights (teacherIdentity): with teacherCache 'views' its soft labels persist under cacheDir, keyed by it. */
   teacherId?: string;
   /** First epoch to run (0-based); epochs before it are in the checkpoint. */
