@@ -321,6 +321,9 @@ test('new run: the recipe plans a student for a budget on this machine and fills
   // On this small set a view costs less than an epoch, so even a minute may buy one per epoch: then the teacher runs live.
   const live = await page.getByTestId('recipe-teacher-live').isVisible();
   const views = live ? null : Number(await page.getByTestId('recipe-views').textContent());
+  // Hints only where the teacher is built on the student's backbone (and runs live).
+  const hints = await page.getByTestId('recipe-hints').isVisible();
+  expect(!hints || live).toBe(true);
   await page.getByTestId('recipe-apply').click();
   await expect(page.getByTestId('expected-time')).toContainText('min');
   await expect(page.getByTestId('config-preview')).toContainText('"slim": "mobilenet_v1_075"');
@@ -333,6 +336,8 @@ test('new run: the recipe plans a student for a budget on this machine and fills
     await expect(page.getByTestId('config-preview')).toContainText(`"teacherViews": ${views}`);
     await expect(page.getByTestId('config-preview')).toContainText('"teacherCache": "views"');
   }
+  if (hints) await expect(page.getByTestId('config-preview')).toContainText('"hint"');
+  else await expect(page.getByTestId('config-preview')).not.toContainText('"hint"');
   await expect(page.getByTestId('branch-student').locator('option:checked')).toHaveText(/^slim/);
   await screen(page, '12b-recipe');
 });

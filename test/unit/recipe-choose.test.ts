@@ -78,6 +78,17 @@ describe('default recipe rule', () => {
     expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, teacherSecondsPerEpoch: 200 })).toEqual({ mode: 'views', epochs: 30, views: 30 });
   });
 
+  it('with hints, runs the teacher live whenever that leaves a pretrained student its minimum epochs', () => {
+    const live = { seconds: 1000, secondsPerEpoch: 50, teacherSecondsPerEpoch: 28 };
+    // 1000 s at 78 s an epoch: 12 live epochs, fewer than the 18 cached ones, and still live (hints need the teacher's maps).
+    expect(chooseTeacherPass({ epochs: 18, views: 4 }, live, true)).toEqual({ mode: 'live', epochs: 12 });
+    expect(chooseTeacherPass({ epochs: 18, views: 4 }, live, false)).toEqual({ mode: 'views', epochs: 18, views: 4 });
+    // 600 s: 7 live epochs, under the minimum of 8: the cache, without hints.
+    expect(chooseTeacherPass({ epochs: 11, views: 4 }, { ...live, seconds: 600 }, true)).toEqual({ mode: 'views', epochs: 11, views: 4 });
+    // Live epochs stay capped.
+    expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, seconds: 9000 }, true)).toEqual({ mode: 'live', epochs: MAX_EPOCHS });
+  });
+
   it('parses parameter budgets', () => {
     expect(parseParamBudget('0.5M')).toBe(500_000);
     expect(parseParamBudget('250k')).toBe(250_000);

@@ -34,6 +34,7 @@ const LABELS: Record<string, string> = {
   'loss.beta': 'Beta',
   'loss.gamma': 'Gamma',
   'loss.dkdWarmupEpochs': 'DKD warm-up epochs',
+  'loss.hint': 'Hints',
 };
 
 const HINTS: Record<string, string> = {
@@ -49,6 +50,8 @@ const HINTS: Record<string, string> = {
   teacherCache: 'views: the teacher runs once per stored crop, every run reuses it; off: it runs live, a fresh crop every epoch',
   teacherViews: 'stored crops per image (default min(epochs, 4)); more views, less memorizing on long runs',
   'loss.featureLayers': 'layer names (an ONNX teacher: graph value names) to read instead of the defaults (the Dense head’s input; for AT the last spatial stage)',
+  'loss.hint': 'a student cut or slimmed from the teacher’s backbone regresses the teacher’s intermediate maps at the channels it kept (runs the teacher live)',
+  'loss.hint.layers': 'layer names shared by student and teacher (default: the ends of the three smallest stages)',
 };
 
 /** Scalars first, then groups: the top of the form reads like a summary of the run. */
