@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
-import { chooseRecipe, chooseTeacherPass, chooseViews, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
+import { chooseRecipe, chooseTeacherPass, chooseViews, HINTS_OVER_LIVE, MAX_EPOCHS, parseParamBudget, RUN_OVER_MEASURED, type RecipeCandidate } from '../../src/main/engine/recipe/choose.js';
 import { candidateSpecs, measureTeacherPass, PRETRAINED_SIZES, SCRATCH_SIZES } from '../../src/main/engine/recipe/measure.js';
 import type { Teacher } from '../../src/main/engine/train/train-types.js';
 import { nativeInputSize, readTopology } from '../../src/main/engine/models/pretrained-topology.js';
@@ -71,22 +71,24 @@ describe('default recipe rule', () => {
     // A short run whose every epoch already has its own view among the default few: the cache.
     expect(chooseTeacherPass({ epochs: 3, views: 3 }, live)).toEqual({ mode: 'views', epochs: 3, views: 3 });
     // One view per epoch: live; the budget's 3300 s at 78 s an epoch would give 42 epochs, capped as cached ones are.
-    expect(chooseTeacherPass({ epochs: 30, views: 30 }, live)).toEqual({ mode: 'live', epochs: MAX_EPOCHS });
+    expect(chooseTeacherPass({ epochs: 30, views: 30 }, live)).toEqual({ mode: 'live', epochs: MAX_EPOCHS, secondsPerEpoch: 78 });
     // A budget that fits fewer live epochs than the cap.
-    expect(chooseTeacherPass({ epochs: 20, views: 20 }, { ...live, seconds: 1600 })).toEqual({ mode: 'live', epochs: 20 });
+    expect(chooseTeacherPass({ epochs: 20, views: 20 }, { ...live, seconds: 1600 })).toEqual({ mode: 'live', epochs: 20, secondsPerEpoch: 78 });
     // Live would give fewer epochs than the cache planned (a teacher far slower live): the cache.
     expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, teacherSecondsPerEpoch: 200 })).toEqual({ mode: 'views', epochs: 30, views: 30 });
   });
 
   it('with hints, runs the teacher live whenever that leaves a pretrained student its minimum epochs', () => {
     const live = { seconds: 1000, secondsPerEpoch: 50, teacherSecondsPerEpoch: 28 };
-    // 1000 s at 78 s an epoch: 12 live epochs, fewer than the 18 cached ones, and still live (hints need the teacher's maps).
-    expect(chooseTeacherPass({ epochs: 18, views: 4 }, live, true)).toEqual({ mode: 'live', epochs: 12 });
+    const hinted = 78 * HINTS_OVER_LIVE;
+    // 1000 s at 78 s × 1.15 an epoch: 11 live epochs, fewer than the 18 cached ones, and still live (hints need the teacher's maps).
+    expect(chooseTeacherPass({ epochs: 18, views: 4 }, live, true)).toEqual({ mode: 'live', epochs: Math.floor(1000 / hinted), secondsPerEpoch: hinted });
+    expect(Math.floor(1000 / hinted)).toBe(11);
     expect(chooseTeacherPass({ epochs: 18, views: 4 }, live, false)).toEqual({ mode: 'views', epochs: 18, views: 4 });
-    // 600 s: 7 live epochs, under the minimum of 8: the cache, without hints.
-    expect(chooseTeacherPass({ epochs: 11, views: 4 }, { ...live, seconds: 600 }, true)).toEqual({ mode: 'views', epochs: 11, views: 4 });
+    // 700 s: 7 hinted live epochs, under the minimum of 8: the cache, without hints.
+    expect(chooseTeacherPass({ epochs: 11, views: 4 }, { ...live, seconds: 700 }, true)).toEqual({ mode: 'views', epochs: 11, views: 4 });
     // Live epochs stay capped.
-    expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, seconds: 9000 }, true)).toEqual({ mode: 'live', epochs: MAX_EPOCHS });
+    expect(chooseTeacherPass({ epochs: 30, views: 30 }, { ...live, seconds: 9000 }, true)).toEqual({ mode: 'live', epochs: MAX_EPOCHS, secondsPerEpoch: hinted });
   });
 
   it('parses parameter budgets', () => {

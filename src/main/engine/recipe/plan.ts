@@ -91,7 +91,7 @@ export async function planRecipe(o: RecipeInput): Promise<RecipePlan> {
     const hint = hints ? RECIPE_HINT_LOSS : null;
     // The table shows the chosen student's epochs as planned.
     const table = choice.table.map((r) => (r.student === choice.candidate.student ? { ...r, epochs: pass.epochs, verdict: `${r.verdict} (teacher live)` } : r));
-    return { ...common, hint, epochs: pass.epochs, expectedSeconds: fixedSeconds + pass.epochs * (choice.secondsPerEpoch + teacherSecondsPerEpoch), teacherCache: 'off', views: null, table };
+    return { ...common, hint, epochs: pass.epochs, expectedSeconds: fixedSeconds + pass.epochs * pass.secondsPerEpoch, teacherCache: 'off', views: null, table };
   }
   return { ...common, expectedSeconds: choice.expectedSeconds + (views - baseViews) * secondsPerView, teacherCache: 'views', views };
 }
