@@ -19,12 +19,18 @@ export interface PretrainedStudent {
   plan?: SlimPlan;
 }
 
+/** The plan each slimmed student was built with, so asking for it again reads no weights. */
+const builtPlans = new WeakMap<tf.LayersModel, SlimPlan>();
+
 /**
- * The channels a slimmed student kept, layer by layer, as its build chose them (the choice depends only
- * on the source's weights, so a resumed run gets the same); null for a student cut whole (`from`).
+ * The channels a slimmed student kept, layer by layer, as its build chose them: the plan `built` was
+ * made with, else chosen again from the source (the choice depends only on the source's weights, so it
+ * is the same); null for a student cut whole (`from`).
  */
-export async function studentSlimPlan(spec: PretrainedStudentSpec | SlimStudentSpec): Promise<SlimPlan | null> {
+export async function studentSlimPlan(spec: PretrainedStudentSpec | SlimStudentSpec, built?: tf.LayersModel): Promise<SlimPlan | null> {
   if (!('slim' in spec)) return null;
+  const known = built && builtPlans.get(built);
+  if (known) return known;
   const file = resolveBackboneFile(spec.slim);
   const full = readTopology(file);
   const topo = cutAt(full, spec.featureLayer ?? defaultFeatureLayer(full));
@@ -72,7 +78,9 @@ export async function buildPretrainedStudent(
       tf.layers.dense({ units: classes, name: freshName(topo, 'logits'), kernelInitializer: smallNormal(new SeedStream(seed)), biasInitializer: 'zeros' }),
       x,
     );
-    return { model: tf.model({ inputs: base.inputs, outputs: logits, name }), featureLayer, plan };
+    const model = tf.model({ inputs: base.inputs, outputs: logits, name });
+    if (plan) builtPlans.set(model, plan);
+    return { model, featureLayer, plan };
   } finally {
     source.dispose();
   }

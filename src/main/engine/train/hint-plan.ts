@@ -57,7 +57,7 @@ export async function planHints(
   } catch (err) {
     throw refuse(err instanceof Error ? err.message : String(err));
   }
-  const plan = await studentSlimPlan(spec);
+  const plan = await studentSlimPlan(spec, student);
   const channels = names.map((name, k) => {
     const [sh, sw, sc] = maps[k]!.shape.slice(1) as number[];
     const [, , tc] = teacherShapes[k] ?? [];
