@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 import { simdCtx, asWasm } from '../../src/main/engine/wasm-kernels/util.js';
+import { winogradCalls } from '../../src/main/engine/wasm-kernels/winograd.js';
 
 beforeAll(async () => {
   const r = await initBackend({ force: 'wasm', threads: 2 });
@@ -48,6 +49,18 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: f }) as tf.Tensor)).toBeLessThan(1e-4);
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x }) as tf.Tensor)).toBeLessThan(1e-4);
     expect(await relErr(() => tf.transpose(xs.reshape([-1, x[3]!])))).toBe(0);
+  });
+
+  it('Winograd convolutions (forward with bias and relu6, input gradient) split over threads match cpu', async () => {
+    const xs = rnd([5, 17, 15, 32]).mul(0.3);
+    const w = rnd([3, 3, 32, 48]);
+    const bias = rnd([48]);
+    const before = winogradCalls.count;
+    expect(await relErr(() => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu6' }))).toBeLessThan(1e-5);
+    const dy = rnd([5, 17, 15, 48]);
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: xs.shape }) as tf.Tensor)).toBeLessThan(1e-5);
+    expect(winogradCalls.count - before).toBe(2);
+    tf.dispose([xs, w, bias, dy]);
   });
 
   it('Pad, Slice and the [B,H,W,C] → [H,W,B,C] transpose on the threaded heap equal cpu exactly', async () => {

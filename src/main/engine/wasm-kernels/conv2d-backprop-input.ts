@@ -8,6 +8,7 @@ import { cropNegativePads, explicitPad, transposedConvInput, upsampleZeros } fro
 import { transposeFast } from './transpose.js';
 import { col2imPar, gemmPar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
+import { winogradConv, winogradPays } from './winograd.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -45,6 +46,16 @@ function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Ret
     const g = s.keep(s.backend.makeOutput([n, oh, ow, ci], 'float32'));
     gemmPar(ctx, ptr(s.backend, dy), ptr(s.backend, wT), ptr(s.backend, g), co, n * oh * ow, ci, co, 1, ci, ci, 0);
     return placeStrided(s, g, info);
+  }
+  const pads = info.padInfo;
+  const padsFit = [pads.top, pads.bottom, pads.left, pads.right].every((p) => p >= 0 && p <= 2);
+  if (ctx && kh === 3 && kw === 3 && sh === 1 && sw === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && padsFit) {
+    // Stride 1: dx = conv(dy, the filter flipped with its channels swapped), by Winograd where it pays.
+    const co = dy.shape[3]!;
+    const { inChannels: ci, inHeight: h, inWidth: w } = info;
+    if (winogradPays(co, ci, h, w)) {
+      return winogradConv(s, ctx, { x: dy, filter, flip: true, padTop: kh - 1 - info.padInfo.top, padLeft: kw - 1 - info.padInfo.left, oh: h, ow: w, bias: null, act: 'linear' });
+    }
   }
   if (ctx) {
     // dcols = dY·Wᵀ ([M, KH·KW·Ci]) on the SIMD gemm, then col2im adds every row into its window.

@@ -82,3 +82,24 @@ export function col2imPar(s: Simd, cols: number, dxp: number, b: number, hp: num
   const parts = splitRange(b, s.threads).map(([b0, b1]) => [cols + b0 * rowFloats * 4, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
   s.pool!.run(s.k.col2im, 'col2im', parts);
 }
+
+/** Winograd filter transform split over input channels (the plane stride stays the full ci·co). */
+export function wgFilterPar(s: Simd, w: number, u: number, ci: number, co: number): void {
+  if (!worthIt(s, 16 * ci * co) || ci < 2 * s.threads) return s.k.wgFilter(w, u, ci, co, ci * co);
+  const parts = splitRange(ci, s.threads).map(([c0, c1]) => [w + c0 * co * 4, u + c0 * co * 4, c1 - c0, co, ci * co]);
+  s.pool!.run(s.k.wgFilter, 'wgFilter', parts);
+}
+
+/** Winograd input transform split over the batch (each image's tiles are contiguous in every plane). */
+export function wgInputPar(s: Simd, xp: number, v: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, vStride: number): void {
+  if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return s.k.wgInput(xp, v, b, hp, wp, c, th, tw, vStride);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [xp + b0 * hp * wp * c * 4, v + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, vStride]);
+  s.pool!.run(s.k.wgInput, 'wgInput', parts);
+}
+
+/** Winograd output transform split over the batch. */
+export function wgOutputPar(s: Simd, m: number, y: number, bias: number, b: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void {
+  if (!worthIt(s, 4 * b * th * tw * c) || b < 2) return s.k.wgOutput(m, y, bias, b, oh, ow, c, th, tw, mStride, hasBias, lo, hi);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [m + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
+  s.pool!.run(s.k.wgOutput, 'wgOutput', parts);
+}

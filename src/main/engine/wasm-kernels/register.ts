@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { patchOnce } from '../compat/index.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
+import { makeConv2D } from './conv2d-forward.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
@@ -39,6 +40,9 @@ function registerAll(): void {
   // the original (our fallback) still gets its WASM exports bound.
   const kernels: Array<[string, tf.KernelFunc, tf.KernelSetupFunc?]> = [
     ['Conv2DBackpropFilter', conv2DBackpropFilter as tf.KernelFunc],
+    // 3×3 stride-1 convolutions by Winograd where it pays; the rest stays XNNPACK's.
+    ['Conv2D', makeConv2D(orig('Conv2D').kernelFunc) as tf.KernelFunc, orig('Conv2D').setupFunc],
+    ['FusedConv2D', makeConv2D(orig('FusedConv2D').kernelFunc) as tf.KernelFunc, orig('FusedConv2D').setupFunc],
     // Replaces tfjs's scalar C++ loop; keeps it for NCHW.
     ['Conv2DBackpropInput', makeConv2DBackpropInput(original?.kernelFunc ?? null) as tf.KernelFunc, original?.setupFunc],
     ['DepthwiseConv2dNativeBackpropInput', depthwiseConv2dNativeBackpropInput as tf.KernelFunc],
@@ -79,6 +83,8 @@ function registerAll(): void {
 /** The kernels registerWasmKernels adds or replaces (for tests and reports). */
 export const WASM_GRADIENT_KERNELS = [
   'Conv2DBackpropFilter',
+  'Conv2D',
+  'FusedConv2D',
   'Conv2DBackpropInput',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
