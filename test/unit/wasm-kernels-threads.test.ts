@@ -51,7 +51,7 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.transpose(xs.reshape([-1, x[3]!])))).toBe(0);
   });
 
-  it('Winograd convolutions (forward with bias and relu6, input gradient) split over threads match cpu', async () => {
+  it('Winograd convolutions (forward with bias and relu6, input and filter gradients) split over threads match cpu', async () => {
     const xs = rnd([5, 17, 15, 32]).mul(0.3);
     const w = rnd([3, 3, 32, 48]);
     const bias = rnd([48]);
@@ -59,7 +59,8 @@ describe('SIMD kernels on two threads', () => {
     expect(await relErr(() => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu6' }))).toBeLessThan(1e-5);
     const dy = rnd([5, 17, 15, 48]);
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', inputShape: xs.shape }) as tf.Tensor)).toBeLessThan(1e-5);
-    expect(winogradCalls.count - before).toBe(2);
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: w.shape }) as tf.Tensor)).toBeLessThan(2e-5);
+    expect(winogradCalls.count - before).toBe(3);
     tf.dispose([xs, w, bias, dy]);
   });
 

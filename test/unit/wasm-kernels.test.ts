@@ -5,7 +5,7 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { setSimdEnabled, simdCtx, type WasmBackend } from '../../src/main/engine/wasm-kernels/util.js';
 import { setGemmFmaEnabled } from '../../src/main/engine/wasm-kernels/parallel.js';
 import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js';
-import { winogradCalls, winogradPays } from '../../src/main/engine/wasm-kernels/winograd.js';
+import { setWinogradChunkFloats, winogradCalls, winogradPays } from '../../src/main/engine/wasm-kernels/winograd.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -134,26 +134,30 @@ describe('gradient kernels', () => {
 });
 
 describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
-  // Shapes where the transforms run (≥ 16 channels, multiples of 4, maps ≥ 4×4): odd map sizes
-  // (tiles hanging over the edge), each padding, a batch split over threads, and one big enough
-  // to be done in batch chunks; and one that stays XNNPACK's (12 channels).
-  const cases: Array<{ x: number[]; co: number; pad: Pad }> = [
+  // Shapes where the transforms run (≥ 16 channels, multiples of 4, maps ≥ 2×2): odd map sizes
+  // (tiles hanging over the edge), each padding, a batch done in chunks (the chunk made small), and
+  // one that stays XNNPACK's (12 channels).
+  const cases: Array<{ x: number[]; co: number; pad: Pad; chunkFloats?: number }> = [
     { x: [2, 7, 9, 16], co: 20, pad: 'same' },
     { x: [3, 8, 6, 20], co: 16, pad: 'valid' },
     { x: [2, 9, 7, 16], co: 32, pad: EXPLICIT },
     { x: [1, 4, 4, 32], co: 16, pad: 'same' },
-    { x: [40, 32, 32, 16], co: 16, pad: 'same' },
+    { x: [2, 3, 3, 16], co: 16, pad: 'same' },
+    { x: [2, 1, 1, 16], co: 16, pad: 'same' }, // 1×1 map: XNNPACK's
+    { x: [5, 8, 8, 16], co: 16, pad: 'same', chunkFloats: 2 * 16 * 16 * 32 }, // batch chunks of 2 images
     { x: [2, 6, 6, 12], co: 16, pad: 'same' },
   ];
-  it.each(cases)('Conv2D, FusedConv2D (bias, relu, relu6) and the input gradient match cpu: x $x → $co, pad $pad', async ({ x, co, pad }) => {
+  afterAll(() => setWinogradChunkFloats(null));
+  it.each(cases)('Conv2D, FusedConv2D (bias, relu, relu6), the input and the filter gradient match cpu: x $x → $co, pad $pad', async ({ x, co, pad, chunkFloats }) => {
     setSimdEnabled(true);
+    setWinogradChunkFloats(chunkFloats ?? null);
     const xs = rnd(x);
     const w = rnd([3, 3, x[3]!, co]);
     const bias = rnd([co]);
     const conv = () => tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, 1, pad);
     const before = winogradCalls.count;
     expect(await relErr(conv)).toBeLessThan(1e-5);
-    expect(winogradCalls.count - before).toBe(x[3]! % 4 === 0 && x[3]! >= 16 ? 1 : 0);
+    expect(winogradCalls.count - before).toBe(x[3]! % 4 === 0 && x[3]! >= 16 && x[1]! > 1 ? 1 : 0);
     for (const activation of ['linear', 'relu', 'relu6'] as const) {
       // relu6 on values of unit scale: about half the outputs past 6 would test little, so scale down.
       const fused = () => tf.fused.conv2d({ x: xs.mul(0.3) as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias, activation });
@@ -163,7 +167,9 @@ describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
     const attrs = { strides: [1, 1], pad, dataFormat: 'NHWC', inputShape: x };
     const beforeGrad = winogradCalls.count;
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs) as tf.Tensor)).toBeLessThan(1e-5);
-    expect(winogradCalls.count - beforeGrad).toBe(x[3]! % 4 === 0 && x[3]! >= 16 ? 1 : 0);
+    // The filter gradient sums over every pixel of the batch: rounding grows with the sum's length.
+    expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor)).toBeLessThan(2e-5);
+    expect(winogradCalls.count - beforeGrad).toBe(x[3]! % 4 === 0 && x[3]! >= 16 && x[1]! > 1 ? 2 : 0);
     tf.dispose([xs, w, bias, dy]);
   });
 
@@ -172,7 +178,8 @@ describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
     expect(winogradPays(64, 64, 24, 24)).toBe(true);
     expect(winogradPays(12, 16, 8, 8)).toBe(false); // channels not a multiple of 4 … or too few
     expect(winogradPays(18, 16, 8, 8)).toBe(false);
-    expect(winogradPays(512, 512, 3, 3)).toBe(false); // 16 products for 9 outputs per tile
+    expect(winogradPays(512, 512, 3, 3)).toBe(true);
+    expect(winogradPays(512, 512, 1, 1)).toBe(false); // one tile, 16 products for 1 output
   });
 });
 

@@ -1,4 +1,5 @@
-// Conv2DBackpropFilter for wasm (tfjs 4.22 has none): the filter gradient as one XNNPACK matmul.
+// Conv2DBackpropFilter for wasm (tfjs 4.22 has none): 3×3 stride 1 by Winograd where it pays
+// (winograd.ts), otherwise the filter gradient as one matmul.
 //
 //   dW[kh,kw,ci,co] = Σ_{b,oy,ox} x[b, oy·s+kh−pt, ox·s+kw−pl, ci] · dy[b,oy,ox,co]
 //                   = (colsᵀ · dY)[(kh,kw,ci), co]
@@ -12,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
 import { gemmPar, im2colPar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
+import { winogradFilterGrad, winogradPays } from './winograd.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
@@ -44,8 +46,12 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const m = n * oh * ow;
   const k = kh * kw * ci;
   const direct = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && oh === h && ow === w;
-  const cols = direct ? x : im2col(s, x, info);
   const ctx = simdCtx(s.backend);
+  const s1 = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
+  if (ctx && kh === 3 && kw === 3 && s1 && winogradPays(ci, co, oh, ow)) {
+    return winogradFilterGrad(s, ctx, x, dy, info.padInfo.top, info.padInfo.left);
+  }
+  const cols = direct ? x : im2col(s, x, info);
   if (ctx) {
     const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
     gemmPar(ctx, ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out), m, k, co, 1, k, co, co, 0);

@@ -103,3 +103,17 @@ export function wgOutputPar(s: Simd, m: number, y: number, bias: number, b: numb
   const parts = splitRange(b, s.threads).map(([b0, b1]) => [m + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
   s.pool!.run(s.k.wgOutput, 'wgOutput', parts);
 }
+
+/** Winograd transform of dy's 2×2 tiles (filter gradient) split over the batch. */
+export function wgDyPar(s: Simd, dyp: number, u: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void {
+  if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return s.k.wgDy(dyp, u, b, hp, wp, c, th, tw, uStride);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [dyp + b0 * hp * wp * c * 4, u + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, uStride]);
+  s.pool!.run(s.k.wgDy, 'wgDy', parts);
+}
+
+/** Winograd filter-gradient output transform split over input channels. */
+export function wgFilterOutPar(s: Simd, m: number, dw: number, ci: number, co: number): void {
+  if (!worthIt(s, 16 * ci * co) || ci < 2 * s.threads) return s.k.wgFilterOut(m, dw, ci, co, ci * co);
+  const parts = splitRange(ci, s.threads).map(([c0, c1]) => [m + c0 * co * 4, dw + c0 * co * 4, c1 - c0, co, ci * co]);
+  s.pool!.run(s.k.wgFilterOut, 'wgFilterOut', parts);
+}

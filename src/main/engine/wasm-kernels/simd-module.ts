@@ -4,7 +4,7 @@
 import { assemble, Fn, type Local } from './asm.js';
 import { type KernelName, SimdPool } from './simd-pool.js';
 import { relaxedSimd } from './relaxed-simd.js';
-import { wgFilter, wgInput, wgOutput } from './winograd-asm.js';
+import { wgDy, wgFilter, wgFilterOut, wgInput, wgOutput } from './winograd-asm.js';
 
 export interface SimdKernels {
   /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols. */
@@ -85,6 +85,8 @@ export interface SimdKernels {
   wgFilter(w: number, u: number, cin: number, cout: number, plane: number): void;
   wgInput(xp: number, v: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, vStride: number): void;
   wgOutput(m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void;
+  wgDy(dyp: number, u: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void;
+  wgFilterOut(m: number, dw: number, cin: number, cout: number, plane: number): void;
   /** im2col of a padded [B,Hp,Wp,C] into [B·OH·OW, KH·KW·C]. */
   im2col(xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
 }
@@ -805,7 +807,7 @@ function dwInputGrad(): Fn {
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut',
 ];
 
 export interface Simd {
@@ -863,6 +865,8 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     wgFilter(),
     wgInput(),
     wgOutput(),
+    wgDy(),
+    wgFilterOut(),
   ];
   const fma = relaxedSimd().on;
   if (fma) fns.push(gemm(true));

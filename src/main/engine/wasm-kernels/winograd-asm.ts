@@ -172,3 +172,106 @@ export function wgOutput(): Fn {
   });
   return f;
 }
+
+// The filter gradient is the transposed algorithm, F(3×3, 2×2): with the same V of x's tiles,
+//   dW = Gᵀ·(Σ_t (A·dy_t·Aᵀ) ⊙ V_t)·G,
+// since ⟨dy_t, Aᵀ·(U ⊙ V_t)·A⟩ = ⟨(A·dy_t·Aᵀ) ⊙ V_t, G·g·Gᵀ⟩ = ⟨Gᵀ·((A·dy_t·Aᵀ) ⊙ V_t)·G, g⟩.
+
+/**
+ * wgDy(dyp, u, nb, hp, wp, c, th, tw, uStride): U[ξ][t][ch] = (A·e·Aᵀ)[ξ] for the 2×2 tile e of dyp
+ * [nb, hp, wp, c] at rows 2·ty.., columns 2·tx.. (dyp holds zeros past the convolution's outputs),
+ * A = [1 0; 1 1; 1 −1; 0 −1].
+ */
+export function wgDy(): Fn {
+  const f = new Fn('wgDy', Array(9).fill('i32') as 'i32'[]);
+  const [dyp, u, nb, hp, wp, c, th, tw, uStride] = f.params as Local[] as Local[];
+  const [b, ty, tx, o, cB, rowB, usB, ut, base, p, q] = Array.from({ length: 11 }, () => f.local('i32'));
+  const e = Array.from({ length: 4 }, () => f.local('v128'));
+  const r = Array.from({ length: 8 }, () => f.local('v128')); // r[i·2 + j] = (A·e)[i][j]
+  const zero = f.local('v128');
+  const out = Array.from({ length: 4 }, () => f.local('v128'));
+  f.v128Zero().set(zero);
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(wp!).get(cB).mul().set(rowB);
+  f.get(uStride!).i32(2).shl().set(usB);
+  f.get(u!).set(ut);
+  // A applied to two values a, b: [a, a + b, a − b, −b].
+  const aRows = (a: Local, bb: Local, dst: Local[]) => {
+    f.get(a).set(dst[0]!);
+    f.get(a).get(bb).f32x4Add().set(dst[1]!);
+    f.get(a).get(bb).f32x4Sub().set(dst[2]!);
+    f.get(zero).get(bb).f32x4Sub().set(dst[3]!);
+  };
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(ty, 0, th!, 1, () => {
+      f.get(dyp!).get(b).get(hp!).mul().get(ty).i32(1).shl().add().get(rowB).mul().add().set(base);
+      f.loop(tx, 0, tw!, 1, () => {
+        f.loop(o, 0, cB, 16, () => {
+          f.get(base).get(tx).get(cB).mul().i32(1).shl().add().get(o).add().set(p);
+          f.get(p).v128Load().set(e[0]!);
+          f.get(p).get(cB).add().v128Load().set(e[1]!);
+          f.get(p).get(rowB).add().v128Load().set(e[2]!);
+          f.get(p).get(rowB).add().get(cB).add().v128Load().set(e[3]!);
+          for (let j = 0; j < 2; j++) {
+            const col = [r[j]!, r[2 + j]!, r[4 + j]!, r[6 + j]!];
+            aRows(e[j]!, e[2 + j]!, col);
+          }
+          f.get(ut).get(o).add().set(q);
+          for (let i = 0; i < 4; i++) {
+            aRows(r[i * 2]!, r[i * 2 + 1]!, out);
+            for (let j = 0; j < 4; j++) {
+              f.get(q).get(out[j]!).v128Store();
+              if (i < 3 || j < 3) f.get(q).get(usB).add().set(q);
+            }
+          }
+        });
+        f.get(ut).get(cB).add().set(ut);
+      });
+    });
+  });
+  return f;
+}
+
+/**
+ * wgFilterOut(m, dw, cin, cout, plane): dw[ky][kx][ci][co] = (Gᵀ·M[:, ci, co]·G)[ky][kx] for the 16
+ * planes M [16][cin][cout] (cout % 4 = 0). `plane`: floats between M's planes and between dw's taps
+ * (the full cin·cout, so a part of the input channels uses the same).
+ */
+export function wgFilterOut(): Fn {
+  const f = new Fn('wgFilterOut', ['i32', 'i32', 'i32', 'i32', 'i32']);
+  const [m, dw, cin, cout, plane] = f.params as [Local, Local, Local, Local, Local];
+  const [ci, o, coutB, planeB, p, q] = Array.from({ length: 6 }, () => f.local('i32'));
+  const mv = Array.from({ length: 16 }, () => f.local('v128'));
+  const t = Array.from({ length: 12 }, () => f.local('v128')); // t[r·4 + j] = (Gᵀ·M)[r][j]
+  const out = Array.from({ length: 3 }, () => f.local('v128'));
+  const half = f.local('v128');
+  f.f32(0.5).f32x4Splat().set(half);
+  f.get(cout).i32(2).shl().set(coutB);
+  f.get(plane).i32(2).shl().set(planeB);
+  // Gᵀ applied to four values: [a + ½(b + c), ½(b − c), ½(b + c) + d].
+  const gtRows = (a: Local, b: Local, c: Local, d: Local, dst: Local[]) => {
+    f.get(b).get(c).f32x4Add().get(half).f32x4Mul().set(dst[2]!); // ½(b + c), kept for rows 0 and 2
+    f.get(a).get(dst[2]!).f32x4Add().set(dst[0]!);
+    f.get(b).get(c).f32x4Sub().get(half).f32x4Mul().set(dst[1]!);
+    f.get(dst[2]!).get(d).f32x4Add().set(dst[2]!);
+  };
+  f.loop(ci, 0, cin, 1, () => {
+    f.loop(o, 0, coutB, 16, () => {
+      f.get(m).get(ci).get(coutB).mul().add().get(o).add().set(p);
+      for (let k = 0; k < 16; k++) {
+        f.get(p).v128Load().set(mv[k]!);
+        if (k < 15) f.get(p).get(planeB).add().set(p);
+      }
+      for (let j = 0; j < 4; j++) gtRows(mv[j]!, mv[4 + j]!, mv[8 + j]!, mv[12 + j]!, [t[j]!, t[4 + j]!, t[8 + j]!]);
+      f.get(dw).get(ci).get(coutB).mul().add().get(o).add().set(q);
+      for (let r = 0; r < 3; r++) {
+        gtRows(t[r * 4]!, t[r * 4 + 1]!, t[r * 4 + 2]!, t[r * 4 + 3]!, out);
+        for (let k = 0; k < 3; k++) {
+          f.get(q).get(out[k]!).v128Store();
+          if (r < 2 || k < 2) f.get(q).get(planeB).add().set(q);
+        }
+      }
+    });
+  });
+  return f;
+}
