@@ -64,6 +64,13 @@ describe('SIMD kernels on two threads', () => {
     tf.dispose([xs, w, bias, dy]);
   });
 
+  it('MaxPool gradient split over threads matches cpu', async () => {
+    const xs = rnd([6, 24, 24, 16]);
+    const dy = rnd([6, 12, 12, 16]);
+    expect(await relErr(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 3, 2, 'same'), dy)))(xs))).toBeLessThan(1e-6); // overlapping windows: sums in another order
+    tf.dispose([xs, dy]);
+  });
+
   it('Pad, Slice and the [B,H,W,C] → [H,W,B,C] transpose on the threaded heap equal cpu exactly', async () => {
     // Large tensors, a batch of 8 and a batch of 1 (row copies of a whole image).
     const a = rnd([8, 64, 64, 16]);

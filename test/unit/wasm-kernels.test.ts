@@ -320,11 +320,16 @@ describe('replaced data-movement and reduction kernels', () => {
       tf.dispose([mu, va, sc, of]);
       // MaxPoolGrad (tfjs's wasm one is wrong with overlapping windows or padding); random
       // inputs, so no ties.
+      // 5 channels: the loop; 8: SIMD over channel fours.
+      const x8 = rnd([2, 7, 9, 8]);
       for (const [k, st, pad] of [[3, 2, 'same'], [3, 1, 'same'], [3, 2, 'valid'], [3, 1, 'valid'], [2, 2, 'same']] as Array<[number, number, 'same' | 'valid']>) {
-        const dyPool = rnd(tf.maxPool(x as tf.Tensor4D, k, st, pad).shape);
-        expect(await relErr(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, st, pad), dyPool)))(x))).toBeLessThan(1e-6);
-        dyPool.dispose();
+        for (const xi of [x, x8]) {
+          const dyPool = rnd(tf.maxPool(xi as tf.Tensor4D, k, st, pad).shape);
+          expect(await relErr(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, st, pad), dyPool)))(xi))).toBeLessThan(1e-6);
+          dyPool.dispose();
+        }
       }
+      x8.dispose();
       expect(await relErr(() => tf.cast(x, 'float32'))).toBe(0);
       expect(await relErr(() => tf.cast(tf.cast(x.mul(3), 'int32'), 'float32'))).toBe(0);
       expect(await relErr(() => tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]], -2))).toBe(0);

@@ -97,6 +97,7 @@ export class Fn {
   mul(): this { return this.op(0x6c); }
   shl(): this { return this.op(0x74); }
   ltS(): this { return this.op(0x48); }
+  i32LtU(): this { return this.op(0x49); }
   geS(): this { return this.op(0x4e); }
   eqz(): this { return this.op(0x45); }
   eq(): this { return this.op(0x46); }
@@ -196,6 +197,17 @@ export class Fn {
   v128Zero(): this {
     this.simd(0x0c);
     for (let k = 0; k < 16; k++) this.code.push(0);
+    return this;
+  }
+  i32x4Splat(): this { return this.simd(0x11); }
+  i32x4ExtractLane(lane: number): this {
+    this.simd(0x1b);
+    this.code.push(lane);
+    return this;
+  }
+  f32x4ExtractLane(lane: number): this {
+    this.simd(0x1f);
+    this.code.push(lane);
     return this;
   }
 

@@ -1,10 +1,12 @@
 // MaxPoolGrad for wasm. tfjs-backend-wasm 4.22's kernel routes gradients to the wrong inputs
 // when windows overlap and there is more than one channel, or the pool pads (checked against a
 // direct argmax loop, and against tfjs's cpu backend, which is right). This one is that direct
-// loop over heap views: every output's gradient goes to the first maximum of its window, padding
-// never wins (as on the cpu backend and in PyTorch).
+// argmax: every output's gradient goes to the first maximum of its window, padding never wins (as
+// on the cpu backend and in PyTorch). SIMD over 4 channels (simd-module.ts) where they come in
+// fours and the pool is undilated; a loop over heap views otherwise.
 import * as tf from '@tensorflow/tfjs';
-import { asWasm, f32 } from './util.js';
+import { maxPoolGradPar } from './parallel.js';
+import { asWasm, f32, ptr, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -21,6 +23,14 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
     attrs.dimRoundingMode,
   );
   const out = backend.makeOutput(input.shape, 'float32');
+  const ctx = simdCtx(backend);
+  if (ctx && info.inChannels % 4 === 0 && info.dilationHeight === 1 && info.dilationWidth === 1 && input.dtype === 'float32') {
+    maxPoolGradPar(
+      ctx, ptr(backend, input), ptr(backend, dy), ptr(backend, out), info.batchSize, info.inHeight, info.inWidth, info.inChannels,
+      info.outHeight, info.outWidth, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    );
+    return out;
+  }
   const x = f32(backend, input);
   const g = f32(backend, dy);
   const dx = f32(backend, out);
@@ -29,32 +39,43 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: kh, effectiveFilterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  // Channels innermost: each tap's row of c values is read in order (a loop per channel over the
+  // window read c-strided values and cost 4–5× as much).
+  const best = new Float32Array(c);
+  const at = new Int32Array(c);
+  const taps: number[] = [];
   let o = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - pt;
-      for (let ox = 0; ox < ow; ox++) {
+      for (let ox = 0; ox < ow; ox++, o += c) {
         const x0 = ox * sw - pl;
-        for (let ch = 0; ch < c; ch++, o++) {
-          let best = -Infinity;
-          let at = -1;
-          for (let ky = 0; ky < kh; ky += dh) {
-            const iy = y0 + ky;
-            if (iy < 0 || iy >= h) continue;
-            const row = (b * h + iy) * w;
-            for (let kx = 0; kx < kw; kx += dw) {
-              const ix = x0 + kx;
-              if (ix < 0 || ix >= w) continue;
-              const i = (row + ix) * c + ch;
-              const v = x[i]!;
-              if (v > best || at < 0) {
-                best = v;
-                at = i;
-              }
+        taps.length = 0;
+        for (let ky = 0; ky < kh; ky += dh) {
+          const iy = y0 + ky;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx += dw) {
+            const ix = x0 + kx;
+            if (ix >= 0 && ix < w) taps.push(((b * h + iy) * w + ix) * c);
+          }
+        }
+        if (taps.length === 0) continue;
+        const first = taps[0]!;
+        for (let ch = 0; ch < c; ch++) {
+          best[ch] = x[first + ch]!;
+          at[ch] = first;
+        }
+        for (let t = 1; t < taps.length; t++) {
+          const base = taps[t]!;
+          for (let ch = 0; ch < c; ch++) {
+            const v = x[base + ch]!;
+            if (v > best[ch]!) {
+              best[ch] = v;
+              at[ch] = base;
             }
           }
-          if (at >= 0) dx[at]! += g[o]!;
         }
+        for (let ch = 0; ch < c; ch++) dx[at[ch]! + ch]! += g[o + ch]!;
       }
     }
   }

@@ -117,3 +117,10 @@ export function wgFilterOutPar(s: Simd, m: number, dw: number, ci: number, co: n
   const parts = splitRange(ci, s.threads).map(([c0, c1]) => [m + c0 * co * 4, dw + c0 * co * 4, c1 - c0, co, ci * co]);
   s.pool!.run(s.k.wgFilterOut, 'wgFilterOut', parts);
 }
+
+/** MaxPool's gradient split over the batch (each image's dx is its own). */
+export function maxPoolGradPar(s: Simd, x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void {
+  if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || b < 2) return s.k.maxPoolGrad(x, dy, dx, b, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [x + b0 * h * w * c * 4, dy + b0 * oh * ow * c * 4, dx + b0 * h * w * c * 4, b1 - b0, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]);
+  s.pool!.run(s.k.maxPoolGrad, 'maxPoolGrad', parts);
+}

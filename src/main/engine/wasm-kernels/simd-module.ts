@@ -87,6 +87,8 @@ export interface SimdKernels {
   wgOutput(m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void;
   wgDy(dyp: number, u: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void;
   wgFilterOut(m: number, dw: number, cin: number, cout: number, plane: number): void;
+  /** MaxPool's gradient (dilation 1, c % 4 = 0) into a dx it zeroes first; see maxPoolGrad below. */
+  maxPoolGrad(x: number, dy: number, dx: number, nb: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   /** im2col of a padded [B,Hp,Wp,C] into [B·OH·OW, KH·KW·C]. */
   im2col(xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
 }
@@ -804,10 +806,69 @@ function dwInputGrad(): Fn {
   return f;
 }
 
+/**
+ * MaxPool's gradient, dilation 1, c % 4 = 0: dx (zeroed first) gets each output's dy at the first
+ * maximum of its window (strictly greater replaces; taps in the padding never count).
+ */
+function maxPoolGrad(): Fn {
+  const f = new Fn('maxPoolGrad', Array(15).fill('i32') as 'i32'[]);
+  const [x, dy, dx, nb, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl] = f.params as Local[] as Local[];
+  const [b, oy, ox, o, ky, kx, iy, ix, cB, have, tap, gp, imgB, addr] = Array.from({ length: 14 }, () => f.local('i32'));
+  const [best, at, v, m, g] = Array.from({ length: 5 }, () => f.local('v128'));
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(h!).get(w!).mul().get(cB).mul().set(imgB);
+  f.get(dx!).i32(0).get(nb!).get(imgB).mul().memoryFill();
+  f.get(dy!).set(gp);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(oy, 0, oh!, 1, () => {
+      f.loop(ox, 0, ow!, 1, () => {
+        f.loop(o, 0, cB, 16, () => {
+          f.i32(0).set(have);
+          f.loop(ky, 0, kh!, 1, () => {
+            f.get(oy).get(sh!).mul().get(pt!).sub().get(ky).add().set(iy);
+            // 0 ≤ iy < h as one unsigned compare: iy < h (unsigned) is false for negative iy.
+            f.get(iy).get(h!).i32LtU().ifElse(() => {
+              f.loop(kx, 0, kw!, 1, () => {
+                f.get(ox).get(sw!).mul().get(pl!).sub().get(kx).add().set(ix);
+                f.get(ix).get(w!).i32LtU().ifElse(() => {
+                  // tap = byte offset of (iy, ix, o) within the batch's images
+                  f.get(b).get(imgB).mul().get(iy).get(w!).mul().get(ix).add().get(cB).mul().add().get(o).add().set(tap);
+                  f.get(x!).get(tap).add().v128Load().set(v);
+                  f.get(have).ifElse(
+                    () => {
+                      f.get(v).get(best).f32x4Gt().set(m);
+                      f.get(v).get(best).get(m).bitselect().set(best);
+                      f.get(tap).i32x4Splat().get(at).get(m).bitselect().set(at);
+                    },
+                    () => {
+                      f.get(v).set(best);
+                      f.get(tap).i32x4Splat().set(at);
+                      f.i32(1).set(have);
+                    },
+                  );
+                });
+              });
+            });
+          });
+          f.get(have).ifElse(() => {
+            f.get(gp).get(o).add().v128Load().set(g);
+            for (let k = 0; k < 4; k++) {
+              f.get(dx!).get(at).i32x4ExtractLane(k).add().i32(k * 4).add().set(addr);
+              f.get(addr).get(addr).f32Load().get(g).f32x4ExtractLane(k).f32Add().f32Store();
+            }
+          });
+        });
+        f.get(gp).get(cB).add().set(gp);
+      });
+    });
+  });
+  return f;
+}
+
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut', 'maxPoolGrad',
 ];
 
 export interface Simd {
@@ -867,6 +928,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     wgOutput(),
     wgDy(),
     wgFilterOut(),
+    maxPoolGrad(),
   ];
   const fma = relaxedSimd().on;
   if (fma) fns.push(gemm(true));
