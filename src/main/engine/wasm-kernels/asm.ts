@@ -219,6 +219,13 @@ export class Fn {
     return this.i32(2).shl().add();
   }
 
+  /** call: the function at `index` in the module (its position in the list given to assemble). */
+  call(index: number): this {
+    this.op(0x10);
+    uleb(index, this.code);
+    return this;
+  }
+
   /** block … end: `br`/`brIf` with depth d leave the d-th enclosing block (or restart a loop). */
   block(body: () => void): this {
     this.op(0x02, 0x40);

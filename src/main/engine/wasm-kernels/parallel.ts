@@ -44,6 +44,23 @@ export function gemmPar(s: Simd, a: number, b: number, c: number, p: number, i: 
   s.pool!.run(gemm, useFma ? 'gemmFma' : 'gemm', parts);
 }
 
+/**
+ * `count` GEMMs as gemmPar's, the k-th on A + k·aStep, B + k·bStep, C + k·cStep (floats), in one
+ * hand-over: each thread does its columns (or rows) of every one.
+ */
+export function gemmBatchPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, acc: number, count: number, aStep: number, bStep: number, cStep: number): void {
+  const fma = s.fma && !fmaOff && s.k.gemmFma !== undefined ? 1 : 0;
+  const rest = [count, aStep, bStep, cStep, fma];
+  if (!worthIt(s, count * p * i * j / 16)) return s.k.gemmBatch(a, b, c, p, i, j, aI, aP, ldb, ldc, acc, count, aStep, bStep, cStep, fma);
+  let parts: number[][];
+  if (j >= 16 * s.threads) {
+    parts = splitRange(j, s.threads, 8).map(([j0, j1]) => [a, b + j0 * 4, c + j0 * 4, p, i, j1 - j0, aI, aP, ldb, ldc, acc, ...rest]);
+  } else {
+    parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc, ...rest]);
+  }
+  s.pool!.run(s.k.gemmBatch, 'gemmBatch', parts);
+}
+
 /** Depthwise filter gradient split over channels (multiples of 4). */
 export function dwFilterGradPar(s: Simd, xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
   const name = kh === 3 && kw === 3 ? 'dwFilterGrad3x3' : 'dwFilterGrad';

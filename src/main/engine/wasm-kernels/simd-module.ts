@@ -87,6 +87,8 @@ export interface SimdKernels {
   wgOutput(m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void;
   wgDy(dyp: number, u: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void;
   wgFilterOut(m: number, dw: number, cin: number, cout: number, plane: number): void;
+  /** `count` gemm calls whose A, B, C advance by aStep, bStep, cStep floats; fma ≠ 0: gemmFma's (if compiled). */
+  gemmBatch(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, count: number, aStep: number, bStep: number, cStep: number, fma: number): void;
   /** MaxPool's gradient (dilation 1, c % 4 = 0) into a dx it zeroes first; see maxPoolGrad below. */
   maxPoolGrad(x: number, dy: number, dx: number, nb: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   /** im2col of a padded [B,Hp,Wp,C] into [B·OH·OW, KH·KW·C]. */
@@ -273,6 +275,29 @@ function gemm(fma = false): Fn {
       });
     });
   });
+  return f;
+}
+
+/**
+ * gemmBatch: `count` GEMMs (gemm's first 11 arguments) whose A, B and C advance by aStep, bStep,
+ * cStep floats from one to the next: one call (one hand-over to the workers) for Winograd's 16.
+ * fma ≠ 0 calls gemmFma (only where the module has it: fmaIndex ≥ 0).
+ */
+function gemmBatch(gemmIndex: number, fmaIndex: number): Fn {
+  const f = new Fn('gemmBatch', Array(16).fill('i32') as 'i32'[]);
+  const [A, B, C, P, I, J, aI, aP, ldb, ldc, accumulate, count, aStep, bStep, cStep, fma] = f.params as Local[] as Local[];
+  const k = f.local('i32');
+  const call = (index: number) => {
+    f.loop(k, 0, count!, 1, () => {
+      f.get(A!).get(k).get(aStep!).mul().i32(2).shl().add();
+      f.get(B!).get(k).get(bStep!).mul().i32(2).shl().add();
+      f.get(C!).get(k).get(cStep!).mul().i32(2).shl().add();
+      for (const a of [P, I, J, aI, aP, ldb, ldc, accumulate]) f.get(a!);
+      f.call(index);
+    });
+  };
+  if (fmaIndex >= 0) f.get(fma!).ifElse(() => call(fmaIndex), () => call(gemmIndex));
+  else call(gemmIndex);
   return f;
 }
 
@@ -868,7 +893,7 @@ function maxPoolGrad(): Fn {
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut', 'maxPoolGrad',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut', 'maxPoolGrad', 'gemmBatch',
 ];
 
 export interface Simd {
@@ -931,6 +956,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     maxPoolGrad(),
   ];
   const fma = relaxedSimd().on;
+  fns.push(gemmBatch(NAMES.indexOf('gemm'), fma ? NAMES.length : -1));
   if (fma) fns.push(gemm(true));
   const names: KernelName[] = fma ? [...NAMES, 'gemmFma'] : NAMES;
   if (fns.map((f) => f.name).join() !== names.join()) throw new Error('kernel list out of sync');

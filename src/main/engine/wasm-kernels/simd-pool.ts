@@ -10,7 +10,7 @@ export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
   | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
   | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam'
-  | 'dwFilterGrad3x3' | 'wgFilter' | 'wgInput' | 'wgOutput' | 'wgDy' | 'wgFilterOut' | 'maxPoolGrad' | 'gemmFma';
+  | 'dwFilterGrad3x3' | 'wgFilter' | 'wgInput' | 'wgOutput' | 'wgDy' | 'wgFilterOut' | 'maxPoolGrad' | 'gemmBatch' | 'gemmFma';
 
 const MAX_ARGS = 16;
 // Control block per worker, in int32 slots.

@@ -5,7 +5,7 @@
 // multiply-adds per 2×2 outputs and channel pair; this does 16 plus the transforms, which cost
 // O(channels) per tile against the GEMMs' O(channels²).
 import type * as tf from '@tensorflow/tfjs';
-import { gemmPar, transpose2dPar, wgDyPar, wgFilterOutPar, wgFilterPar, wgInputPar, wgOutputPar } from './parallel.js';
+import { gemmBatchPar, transpose2dPar, wgDyPar, wgFilterOutPar, wgFilterPar, wgInputPar, wgOutputPar } from './parallel.js';
 import { ptr, type Scope } from './util.js';
 import type { Simd } from './simd-module.js';
 
@@ -38,9 +38,6 @@ let CHUNK_FLOATS = 1 << 22;
 export function setWinogradChunkFloats(n: number | null): void {
   CHUNK_FLOATS = n ?? 1 << 22;
 }
-
-/** F(2×2, 3×3)'s P with G·J = P·G (J reverses 3 taps): a flipped filter's U is U with rows and columns 0 ↔ 3. */
-const FLIP = [3, 1, 2, 0];
 
 export interface WinogradConvArgs {
   /** [B, H, W, Ci] */
@@ -79,13 +76,14 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
     paddings: [[0, 0], [a.padTop, hp - h - a.padTop], [a.padLeft, wp - w - a.padLeft], [0, 0]],
     constantValue: 0,
   });
-  // The filter with Ci rows and Co columns per tap: swapped for the input gradient.
+  // The filter with Ci rows and Co columns per tap: swapped and flipped for the input gradient.
   let g = a.filter;
   if (a.flip) {
     g = s.keep(s.backend.makeOutput([3, 3, ci, co], 'float32'));
     const src = ptr(s.backend, a.filter);
     const dst = ptr(s.backend, g);
-    for (let t = 0; t < 9; t++) transpose2dPar(ctx, src + t * ci * co * 4, dst + t * ci * co * 4, co, ci, ci, co);
+    // Tap t = 3·ky + kx goes to 8 − t: (2 − ky, 2 − kx), the flip in space.
+    for (let t = 0; t < 9; t++) transpose2dPar(ctx, src + t * ci * co * 4, dst + (8 - t) * ci * co * 4, co, ci, ci, co);
   }
   const u = s.keep(s.backend.makeOutput([16, ci, co], 'float32'));
   const perImage = th * tw;
@@ -102,10 +100,7 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
     const nb = Math.min(chunk, n - b0);
     const tiles = nb * perImage;
     wgInputPar(ctx, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
-    for (let xi = 0; xi < 16; xi++) {
-      const uPlane = a.flip ? FLIP[xi >> 2]! * 4 + FLIP[xi & 3]! : xi;
-      gemmPar(ctx, pv + xi * chunk * perImage * ci * 4, pu + uPlane * ci * co * 4, pm + xi * chunk * perImage * co * 4, ci, tiles, co, ci, 1, co, co, 0);
-    }
+    gemmBatchPar(ctx, pv, pu, pm, ci, tiles, co, ci, 1, co, co, 0, 16, chunk * perImage * ci, ci * co, chunk * perImage * co);
     wgOutputPar(ctx, pm, py + b0 * a.oh * a.ow * co * 4, pb, nb, a.oh, a.ow, co, th, tw, chunk * perImage * co, a.bias ? 1 : 0, lo, hi);
   }
   return y;
@@ -140,9 +135,7 @@ export function winogradFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf
     wgInputPar(ctx, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
     wgDyPar(ctx, pdy + b0 * 2 * th * 2 * tw * co * 4, pud, nb, 2 * th, 2 * tw, co, th, tw, chunk * perImage * co);
     // M[ξ] (+)= V[ξ]ᵀ·U[ξ]: a sum over the tiles, accumulated across chunks.
-    for (let xi = 0; xi < 16; xi++) {
-      gemmPar(ctx, pv + xi * chunk * perImage * ci * 4, pud + xi * chunk * perImage * co * 4, pm + xi * ci * co * 4, tiles, ci, co, 1, ci, co, co, b0 > 0 ? 1 : 0);
-    }
+    gemmBatchPar(ctx, pv, pud, pm, tiles, ci, co, 1, ci, co, co, b0 > 0 ? 1 : 0, 16, chunk * perImage * ci, chunk * perImage * co, ci * co);
   }
   wgFilterOutPar(ctx, pm, pdw, ci, co);
   return dw;
