@@ -5,7 +5,8 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { setSimdEnabled, simdCtx, type WasmBackend } from '../../src/main/engine/wasm-kernels/util.js';
 import { setGemmFmaEnabled } from '../../src/main/engine/wasm-kernels/parallel.js';
 import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js';
-import { setWinogradChunkFloats, winogradCalls, winogradPays } from '../../src/main/engine/wasm-kernels/winograd.js';
+import { setWinogradChunkFloats, setWinogradTile, winogradCalls, winogradPays, winogradTile } from '../../src/main/engine/wasm-kernels/winograd.js';
+import { WINOGRAD_TILES, winogradMatrices } from '../../src/main/engine/wasm-kernels/winograd-matrices.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -133,24 +134,30 @@ describe('gradient kernels', () => {
   });
 });
 
-describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
+describe('3×3 stride-1 convolutions by Winograd F(m×m, 3×3)', () => {
   // Shapes where the transforms run (≥ 16 channels, multiples of 4, maps ≥ 2×2): odd map sizes
   // (tiles hanging over the edge), each padding, a batch done in chunks (the chunk made small), and
-  // one that stays XNNPACK's (12 channels).
+  // two that stay XNNPACK's (12 channels, a 1×1 map). Each with every tile size m.
   const cases: Array<{ x: number[]; co: number; pad: Pad; chunkFloats?: number }> = [
     { x: [2, 7, 9, 16], co: 20, pad: 'same' },
     { x: [3, 8, 6, 20], co: 16, pad: 'valid' },
     { x: [2, 9, 7, 16], co: 32, pad: EXPLICIT },
     { x: [1, 4, 4, 32], co: 16, pad: 'same' },
     { x: [2, 3, 3, 16], co: 16, pad: 'same' },
-    { x: [2, 1, 1, 16], co: 16, pad: 'same' }, // 1×1 map: XNNPACK's
-    { x: [5, 8, 8, 16], co: 16, pad: 'same', chunkFloats: 2 * 16 * 16 * 32 }, // batch chunks of 2 images
+    { x: [5, 8, 8, 16], co: 16, pad: 'same', chunkFloats: 2 * 36 * 4 * 32 }, // m = 4: chunks of 2 images
     { x: [2, 6, 6, 12], co: 16, pad: 'same' },
+    { x: [2, 1, 1, 16], co: 16, pad: 'same' },
   ];
-  afterAll(() => setWinogradChunkFloats(null));
-  it.each(cases)('Conv2D, FusedConv2D (bias, relu, relu6), the input and the filter gradient match cpu: x $x → $co, pad $pad', async ({ x, co, pad, chunkFloats }) => {
+  afterAll(() => {
+    setWinogradChunkFloats(null);
+    setWinogradTile(null);
+  });
+  const cross = WINOGRAD_TILES.flatMap((m) => cases.map((c) => ({ ...c, m })));
+  it.each(cross)('Conv2D, FusedConv2D (bias, relu, relu6), the input and the filter gradient match cpu: m $m, x $x → $co, pad $pad', async ({ x, co, pad, chunkFloats, m }) => {
     setSimdEnabled(true);
     setWinogradChunkFloats(chunkFloats ?? null);
+    setWinogradTile(m);
+    const runs = x[3]! % 4 === 0 && x[3]! >= 16 && x[1]! > 1;
     const xs = rnd(x);
     const w = rnd([3, 3, x[3]!, co]);
     const bias = rnd([co]);
@@ -160,7 +167,7 @@ describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
     expect(await relErr(conv)).toBeLessThan(1e-5);
     setGemmFmaEnabled(true);
     expect(await relErr(conv)).toBeLessThan(1e-5);
-    expect(winogradCalls.count - before).toBe(x[3]! % 4 === 0 && x[3]! >= 16 && x[1]! > 1 ? 2 : 0);
+    expect(winogradCalls.count - before).toBe(runs ? 2 : 0);
     for (const activation of ['linear', 'relu', 'relu6'] as const) {
       // relu6 on values of unit scale: about half the outputs past 6 would test little, so scale down.
       const fused = () => tf.fused.conv2d({ x: xs.mul(0.3) as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad, bias, activation });
@@ -172,17 +179,33 @@ describe('3×3 stride-1 convolutions by Winograd F(2×2, 3×3)', () => {
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, attrs) as tf.Tensor)).toBeLessThan(1e-5);
     // The filter gradient sums over every pixel of the batch: rounding grows with the sum's length.
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor)).toBeLessThan(2e-5);
-    expect(winogradCalls.count - beforeGrad).toBe(x[3]! % 4 === 0 && x[3]! >= 16 && x[1]! > 1 ? 2 : 0);
+    expect(winogradCalls.count - beforeGrad).toBe(runs ? 2 : 0);
     tf.dispose([xs, w, bias, dy]);
   });
 
-  it('runs the transforms where they pay, and leaves other convolutions to XNNPACK', () => {
+  it('runs the transforms where they pay, with the tile size of fewest products', () => {
     expect(winogradPays(16, 16, 4, 4)).toBe(true);
     expect(winogradPays(64, 64, 24, 24)).toBe(true);
     expect(winogradPays(12, 16, 8, 8)).toBe(false); // channels not a multiple of 4 … or too few
     expect(winogradPays(18, 16, 8, 8)).toBe(false);
     expect(winogradPays(512, 512, 3, 3)).toBe(true);
-    expect(winogradPays(512, 512, 1, 1)).toBe(false); // one tile, 16 products for 1 output
+    expect(winogradPays(512, 512, 1, 1)).toBe(false); // one tile, ≥ 16 products for 1 output
+    // ceil(oh/m)·ceil(ow/m)·(m + 2)²: 24 → 1296 (m 4), 1600 (3), 2304 (2); 6 → 144, 100, 144; 2 → 16 (m 2).
+    expect([24, 12, 6, 3, 2].map((s) => winogradTile(s, s))).toEqual([4, 4, 3, 3, 2]);
+  });
+
+  it('the generated transforms compute a 3-tap correlation exactly (float64, every m)', () => {
+    const mv = (M: number[][], v: number[]) => M.map((r) => r.reduce((a, c, j) => a + c * v[j]!, 0));
+    for (const m of WINOGRAD_TILES) {
+      const W = winogradMatrices(m);
+      expect([W.at.length, W.at[0]!.length, W.g.length, W.bt.length]).toEqual([m, m + 2, m + 2, m + 2]);
+      for (let trial = 0; trial < 20; trial++) {
+        const d = Array.from({ length: m + 2 }, (_, i) => Math.sin(trial * 7 + i * 1.3));
+        const g = [Math.cos(trial), Math.sin(trial * 3 + 1), Math.cos(trial * 5 + 2)];
+        const y = mv(W.at, mv(W.g, g).map((u, i) => u * mv(W.bt, d)[i]!));
+        for (let i = 0; i < m; i++) expect(y[i]!).toBeCloseTo(d[i]! * g[0]! + d[i + 1]! * g[1]! + d[i + 2]! * g[2]!, 12);
+      }
+    }
   });
 });
 

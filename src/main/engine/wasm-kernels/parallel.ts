@@ -2,6 +2,7 @@
 // of the output; below a size where handing over costs more than it saves, one thread does all.
 import type { Simd } from './simd-module.js';
 import { splitRange, type KernelName } from './simd-pool.js';
+import type { WinogradTile } from './winograd-matrices.js';
 
 /** Output floats under which a kernel stays on one thread (a hand-over costs ~10–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 15;
@@ -100,39 +101,32 @@ export function col2imPar(s: Simd, cols: number, dxp: number, b: number, hp: num
   s.pool!.run(s.k.col2im, 'col2im', parts);
 }
 
-/** Winograd filter transform split over input channels (the plane stride stays the full ci·co). */
-export function wgFilterPar(s: Simd, w: number, u: number, ci: number, co: number): void {
-  if (!worthIt(s, 16 * ci * co) || ci < 2 * s.threads) return s.k.wgFilter(w, u, ci, co, ci * co);
-  const parts = splitRange(ci, s.threads).map(([c0, c1]) => [w + c0 * co * 4, u + c0 * co * 4, c1 - c0, co, ci * co]);
-  s.pool!.run(s.k.wgFilter, 'wgFilter', parts);
+/** A Winograd transform over input channels (filter, filter-gradient output) split over threads. */
+export function wgChannelsPar(s: Simd, name: `wgFilter${WinogradTile}` | `wgFilterOut${WinogradTile}`, src: number, dst: number, ci: number, co: number): void {
+  const fn = s.k[name];
+  if (!worthIt(s, 16 * ci * co) || ci < 2 * s.threads) return fn(src, dst, ci, co, ci * co);
+  const parts = splitRange(ci, s.threads).map(([c0, c1]) => [src + c0 * co * 4, dst + c0 * co * 4, c1 - c0, co, ci * co]);
+  s.pool!.run(fn, name, parts);
 }
 
-/** Winograd input transform split over the batch (each image's tiles are contiguous in every plane). */
-export function wgInputPar(s: Simd, xp: number, v: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, vStride: number): void {
-  if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return s.k.wgInput(xp, v, b, hp, wp, c, th, tw, vStride);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [xp + b0 * hp * wp * c * 4, v + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, vStride]);
-  s.pool!.run(s.k.wgInput, 'wgInput', parts);
+/**
+ * A Winograd transform of tiles (input, dy) split over the batch: src [b, hp, wp, c], each image's
+ * th·tw tiles contiguous in every plane of dst.
+ */
+export function wgTilesPar(s: Simd, name: `wgInput${WinogradTile}` | `wgDy${WinogradTile}`, src: number, dst: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, stride: number): void {
+  const fn = s.k[name];
+  if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return fn(src, dst, b, hp, wp, c, th, tw, stride);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [src + b0 * hp * wp * c * 4, dst + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, stride]);
+  s.pool!.run(fn, name, parts);
 }
 
 /** Winograd output transform split over the batch. */
-export function wgOutputPar(s: Simd, m: number, y: number, bias: number, b: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void {
-  if (!worthIt(s, 4 * b * th * tw * c) || b < 2) return s.k.wgOutput(m, y, bias, b, oh, ow, c, th, tw, mStride, hasBias, lo, hi);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [m + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
-  s.pool!.run(s.k.wgOutput, 'wgOutput', parts);
-}
-
-/** Winograd transform of dy's 2×2 tiles (filter gradient) split over the batch. */
-export function wgDyPar(s: Simd, dyp: number, u: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void {
-  if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return s.k.wgDy(dyp, u, b, hp, wp, c, th, tw, uStride);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [dyp + b0 * hp * wp * c * 4, u + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, uStride]);
-  s.pool!.run(s.k.wgDy, 'wgDy', parts);
-}
-
-/** Winograd filter-gradient output transform split over input channels. */
-export function wgFilterOutPar(s: Simd, m: number, dw: number, ci: number, co: number): void {
-  if (!worthIt(s, 16 * ci * co) || ci < 2 * s.threads) return s.k.wgFilterOut(m, dw, ci, co, ci * co);
-  const parts = splitRange(ci, s.threads).map(([c0, c1]) => [m + c0 * co * 4, dw + c0 * co * 4, c1 - c0, co, ci * co]);
-  s.pool!.run(s.k.wgFilterOut, 'wgFilterOut', parts);
+export function wgOutputPar(s: Simd, m: WinogradTile, mm: number, y: number, bias: number, b: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void {
+  const name = `wgOutput${m}` as const;
+  const fn = s.k[name];
+  if (!worthIt(s, 4 * b * th * tw * c) || b < 2) return fn(mm, y, bias, b, oh, ow, c, th, tw, mStride, hasBias, lo, hi);
+  const parts = splitRange(b, s.threads).map(([b0, b1]) => [mm + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
+  s.pool!.run(fn, name, parts);
 }
 
 /** MaxPool's gradient split over the batch (each image's dx is its own). */

@@ -2,9 +2,10 @@
 // module that imports tfjs's own WebAssembly.Memory, so they read and write tensors in place.
 // All pointers are byte addresses on that heap; sizes and strides count floats.
 import { assemble, Fn, type Local } from './asm.js';
-import { type KernelName, SimdPool } from './simd-pool.js';
+import { type KernelName, SimdPool, type WinogradKernelName } from './simd-pool.js';
 import { relaxedSimd } from './relaxed-simd.js';
 import { wgDy, wgFilter, wgFilterOut, wgInput, wgOutput } from './winograd-asm.js';
+import { WINOGRAD_TILES } from './winograd-matrices.js';
 
 export interface SimdKernels {
   /** dst[c·dstStride + r] = src[r·srcStride + c] for r < rows, c < cols. */
@@ -81,12 +82,10 @@ export interface SimdKernels {
   dwFilterGrad(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, cs: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
   /** dwFilterGrad for kh = kw = 3, the nine sums in registers (kh, kw ignored). */
   dwFilterGrad3x3(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, cs: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
-  /** Winograd F(2×2, 3×3) transforms: see winograd-asm.ts. */
-  wgFilter(w: number, u: number, cin: number, cout: number, plane: number): void;
-  wgInput(xp: number, v: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, vStride: number): void;
-  wgOutput(m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number): void;
-  wgDy(dyp: number, u: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, uStride: number): void;
-  wgFilterOut(m: number, dw: number, cin: number, cout: number, plane: number): void;
+  /** Winograd F(m×m, 3×3) transforms for m = 2, 3, 4: see winograd-asm.ts. */
+  [filter: `wgFilter${number}` | `wgFilterOut${number}`]: (src: number, dst: number, cin: number, cout: number, plane: number) => void;
+  [tiles: `wgInput${number}` | `wgDy${number}`]: (src: number, dst: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, stride: number) => void;
+  [output: `wgOutput${number}`]: (m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number) => void;
   /** `count` gemm calls whose A, B, C advance by aStep, bStep, cStep floats; fma ≠ 0: gemmFma's (if compiled). */
   gemmBatch(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, count: number, aStep: number, bStep: number, cStep: number, fma: number): void;
   /** MaxPool's gradient (dilation 1, c % 4 = 0) into a dx it zeroes first; see maxPoolGrad below. */
@@ -890,10 +889,14 @@ function maxPoolGrad(): Fn {
   return f;
 }
 
+const WINOGRAD_KERNELS: WinogradKernelName[] = WINOGRAD_TILES.flatMap((m) =>
+  (['wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut'] as const).map((n): WinogradKernelName => `${n}${m}`),
+);
+
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', 'wgFilter', 'wgInput', 'wgOutput', 'wgDy', 'wgFilterOut', 'maxPoolGrad', 'gemmBatch',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'gemmBatch',
 ];
 
 export interface Simd {
@@ -948,11 +951,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     col2im(),
     adam(),
     dwFilterGrad3x3(),
-    wgFilter(),
-    wgInput(),
-    wgOutput(),
-    wgDy(),
-    wgFilterOut(),
+    ...WINOGRAD_TILES.flatMap((m) => [wgFilter(m), wgInput(m), wgOutput(m), wgDy(m), wgFilterOut(m)]),
     maxPoolGrad(),
   ];
   const fma = relaxedSimd().on;

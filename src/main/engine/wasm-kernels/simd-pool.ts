@@ -5,12 +5,15 @@
 // part 0 itself and then waits for the others. tfjs itself stays on the main thread.
 import { Worker } from 'node:worker_threads';
 
+/** The Winograd transforms, one per tile size (winograd-asm.ts). */
+export type WinogradKernelName = `${'wgFilter' | 'wgInput' | 'wgOutput' | 'wgDy' | 'wgFilterOut'}${2 | 3 | 4}`;
+
 /** Names of the kernel module's exports, in a fixed order (the job's function index). */
 export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
   | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
   | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam'
-  | 'dwFilterGrad3x3' | 'wgFilter' | 'wgInput' | 'wgOutput' | 'wgDy' | 'wgFilterOut' | 'maxPoolGrad' | 'gemmBatch' | 'gemmFma';
+  | 'dwFilterGrad3x3' | WinogradKernelName | 'maxPoolGrad' | 'gemmBatch' | 'gemmFma';
 
 const MAX_ARGS = 16;
 // Control block per worker, in int32 slots.

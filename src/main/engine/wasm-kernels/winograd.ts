@@ -1,24 +1,40 @@
-// 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3) (transforms in winograd-asm.ts): the forward
+// 3×3 stride-1 convolutions by Winograd's F(m×m, 3×3) (transforms in winograd-asm.ts): the forward
 // Conv2D / FusedConv2D, the input gradient, which at stride 1 is the same convolution of dy with
 // the filter flipped in space and its channels swapped, and the filter gradient (the transposed
-// algorithm, F(3×3, 2×2), on the same tiles of x). XNNPACK and the im2col GEMM do 36
-// multiply-adds per 2×2 outputs and channel pair; this does 16 plus the transforms, which cost
+// algorithm on the same tiles of x). XNNPACK and the im2col GEMM do 9 multiply-adds per output and
+// channel pair; this does (m + 2)²/m² (4 for m = 2, 2.25 for m = 4) plus the transforms, which cost
 // O(channels) per tile against the GEMMs' O(channels²).
 import type * as tf from '@tensorflow/tfjs';
-import { gemmBatchPar, transpose2dPar, wgDyPar, wgFilterOutPar, wgFilterPar, wgInputPar, wgOutputPar } from './parallel.js';
+import { gemmBatchPar, transpose2dPar, wgChannelsPar, wgOutputPar, wgTilesPar } from './parallel.js';
 import { ptr, type Scope } from './util.js';
 import type { Simd } from './simd-module.js';
+import { WINOGRAD_TILES, type WinogradTile } from './winograd-matrices.js';
 
 export type WinogradAct = 'linear' | 'relu' | 'relu6';
 
 /**
- * Whether F(2×2, 3×3) pays for a 3×3 stride-1 convolution of these channels and output size.
+ * Whether Winograd pays for a 3×3 stride-1 convolution of these channels and output size.
  * The transforms want whole channel vectors, and below 16 channels the GEMMs are too thin to gain.
- * A 1-pixel map is one tile doing 16 products for 1 output (9 direct); from 2×2 on it paid in every
- * shape measured (a 3×3 map, 16 products for 9 outputs per tile, still ran 1.1–1.9× XNNPACK's speed).
+ * A 1-pixel map is one tile doing at least 16 products for 1 output (9 direct); from 2×2 on it paid
+ * in every shape measured.
  */
 export function winogradPays(ci: number, co: number, oh: number, ow: number): boolean {
   return ci % 4 === 0 && co % 4 === 0 && ci >= 16 && co >= 16 && oh >= 2 && ow >= 2;
+}
+
+/**
+ * The tile size m for an oh × ow output: the fewest products, ceil(oh/m)·ceil(ow/m)·(m + 2)², the
+ * smaller m on a tie (its transforms are cheaper and round less). 24×24 and 12×12 take m = 4 (2.25
+ * products per output), 6×6 and 3×3 m = 3 (2.8), 2×2 m = 2.
+ */
+export function winogradTile(oh: number, ow: number): WinogradTile {
+  let best: WinogradTile = 2;
+  let cost = Infinity;
+  for (const m of WINOGRAD_TILES) {
+    const c = Math.ceil(oh / m) * Math.ceil(ow / m) * (m + 2) ** 2;
+    if (c < cost) [best, cost] = [m, c];
+  }
+  return best;
 }
 
 /** Float32 bits of the clamp bounds of an activation (wgOutput takes them as int32 arguments). */
@@ -31,12 +47,35 @@ const CLAMP: Record<WinogradAct, [number, number]> = {
   relu6: [bits(0), bits(6)],
 };
 
-/** Floats of V and M together above which the batch is done in chunks (keeps them near the caches). */
-let CHUNK_FLOATS = 1 << 22;
+const DEFAULT_CHUNK_FLOATS = 1 << 22;
+/** Floats of the two transformed operands together above which the batch is done in chunks. */
+let chunkFloats = DEFAULT_CHUNK_FLOATS;
 
 /** For tests: a smaller chunk, to run the chunked path on small inputs (null: the default). */
 export function setWinogradChunkFloats(n: number | null): void {
-  CHUNK_FLOATS = n ?? 1 << 22;
+  chunkFloats = n ?? DEFAULT_CHUNK_FLOATS;
+}
+
+let forcedTile: WinogradTile | null = null;
+
+/** For tests: every convolution with this tile size (null: by winogradTile). */
+export function setWinogradTile(m: WinogradTile | null): void {
+  forcedTile = m;
+}
+
+/** Convolutions done here so far (tests and profiles check which path ran). */
+export const winogradCalls = { count: 0 };
+
+/** The tiling of an oh × ow output, and images per chunk for operands of ci + co channels. */
+function tiling(n: number, oh: number, ow: number, ci: number, co: number) {
+  const m = forcedTile ?? winogradTile(oh, ow);
+  const alpha = m + 2;
+  const th = Math.ceil(oh / m);
+  const tw = Math.ceil(ow / m);
+  const perImage = th * tw;
+  const chunk = Math.max(1, Math.min(n, Math.floor(chunkFloats / (alpha * alpha * perImage * (ci + co)))));
+  // The padded input covers every tile's α×α window.
+  return { m, planes: alpha * alpha, th, tw, hp: m * th + 2, wp: m * tw + 2, perImage, chunk };
 }
 
 export interface WinogradConvArgs {
@@ -56,9 +95,6 @@ export interface WinogradConvArgs {
   act: WinogradAct;
 }
 
-/** Convolutions done here so far (tests and profiles check which path ran). */
-export const winogradCalls = { count: 0 };
-
 /** y [B, oh, ow, Co] = act(conv(x, filter) + bias), 3×3, stride 1, x padded by padTop/padLeft (and zeros past its end). */
 export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.TensorInfo {
   winogradCalls.count++;
@@ -66,11 +102,8 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
   const [, , f2, f3] = a.filter.shape as [number, number, number, number];
   const co = a.flip ? f2 : f3;
   if ((a.flip ? f3 : f2) !== ci) throw new Error(`winograd: filter ${a.filter.shape.join('×')} does not take ${ci} channels`);
-  const th = Math.ceil(a.oh / 2);
-  const tw = Math.ceil(a.ow / 2);
-  const hp = 2 * th + 2;
-  const wp = 2 * tw + 2;
-  // Zeros around x so every tile's 4×4 window lies inside (stride 1: oh = h + pads − 2, so hp ≥ h + padTop).
+  const { m, planes, th, tw, hp, wp, perImage, chunk } = tiling(n, a.oh, a.ow, ci, co);
+  // Zeros around x so every tile's window lies inside (stride 1: oh = h + pads − 2, so hp ≥ h + padTop).
   if (a.padTop < 0 || a.padLeft < 0 || hp < h + a.padTop || wp < w + a.padLeft) throw new Error(`winograd: pads ${a.padTop}, ${a.padLeft} do not fit ${h}×${w} → ${a.oh}×${a.ow}`);
   const xp = s.run('PadV2', { x: a.x }, {
     paddings: [[0, 0], [a.padTop, hp - h - a.padTop], [a.padLeft, wp - w - a.padLeft], [0, 0]],
@@ -85,23 +118,21 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
     // Tap t = 3·ky + kx goes to 8 − t: (2 − ky, 2 − kx), the flip in space.
     for (let t = 0; t < 9; t++) transpose2dPar(ctx, src + t * ci * co * 4, dst + (8 - t) * ci * co * 4, co, ci, ci, co);
   }
-  const u = s.keep(s.backend.makeOutput([16, ci, co], 'float32'));
-  const perImage = th * tw;
-  const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (16 * perImage * (ci + co)))));
-  const v = s.keep(s.backend.makeOutput([16, chunk * perImage, ci], 'float32'));
-  const m = s.keep(s.backend.makeOutput([16, chunk * perImage, co], 'float32'));
+  const u = s.keep(s.backend.makeOutput([planes, ci, co], 'float32'));
+  const v = s.keep(s.backend.makeOutput([planes, chunk * perImage, ci], 'float32'));
+  const mm = s.keep(s.backend.makeOutput([planes, chunk * perImage, co], 'float32'));
   const y = s.keep(s.backend.makeOutput([n, a.oh, a.ow, co], 'float32'));
   // Addresses after the last allocation (they never move, but take them together).
-  const [pg, pu, pv, pm, py, pxp] = [g, u, v, m, y, xp].map((t) => ptr(s.backend, t)) as [number, number, number, number, number, number];
+  const [pg, pu, pv, pm, py, pxp] = [g, u, v, mm, y, xp].map((t) => ptr(s.backend, t)) as [number, number, number, number, number, number];
   const pb = a.bias ? ptr(s.backend, a.bias) : 0;
-  wgFilterPar(ctx, pg, pu, ci, co);
+  wgChannelsPar(ctx, `wgFilter${m}`, pg, pu, ci, co);
   const [lo, hi] = CLAMP[a.act];
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
     const tiles = nb * perImage;
-    wgInputPar(ctx, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
-    gemmBatchPar(ctx, pv, pu, pm, ci, tiles, co, ci, 1, co, co, 0, 16, chunk * perImage * ci, ci * co, chunk * perImage * co);
-    wgOutputPar(ctx, pm, py + b0 * a.oh * a.ow * co * 4, pb, nb, a.oh, a.ow, co, th, tw, chunk * perImage * co, a.bias ? 1 : 0, lo, hi);
+    wgTilesPar(ctx, `wgInput${m}`, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
+    gemmBatchPar(ctx, pv, pu, pm, ci, tiles, co, ci, 1, co, co, 0, planes, chunk * perImage * ci, ci * co, chunk * perImage * co);
+    wgOutputPar(ctx, m, pm, py + b0 * a.oh * a.ow * co * 4, pb, nb, a.oh, a.ow, co, th, tw, chunk * perImage * co, a.bias ? 1 : 0, lo, hi);
   }
   return y;
 }
@@ -114,29 +145,25 @@ export function winogradFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf
   winogradCalls.count++;
   const [n, h, w, ci] = x.shape as [number, number, number, number];
   const [, oh, ow, co] = dy.shape as [number, number, number, number];
-  const th = Math.ceil(oh / 2);
-  const tw = Math.ceil(ow / 2);
-  const hp = 2 * th + 2;
-  const wp = 2 * tw + 2;
+  const { m, planes, th, tw, hp, wp, perImage, chunk } = tiling(n, oh, ow, ci, co);
   if (padTop < 0 || padLeft < 0 || hp < h + padTop || wp < w + padLeft) throw new Error(`winograd: pads ${padTop}, ${padLeft} do not fit ${h}×${w} → ${oh}×${ow}`);
   const xp = s.run('PadV2', { x }, { paddings: [[0, 0], [padTop, hp - h - padTop], [padLeft, wp - w - padLeft], [0, 0]], constantValue: 0 });
-  // dy's tiles past its last row or column (odd sizes) read zeros.
-  const dyp = oh % 2 || ow % 2 ? s.run('PadV2', { x: dy }, { paddings: [[0, 0], [0, 2 * th - oh], [0, 2 * tw - ow], [0, 0]], constantValue: 0 }) : dy;
-  const perImage = th * tw;
-  const chunk = Math.max(1, Math.min(n, Math.floor(CHUNK_FLOATS / (16 * perImage * (ci + co)))));
-  const v = s.keep(s.backend.makeOutput([16, chunk * perImage, ci], 'float32'));
-  const ud = s.keep(s.backend.makeOutput([16, chunk * perImage, co], 'float32'));
-  const m = s.keep(s.backend.makeOutput([16, ci, co], 'float32'));
-  const dw = s.keep(s.backend.makeOutput([3, 3, ci, co], 'float32'));
-  const [pxp, pdy, pv, pud, pm, pdw] = [xp, dyp, v, ud, m, dw].map((t) => ptr(s.backend, t)) as [number, number, number, number, number, number];
+  // dy's tiles past its last row or column read zeros.
+  const [dh, dw] = [m * th, m * tw];
+  const dyp = dh > oh || dw > ow ? s.run('PadV2', { x: dy }, { paddings: [[0, 0], [0, dh - oh], [0, dw - ow], [0, 0]], constantValue: 0 }) : dy;
+  const v = s.keep(s.backend.makeOutput([planes, chunk * perImage, ci], 'float32'));
+  const ud = s.keep(s.backend.makeOutput([planes, chunk * perImage, co], 'float32'));
+  const mm = s.keep(s.backend.makeOutput([planes, ci, co], 'float32'));
+  const out = s.keep(s.backend.makeOutput([3, 3, ci, co], 'float32'));
+  const [pxp, pdy, pv, pud, pm, pout] = [xp, dyp, v, ud, mm, out].map((t) => ptr(s.backend, t)) as [number, number, number, number, number, number];
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
     const tiles = nb * perImage;
-    wgInputPar(ctx, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
-    wgDyPar(ctx, pdy + b0 * 2 * th * 2 * tw * co * 4, pud, nb, 2 * th, 2 * tw, co, th, tw, chunk * perImage * co);
+    wgTilesPar(ctx, `wgInput${m}`, pxp + b0 * hp * wp * ci * 4, pv, nb, hp, wp, ci, th, tw, chunk * perImage * ci);
+    wgTilesPar(ctx, `wgDy${m}`, pdy + b0 * dh * dw * co * 4, pud, nb, dh, dw, co, th, tw, chunk * perImage * co);
     // M[ξ] (+)= V[ξ]ᵀ·U[ξ]: a sum over the tiles, accumulated across chunks.
-    gemmBatchPar(ctx, pv, pud, pm, tiles, ci, co, 1, ci, co, co, b0 > 0 ? 1 : 0, 16, chunk * perImage * ci, chunk * perImage * co, ci * co);
+    gemmBatchPar(ctx, pv, pud, pm, tiles, ci, co, 1, ci, co, co, b0 > 0 ? 1 : 0, planes, chunk * perImage * ci, chunk * perImage * co, ci * co);
   }
-  wgFilterOutPar(ctx, pm, pdw, ci, co);
-  return dw;
+  wgChannelsPar(ctx, `wgFilterOut${m}`, pm, pout, ci, co);
+  return out;
 }
