@@ -5,7 +5,7 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { setSimdEnabled, simdCtx, type WasmBackend } from '../../src/main/engine/wasm-kernels/util.js';
 import { setGemmFmaEnabled } from '../../src/main/engine/wasm-kernels/parallel.js';
 import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js';
-import { setWinogradChunkFloats, setWinogradTile, winogradCalls, winogradPays, winogradTile } from '../../src/main/engine/wasm-kernels/winograd.js';
+import { setWinogradChunkFloats, setWinogradTile, winogradCachedTransforms, winogradCalls, winogradPays, winogradTile } from '../../src/main/engine/wasm-kernels/winograd.js';
 import { WINOGRAD_TILES, winogradMatrices } from '../../src/main/engine/wasm-kernels/winograd-matrices.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -181,6 +181,30 @@ describe('3×3 stride-1 convolutions by Winograd F(m×m, 3×3)', () => {
     expect(await relErr(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: xs, dy }, { ...attrs, filterShape: w.shape }) as tf.Tensor)).toBeLessThan(2e-5);
     expect(winogradCalls.count - beforeGrad).toBe(runs ? 2 : 0);
     tf.dispose([xs, w, bias, dy]);
+  });
+
+  it('keeps the transformed filter of weights used again (inference), not of weights used once (training)', async () => {
+    setSimdEnabled(true);
+    setWinogradTile(null);
+    await tf.setBackend('wasm');
+    const xs = rnd([2, 8, 8, 16]);
+    const w = rnd([3, 3, 16, 16]);
+    const first = tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+    expect(winogradCachedTransforms(w.dataId)).toBe(0); // used once: not kept
+    const second = tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+    expect(winogradCachedTransforms(w.dataId)).toBe(1);
+    const third = tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'); // from the cache
+    expect(winogradCachedTransforms(w.dataId)).toBe(1);
+    expect(Array.from(third.dataSync())).toEqual(Array.from(first.dataSync()));
+    expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
+    // Another filter's transform, kept on its second use, drops the disposed filter's.
+    const wId = w.dataId;
+    w.dispose();
+    const w2 = rnd([3, 3, 16, 16]);
+    for (let i = 0; i < 2; i++) tf.conv2d(xs as tf.Tensor4D, w2 as tf.Tensor4D, 1, 'same').dispose();
+    expect(winogradCachedTransforms(wId)).toBe(0);
+    expect(winogradCachedTransforms(w2.dataId)).toBe(1);
+    tf.dispose([xs, w2, first, second, third]);
   });
 
   it('runs the transforms where they pay, with the tile size of fewest products', () => {

@@ -9,7 +9,7 @@ type NamedAttrMap = tf.NamedAttrMap;
 
 /** The slice of tfjs-backend-wasm's BackendWasm that these kernels use. */
 export interface WasmBackend {
-  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
   wasm: WasmModule;

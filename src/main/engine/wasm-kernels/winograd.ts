@@ -6,7 +6,7 @@
 // O(channels) per tile against the GEMMs' O(channels²).
 import type * as tf from '@tensorflow/tfjs';
 import { gemmBatchPar, transpose2dPar, wgChannelsPar, wgOutputPar, wgTilesPar } from './parallel.js';
-import { ptr, type Scope } from './util.js';
+import { ptr, type Scope, type WasmBackend } from './util.js';
 import type { Simd } from './simd-module.js';
 import { WINOGRAD_TILES, type WinogradTile } from './winograd-matrices.js';
 
@@ -109,23 +109,13 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
     paddings: [[0, 0], [a.padTop, hp - h - a.padTop], [a.padLeft, wp - w - a.padLeft], [0, 0]],
     constantValue: 0,
   });
-  // The filter with Ci rows and Co columns per tap: swapped and flipped for the input gradient.
-  let g = a.filter;
-  if (a.flip) {
-    g = s.keep(s.backend.makeOutput([3, 3, ci, co], 'float32'));
-    const src = ptr(s.backend, a.filter);
-    const dst = ptr(s.backend, g);
-    // Tap t = 3·ky + kx goes to 8 − t: (2 − ky, 2 − kx), the flip in space.
-    for (let t = 0; t < 9; t++) transpose2dPar(ctx, src + t * ci * co * 4, dst + (8 - t) * ci * co * 4, co, ci, ci, co);
-  }
-  const u = s.keep(s.backend.makeOutput([planes, ci, co], 'float32'));
+  const u = transformedFilter(s, ctx, a.filter, a.flip, m, ci, co);
   const v = s.keep(s.backend.makeOutput([planes, chunk * perImage, ci], 'float32'));
   const mm = s.keep(s.backend.makeOutput([planes, chunk * perImage, co], 'float32'));
   const y = s.keep(s.backend.makeOutput([n, a.oh, a.ow, co], 'float32'));
   // Addresses after the last allocation (they never move, but take them together).
-  const [pg, pu, pv, pm, py, pxp] = [g, u, v, mm, y, xp].map((t) => ptr(s.backend, t)) as [number, number, number, number, number, number];
+  const [pu, pv, pm, py, pxp] = [u, v, mm, y, xp].map((t) => ptr(s.backend, t)) as [number, number, number, number, number];
   const pb = a.bias ? ptr(s.backend, a.bias) : 0;
-  wgChannelsPar(ctx, `wgFilter${m}`, pg, pu, ci, co);
   const [lo, hi] = CLAMP[a.act];
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
@@ -135,6 +125,69 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
     wgOutputPar(ctx, m, pm, py + b0 * a.oh * a.ow * co * 4, pb, nb, a.oh, a.ow, co, th, tw, chunk * perImage * co, a.bias ? 1 : 0, lo, hi);
   }
   return y;
+}
+
+/**
+ * Transformed filters of weights used again and again (inference: the same filter tensor batch after
+ * batch), by filter dataId, then tile size and direction. A transform is kept from its second use on,
+ * so training, whose weights are new tensors every step, keeps none; entries go when their filter is
+ * disposed (checked at every insertion) and the cache stops growing at CACHE_FLOATS.
+ */
+const cache = new Map<object, Map<string, tf.TensorInfo>>();
+const usedOnce = new WeakMap<object, Set<string>>();
+const CACHE_FLOATS = 1 << 26;
+let cachedFloats = 0;
+
+function transformedFilter(s: Scope, ctx: Simd, filter: tf.TensorInfo, flip: boolean, m: WinogradTile, ci: number, co: number): tf.TensorInfo {
+  const key = `${m}${flip ? 'f' : ''}`;
+  const hit = cache.get(filter.dataId)?.get(key);
+  if (hit) return hit;
+  const planes = (m + 2) ** 2;
+  const used = usedOnce.get(filter.dataId) ?? new Set<string>();
+  const keep = used.has(key) && cachedFloats + planes * ci * co <= CACHE_FLOATS;
+  used.add(key);
+  usedOnce.set(filter.dataId, used);
+  if (keep) dropDisposed(s.backend);
+  const u = s.backend.makeOutput([planes, ci, co], 'float32');
+  if (keep) {
+    const forFilter = cache.get(filter.dataId) ?? new Map<string, tf.TensorInfo>();
+    forFilter.set(key, u);
+    cache.set(filter.dataId, forFilter);
+    cachedFloats += planes * ci * co;
+  } else {
+    s.keep(u);
+  }
+  // The filter with Ci rows and Co columns per tap: swapped and flipped for the input gradient.
+  let g = filter;
+  if (flip) {
+    g = s.keep(s.backend.makeOutput([3, 3, ci, co], 'float32'));
+    const src = ptr(s.backend, filter);
+    const dst = ptr(s.backend, g);
+    // Tap t = 3·ky + kx goes to 8 − t: (2 − ky, 2 − kx), the flip in space.
+    for (let t = 0; t < 9; t++) transpose2dPar(ctx, src + t * ci * co * 4, dst + (8 - t) * ci * co * 4, co, ci, ci, co);
+  }
+  wgChannelsPar(ctx, `wgFilter${m}`, ptr(s.backend, g), ptr(s.backend, u), ci, co);
+  return u;
+}
+
+/** Frees the cached transforms of filters that no longer exist. */
+function dropDisposed(backend: WasmBackend): void {
+  for (const [dataId, forFilter] of cache) {
+    if (backend.dataIdMap.has(dataId)) continue; // (get would move a foreign dataId here)
+    for (const u of forFilter.values()) {
+      cachedFloats -= u.shape.reduce((a, b) => a * b, 1);
+      backend.disposeData(u.dataId);
+    }
+    cache.delete(dataId);
+  }
+}
+
+/** For tests: the transforms held for this filter (its dataId), and for all filters. */
+export function winogradCachedTransforms(dataId?: object): number {
+  if (dataId) return cache.get(dataId)?.size ?? 0;
+  let n = 0;
+  for (const f of cache.values()) n += f.size;
+  return n;
 }
 
 /**
