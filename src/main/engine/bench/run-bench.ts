@@ -83,8 +83,19 @@ function measureNet(spec: ReturnType<typeof parseNetName>, opts: BenchOptions, r
   }
 }
 
-/** img/s of `repeats` measurements, each one warm-up call then `iters` timed calls. */
+/** Warm-up before the first measurement: calls, and seconds, at least. */
+const WARMUP_CALLS = 3;
+const WARMUP_SECONDS = 2;
+
+/**
+ * img/s of `repeats` measurements, each one warm-up call then `iters` timed calls, after a warm-up
+ * of WARMUP_CALLS calls and WARMUP_SECONDS seconds: V8 keeps compiling tfjs's JavaScript over the
+ * first few dozen calls (MobileNetV2's inference gains ~20% from its 10th batch to its 80th), and a
+ * run or an evaluation pass makes thousands.
+ */
 function timeRepeats(fn: () => void, iters: number, repeats: number, batch: number): number[] {
+  const t0 = performance.now();
+  for (let i = 0; i < WARMUP_CALLS || performance.now() - t0 < WARMUP_SECONDS * 1000; i++) fn();
   const rates: number[] = [];
   for (let r = 0; r < repeats; r++) {
     fn();

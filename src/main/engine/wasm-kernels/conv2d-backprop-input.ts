@@ -60,7 +60,7 @@ function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Ret
   if (ctx) {
     // dcols = dY·Wᵀ ([M, KH·KW·Ci]) on the SIMD gemm, then col2im adds every row into its window.
     // Strided, the convolution form below would work on a dy upsampled with zeros (s² the work).
-    // Stride 1 too: XNNPACK packs the new flipped filter on every call, which cost it 3–8× at
+    // Stride 1 too: XNNPACK packs the new flipped filter on every call, which cost it 2.5–8× at
     // small maps with many channels (ResNet-18's last stage: 190 ms against 24 per batch).
     const [n, oh, ow, co] = dy.shape as [number, number, number, number];
     const { inChannels: ci, inHeight: h, inWidth: w } = info;

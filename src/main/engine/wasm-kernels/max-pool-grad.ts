@@ -39,43 +39,32 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo {
   const { strideHeight: sh, strideWidth: sw, effectiveFilterHeight: kh, effectiveFilterWidth: kw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  // Channels innermost: each tap's row of c values is read in order (a loop per channel over the
-  // window read c-strided values and cost 4–5× as much).
-  const best = new Float32Array(c);
-  const at = new Int32Array(c);
-  const taps: number[] = [];
   let o = 0;
   for (let b = 0; b < n; b++) {
     for (let oy = 0; oy < oh; oy++) {
       const y0 = oy * sh - pt;
-      for (let ox = 0; ox < ow; ox++, o += c) {
+      for (let ox = 0; ox < ow; ox++) {
         const x0 = ox * sw - pl;
-        taps.length = 0;
-        for (let ky = 0; ky < kh; ky += dh) {
-          const iy = y0 + ky;
-          if (iy < 0 || iy >= h) continue;
-          for (let kx = 0; kx < kw; kx += dw) {
-            const ix = x0 + kx;
-            if (ix >= 0 && ix < w) taps.push(((b * h + iy) * w + ix) * c);
-          }
-        }
-        if (taps.length === 0) continue;
-        const first = taps[0]!;
-        for (let ch = 0; ch < c; ch++) {
-          best[ch] = x[first + ch]!;
-          at[ch] = first;
-        }
-        for (let t = 1; t < taps.length; t++) {
-          const base = taps[t]!;
-          for (let ch = 0; ch < c; ch++) {
-            const v = x[base + ch]!;
-            if (v > best[ch]!) {
-              best[ch] = v;
-              at[ch] = base;
+        for (let ch = 0; ch < c; ch++, o++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let ky = 0; ky < kh; ky += dh) {
+            const iy = y0 + ky;
+            if (iy < 0 || iy >= h) continue;
+            const row = (b * h + iy) * w;
+            for (let kx = 0; kx < kw; kx += dw) {
+              const ix = x0 + kx;
+              if (ix < 0 || ix >= w) continue;
+              const i = (row + ix) * c + ch;
+              const v = x[i]!;
+              if (v > best || at < 0) {
+                best = v;
+                at = i;
+              }
             }
           }
+          if (at >= 0) dx[at]! += g[o]!;
         }
-        for (let ch = 0; ch < c; ch++) dx[at[ch]! + ch]! += g[o + ch]!;
       }
     }
   }

@@ -279,7 +279,7 @@ function gemm(fma = false): Fn {
 
 /**
  * gemmBatch: `count` GEMMs (gemm's first 11 arguments) whose A, B and C advance by aStep, bStep,
- * cStep floats from one to the next: one call (one hand-over to the workers) for Winograd's 16.
+ * cStep floats from one to the next: one call (one hand-over to the workers) for Winograd's (m + 2)².
  * fma ≠ 0 calls gemmFma (only where the module has it: fmaIndex ≥ 0).
  */
 function gemmBatch(gemmIndex: number, fmaIndex: number): Fn {
