@@ -197,7 +197,7 @@ describe('3×3 stride-1 convolutions by Winograd F(m×m, 3×3)', () => {
     expect(winogradCachedTransforms(w.dataId)).toBe(1);
     expect(Array.from(third.dataSync())).toEqual(Array.from(first.dataSync()));
     expect(Array.from(second.dataSync())).toEqual(Array.from(first.dataSync()));
-    // Another filter's transform, kept on its second use, drops the disposed filter's.
+    // The next transform computed (here another filter's) drops the disposed filter's.
     const wId = w.dataId;
     w.dispose();
     const w2 = rnd([3, 3, 16, 16]);

@@ -131,7 +131,7 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
  * Transformed filters of weights used again and again (inference: the same filter tensor batch after
  * batch), by filter dataId, then tile size and direction. A transform is kept from its second use on,
  * so training, whose weights are new tensors every step, keeps none; entries go when their filter is
- * disposed (checked at every insertion) and the cache stops growing at CACHE_FLOATS.
+ * disposed (checked at every transform not found here) and the cache stops growing at CACHE_FLOATS.
  */
 const cache = new Map<object, Map<string, tf.TensorInfo>>();
 const usedOnce = new WeakMap<object, Set<string>>();
@@ -142,12 +142,12 @@ function transformedFilter(s: Scope, ctx: Simd, filter: tf.TensorInfo, flip: boo
   const key = `${m}${flip ? 'f' : ''}`;
   const hit = cache.get(filter.dataId)?.get(key);
   if (hit) return hit;
+  if (cache.size > 0) dropDisposed(s.backend);
   const planes = (m + 2) ** 2;
   const used = usedOnce.get(filter.dataId) ?? new Set<string>();
   const keep = used.has(key) && cachedFloats + planes * ci * co <= CACHE_FLOATS;
   used.add(key);
   usedOnce.set(filter.dataId, used);
-  if (keep) dropDisposed(s.backend);
   const u = s.backend.makeOutput([planes, ci, co], 'float32');
   if (keep) {
     const forFilter = cache.get(filter.dataId) ?? new Map<string, tf.TensorInfo>();
