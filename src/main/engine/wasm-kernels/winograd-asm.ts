@@ -118,52 +118,61 @@ export function wgFilter(m: WinogradTile): Fn {
 }
 
 /**
+ * A transform of k×k tiles taken every m pixels: dst[ξ][t][ch] = (M·d·Mᵀ)[ξ] for the tile d at rows
+ * m·ty.., columns m·tx.. of src [nb, hp, wp, c] (c % 4 = 0), tile t = (b·th + ty)·tw + tx, for an n×k M.
+ * Arguments (src, dst, nb, hp, wp, c, th, tw, stride); stride: floats between dst's planes.
+ */
+function tileTransform(name: string, m: number, M: number[][]): Fn {
+  const n = M.length;
+  const kk = M[0]!.length;
+  const f = new Fn(name, Array(9).fill('i32') as 'i32'[]);
+  const [src, dst, nb, hp, wp, c, th, tw, stride] = f.params as Local[] as Local[];
+  const k = new Constants(f, [M]);
+  const [b, ty, tx, o, cB, rowB, sB, dt, base, p, q, stepB] = i32s(f, 12);
+  const d = v128s(f, kk * kk);
+  const tmp = v128s(f, n * kk);
+  const out = v128s(f, n * n);
+  f.get(c!).i32(2).shl().set(cB);
+  f.get(wp!).get(cB).mul().set(rowB);
+  f.get(stride!).i32(2).shl().set(sB);
+  f.get(cB).i32(m).mul().set(stepB);
+  f.get(dst!).set(dt);
+  f.loop(b, 0, nb!, 1, () => {
+    f.loop(ty, 0, th!, 1, () => {
+      // base = src + (b·hp + m·ty)·wp·c floats
+      f.get(src!).get(b).get(hp!).mul().get(ty).i32(m).mul().add().get(rowB).mul().add().set(base);
+      f.loop(tx, 0, tw!, 1, () => {
+        f.loop(o, 0, cB, 16, () => {
+          for (let i = 0; i < kk; i++) {
+            if (i === 0) f.get(base).get(tx).get(stepB).mul().add().get(o).add().set(p);
+            else f.get(p).get(rowB).add().set(p);
+            f.get(p).set(q);
+            for (let j = 0; j < kk; j++) {
+              f.get(q).v128Load().set(d[i * kk + j]!);
+              if (j < kk - 1) f.get(q).get(cB).add().set(q);
+            }
+          }
+          apply2d(f, k, M, d, tmp, out);
+          f.get(dt).get(o).add().set(q);
+          for (let x = 0; x < n * n; x++) {
+            f.get(q).get(out[x]!).v128Store();
+            if (x < n * n - 1) f.get(q).get(sB).add().set(q);
+          }
+        });
+        f.get(dt).get(cB).add().set(dt);
+      });
+    });
+  });
+  return f;
+}
+
+/**
  * wgInput{m}(xp, v, nb, hp, wp, c, th, tw, vStride): V[ξ][t][ch] = (Bᵀ·d·B)[ξ] for the α×α tile d
  * at rows m·ty.., columns m·tx.. of the padded input xp [nb, hp, wp, c] (c % 4 = 0), tile t =
  * (b·th + ty)·tw + tx. vStride: floats between V's planes.
  */
 export function wgInput(m: WinogradTile): Fn {
-  const W = winogradMatrices(m);
-  const a = W.alpha;
-  const f = new Fn(`wgInput${m}`, Array(9).fill('i32') as 'i32'[]);
-  const [xp, v, nb, hp, wp, c, th, tw, vStride] = f.params as Local[] as Local[];
-  const k = new Constants(f, [W.bt]);
-  const [b, ty, tx, o, cB, rowB, vsB, vt, base, p, q, stepB] = i32s(f, 12);
-  const d = v128s(f, a * a);
-  const tmp = v128s(f, a * a);
-  const out = v128s(f, a * a);
-  f.get(c!).i32(2).shl().set(cB);
-  f.get(wp!).get(cB).mul().set(rowB);
-  f.get(vStride!).i32(2).shl().set(vsB);
-  f.get(cB).i32(m).mul().set(stepB);
-  f.get(v!).set(vt);
-  f.loop(b, 0, nb!, 1, () => {
-    f.loop(ty, 0, th!, 1, () => {
-      // base = xp + (b·hp + m·ty)·wp·c floats
-      f.get(xp!).get(b).get(hp!).mul().get(ty).i32(m).mul().add().get(rowB).mul().add().set(base);
-      f.loop(tx, 0, tw!, 1, () => {
-        f.loop(o, 0, cB, 16, () => {
-          for (let i = 0; i < a; i++) {
-            if (i === 0) f.get(base).get(tx).get(stepB).mul().add().get(o).add().set(p);
-            else f.get(p).get(rowB).add().set(p);
-            f.get(p).set(q);
-            for (let j = 0; j < a; j++) {
-              f.get(q).v128Load().set(d[i * a + j]!);
-              if (j < a - 1) f.get(q).get(cB).add().set(q);
-            }
-          }
-          apply2d(f, k, W.bt, d, tmp, out);
-          f.get(vt).get(o).add().set(q);
-          for (let x = 0; x < a * a; x++) {
-            f.get(q).get(out[x]!).v128Store();
-            if (x < a * a - 1) f.get(q).get(vsB).add().set(q);
-          }
-        });
-        f.get(vt).get(cB).add().set(vt);
-      });
-    });
-  });
-  return f;
+  return tileTransform(`wgInput${m}`, m, winogradMatrices(m).bt);
 }
 
 /**
@@ -237,47 +246,7 @@ export function wgOutput(m: WinogradTile): Fn {
  * dyp [nb, hp, wp, c] at rows m·ty.., columns m·tx.. (dyp holds zeros past the convolution's outputs).
  */
 export function wgDy(m: WinogradTile): Fn {
-  const W = winogradMatrices(m);
-  const a = W.alpha;
-  const A = transpose(W.at); // α × m
-  const f = new Fn(`wgDy${m}`, Array(9).fill('i32') as 'i32'[]);
-  const [dyp, u, nb, hp, wp, c, th, tw, uStride] = f.params as Local[] as Local[];
-  const k = new Constants(f, [A]);
-  const [b, ty, tx, o, cB, rowB, usB, ut, base, p, q, stepB] = i32s(f, 12);
-  const e = v128s(f, m * m);
-  const tmp = v128s(f, a * m);
-  const out = v128s(f, a * a);
-  f.get(c!).i32(2).shl().set(cB);
-  f.get(wp!).get(cB).mul().set(rowB);
-  f.get(uStride!).i32(2).shl().set(usB);
-  f.get(cB).i32(m).mul().set(stepB);
-  f.get(u!).set(ut);
-  f.loop(b, 0, nb!, 1, () => {
-    f.loop(ty, 0, th!, 1, () => {
-      f.get(dyp!).get(b).get(hp!).mul().get(ty).i32(m).mul().add().get(rowB).mul().add().set(base);
-      f.loop(tx, 0, tw!, 1, () => {
-        f.loop(o, 0, cB, 16, () => {
-          for (let i = 0; i < m; i++) {
-            if (i === 0) f.get(base).get(tx).get(stepB).mul().add().get(o).add().set(p);
-            else f.get(p).get(rowB).add().set(p);
-            f.get(p).set(q);
-            for (let j = 0; j < m; j++) {
-              f.get(q).v128Load().set(e[i * m + j]!);
-              if (j < m - 1) f.get(q).get(cB).add().set(q);
-            }
-          }
-          apply2d(f, k, A, e, tmp, out);
-          f.get(ut).get(o).add().set(q);
-          for (let x = 0; x < a * a; x++) {
-            f.get(q).get(out[x]!).v128Store();
-            if (x < a * a - 1) f.get(q).get(usB).add().set(q);
-          }
-        });
-        f.get(ut).get(cB).add().set(ut);
-      });
-    });
-  });
-  return f;
+  return tileTransform(`wgDy${m}`, m, transpose(winogradMatrices(m).at));
 }
 
 /**
