@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
 import { setFastConvRelu } from '../../src/main/engine/models/fast-conv-relu.js';
+import { inputNeedsGradient } from '../../src/main/engine/models/input-gradient.js';
 import '../../src/main/engine/models/index.js';
 
 afterAll(() => setFastConvRelu(true));
@@ -66,3 +67,62 @@ for (const backend of ['wasm', 'cpu'] as const) {
     });
   });
 }
+
+describe('a convolution whose input needs no gradient (the stem)', () => {
+  function tinyNet(seed: number): tf.LayersModel {
+    const input = tf.input({ shape: [12, 12, 3] });
+    let h = tf.layers.rescaling({ scale: 1 / 127.5, offset: -1 }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.zeroPadding2d({ padding: 1 }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, useBias: false, name: 'stem', kernelInitializer: tf.initializers.glorotNormal({ seed }) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ name: 'bn' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.activation({ activation: 'relu' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.conv2d({ filters: 16, kernelSize: 1, activation: 'relu', name: 'pw', kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 1 }) }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotNormal({ seed: seed + 2 }) }).apply(h) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: out });
+  }
+
+  it('is found by walking back to the inputs: none upstream of the stem is trainable, a frozen stem frees the next', () => {
+    const model = tinyNet(1);
+    expect(inputNeedsGradient(model.getLayer('stem'))).toBe(false);
+    expect(inputNeedsGradient(model.getLayer('pw'))).toBe(true);
+    model.getLayer('stem').trainable = false;
+    model.getLayer('bn').trainable = false;
+    expect(inputNeedsGradient(model.getLayer('pw'))).toBe(false);
+    model.dispose();
+  });
+
+  it('trains exactly as tfjs-layers does, without the stem\'s input gradient', async () => {
+    await initBackend({ force: 'wasm', threads: 1 });
+    const model = tinyNet(5);
+    const x = tf.randomUniform([3, 12, 12, 3], 0, 255, 'float32', 21);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const grads = (fast: boolean) => {
+      setFastConvRelu(fast);
+      return tf.tidy(() => {
+        const { grads: g } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+        return vars.map((v) => g[v.name]!.dataSync().slice());
+      });
+    };
+    const want = grads(false);
+    const got = grads(true);
+    want.forEach((w, k) => {
+      const m = Math.max(...Array.from(w, Math.abs));
+      expect(m).toBeGreaterThan(0);
+      for (let i = 0; i < w.length; i++) expect(Math.abs(got[k]![i]! - w[i]!) / m).toBeLessThan(1e-5);
+    });
+    const inputGrads = async (fast: boolean) => {
+      setFastConvRelu(fast);
+      const prof = await tf.profile(() => {
+        tf.tidy(() => tf.dispose(tf.variableGrads(() => tf.sum(model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars).grads));
+      });
+      return prof.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length;
+    };
+    // tfjs computes both convolutions' input gradients; the patched path only the 1×1's.
+    expect(await inputGrads(false)).toBe(2);
+    expect(await inputGrads(true)).toBe(1);
+    setFastConvRelu(true);
+    tf.dispose(x);
+    model.dispose();
+  });
+});
