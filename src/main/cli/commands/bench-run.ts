@@ -99,11 +99,18 @@ async function pipelineTrainImgPerSec(
 export async function runBenchCommand(a: BenchArgs, out: Output): Promise<number> {
   const backend = await initBackend();
   out.info(`backend ${backend.active}, ${backend.threads} thread(s); ${a.nets.join(', ')} at ${a.size}px, batch ${a.batch}, median of ${a.repeats}`);
-  const torchWhy = a.torch ? torchUnavailable() : 'not asked (--torch)';
+  let torchWhy = a.torch ? torchUnavailable() : 'not asked (--torch)';
   let torchLines: TorchLine[] = [];
   if (a.torch && !torchWhy) {
-    for await (const t of runTorchRef({ nets: a.nets, size: a.size, batch: a.batch, iters: a.iters, repeats: a.repeats, threads: backend.threads })) torchLines.push(t);
-  } else if (a.torch) out.event({ type: 'info', message: `PyTorch yardstick unavailable: ${torchWhy}` }, `PyTorch yardstick unavailable: ${torchWhy}`);
+    try {
+      for await (const t of runTorchRef({ nets: a.nets, size: a.size, batch: a.batch, iters: a.iters, repeats: a.repeats, threads: backend.threads })) torchLines.push(t);
+    } catch (err) {
+      // e.g. python3-torch not installed: our figures are still worth having.
+      torchWhy = err instanceof Error ? err.message : String(err);
+      torchLines = [];
+    }
+  }
+  if (a.torch && torchWhy) out.event({ type: 'info', message: `PyTorch yardstick unavailable: ${torchWhy}` }, `PyTorch yardstick unavailable: ${torchWhy}`);
   const lines: BenchLine[] = [];
   for await (const line of runBench({ nets: a.nets, size: a.size, batch: a.batch, iters: a.iters, repeats: a.repeats })) {
     lines.push(line);
