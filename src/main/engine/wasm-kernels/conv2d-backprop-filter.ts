@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
 import { gemmPar, im2colPar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
-import { winogradFilterGrad, winogradPays } from './winograd.js';
+import { winogradFilterGrad, winogradPays, winogradShape } from './winograd.js';
 
 type ConvInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
 
@@ -47,8 +47,7 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const k = kh * kw * ci;
   const direct = kh === 1 && kw === 1 && info.strideHeight === 1 && info.strideWidth === 1 && oh === h && ow === w;
   const ctx = simdCtx(s.backend);
-  const s1 = info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
-  if (ctx && kh === 3 && kw === 3 && s1 && winogradPays(ci, co, oh, ow)) {
+  if (ctx && winogradShape(info) && winogradPays(ci, co, oh, ow)) {
     return winogradFilterGrad(s, ctx, x, dy, info.padInfo.top, info.padInfo.left);
   }
   const cols = direct ? x : im2col(s, x, info);

@@ -8,7 +8,7 @@ import { cropNegativePads, explicitPad, transposedConvInput, upsampleZeros } fro
 import { transposeFast } from './transpose.js';
 import { col2imPar, gemmPar } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
-import { winogradConv, winogradPays } from './winograd.js';
+import { winogradConv, winogradPays, winogradShape } from './winograd.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -49,7 +49,7 @@ function inputGrad(s: Scope, dy: tf.TensorInfo, filter: tf.TensorInfo, info: Ret
   }
   const pads = info.padInfo;
   const padsFit = [pads.top, pads.bottom, pads.left, pads.right].every((p) => p >= 0 && p <= 2);
-  if (ctx && kh === 3 && kw === 3 && sh === 1 && sw === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && padsFit) {
+  if (ctx && winogradShape(info) && padsFit) {
     // Stride 1: dx = conv(dy, the filter flipped with its channels swapped), by Winograd where it pays.
     const co = dy.shape[3]!;
     const { inChannels: ci, inHeight: h, inWidth: w } = info;

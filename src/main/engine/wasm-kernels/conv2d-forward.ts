@@ -2,7 +2,7 @@
 // with the bias and a relu / relu6 fused into the output transform; everything else goes to
 // tfjs's XNNPACK kernel.
 import * as tf from '@tensorflow/tfjs';
-import { winogradConv, winogradPays, type WinogradAct } from './winograd.js';
+import { winogradConv, winogradPays, winogradShape, type WinogradAct } from './winograd.js';
 import { asWasm, scoped, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
@@ -32,8 +32,7 @@ export function makeConv2D(fallback: tf.KernelFunc) {
       false,
       'channelsLast',
     );
-    if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) return plain();
-    if (!winogradPays(ci, co, info.outHeight, info.outWidth)) return plain();
+    if (!winogradShape(info) || !winogradPays(ci, co, info.outHeight, info.outWidth)) return plain();
     return scoped(backend, (s) =>
       winogradConv(s, ctx, {
         x,

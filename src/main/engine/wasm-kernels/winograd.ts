@@ -6,6 +6,7 @@
 // O(channels) per tile against the GEMMs' O(channels²).
 import type * as tf from '@tensorflow/tfjs';
 import { gemmBatchPar, transpose2dPar, wgChannelsPar, wgOutputPar, wgTilesPar } from './parallel.js';
+import type { ConvInfo } from './geometry.js';
 import { ptr, type Scope, type WasmBackend } from './util.js';
 import type { Simd } from './simd-module.js';
 import { WINOGRAD_TILES, type WinogradTile } from './winograd-matrices.js';
@@ -20,6 +21,11 @@ export type WinogradAct = 'linear' | 'relu' | 'relu6';
  */
 export function winogradPays(ci: number, co: number, oh: number, ow: number): boolean {
   return ci % 4 === 0 && co % 4 === 0 && ci >= 16 && co >= 16 && oh >= 2 && ow >= 2;
+}
+
+/** A 3×3, stride-1, undilated convolution: the shape F(m×m, 3×3) computes. */
+export function winogradShape(info: ConvInfo): boolean {
+  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1;
 }
 
 /**
@@ -78,6 +84,16 @@ function tiling(n: number, oh: number, ow: number, ci: number, co: number) {
   return { m, planes: alpha * alpha, th, tw, hp: m * th + 2, wp: m * tw + 2, perImage, chunk };
 }
 
+/**
+ * x [B, H, W, C] with zeros around it to hp × wp, so every tile's window lies inside (stride 1:
+ * oh = h + pads − 2, so hp ≥ h + padTop).
+ */
+function padToTiles(s: Scope, x: tf.TensorInfo, padTop: number, padLeft: number, hp: number, wp: number): tf.TensorInfo {
+  const [, h, w] = x.shape as [number, number, number, number];
+  if (padTop < 0 || padLeft < 0 || hp < h + padTop || wp < w + padLeft) throw new Error(`winograd: pads ${padTop}, ${padLeft} do not fit ${h}×${w} in ${hp}×${wp}`);
+  return s.run('PadV2', { x }, { paddings: [[0, 0], [padTop, hp - h - padTop], [padLeft, wp - w - padLeft], [0, 0]], constantValue: 0 });
+}
+
 export interface WinogradConvArgs {
   /** [B, H, W, Ci] */
   x: tf.TensorInfo;
@@ -98,17 +114,12 @@ export interface WinogradConvArgs {
 /** y [B, oh, ow, Co] = act(conv(x, filter) + bias), 3×3, stride 1, x padded by padTop/padLeft (and zeros past its end). */
 export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.TensorInfo {
   winogradCalls.count++;
-  const [n, h, w, ci] = a.x.shape as [number, number, number, number];
+  const [n, , , ci] = a.x.shape as [number, number, number, number];
   const [, , f2, f3] = a.filter.shape as [number, number, number, number];
   const co = a.flip ? f2 : f3;
   if ((a.flip ? f3 : f2) !== ci) throw new Error(`winograd: filter ${a.filter.shape.join('×')} does not take ${ci} channels`);
   const { m, planes, th, tw, hp, wp, perImage, chunk } = tiling(n, a.oh, a.ow, ci, co);
-  // Zeros around x so every tile's window lies inside (stride 1: oh = h + pads − 2, so hp ≥ h + padTop).
-  if (a.padTop < 0 || a.padLeft < 0 || hp < h + a.padTop || wp < w + a.padLeft) throw new Error(`winograd: pads ${a.padTop}, ${a.padLeft} do not fit ${h}×${w} → ${a.oh}×${a.ow}`);
-  const xp = s.run('PadV2', { x: a.x }, {
-    paddings: [[0, 0], [a.padTop, hp - h - a.padTop], [a.padLeft, wp - w - a.padLeft], [0, 0]],
-    constantValue: 0,
-  });
+  const xp = padToTiles(s, a.x, a.padTop, a.padLeft, hp, wp);
   const u = transformedFilter(s, ctx, a.filter, a.flip, m, ci, co);
   const v = s.keep(s.backend.makeOutput([planes, chunk * perImage, ci], 'float32'));
   const mm = s.keep(s.backend.makeOutput([planes, chunk * perImage, co], 'float32'));
@@ -196,11 +207,10 @@ export function winogradCachedTransforms(dataId?: object): number {
  */
 export function winogradFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf.TensorInfo, padTop: number, padLeft: number): tf.TensorInfo {
   winogradCalls.count++;
-  const [n, h, w, ci] = x.shape as [number, number, number, number];
+  const [n, , , ci] = x.shape as [number, number, number, number];
   const [, oh, ow, co] = dy.shape as [number, number, number, number];
   const { m, planes, th, tw, hp, wp, perImage, chunk } = tiling(n, oh, ow, ci, co);
-  if (padTop < 0 || padLeft < 0 || hp < h + padTop || wp < w + padLeft) throw new Error(`winograd: pads ${padTop}, ${padLeft} do not fit ${h}×${w} → ${oh}×${ow}`);
-  const xp = s.run('PadV2', { x }, { paddings: [[0, 0], [padTop, hp - h - padTop], [padLeft, wp - w - padLeft], [0, 0]], constantValue: 0 });
+  const xp = padToTiles(s, x, padTop, padLeft, hp, wp);
   // dy's tiles past its last row or column read zeros.
   const [dh, dw] = [m * th, m * tw];
   const dyp = dh > oh || dw > ow ? s.run('PadV2', { x: dy }, { paddings: [[0, 0], [0, dh - oh], [0, dw - ow], [0, 0]], constantValue: 0 }) : dy;
