@@ -7,6 +7,7 @@ import { setGemmFmaEnabled } from '../../src/main/engine/wasm-kernels/parallel.j
 import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js';
 import { setWinogradChunkFloats, setWinogradTile, winogradCachedTransforms, winogradCalls, winogradPays, winogradTile } from '../../src/main/engine/wasm-kernels/winograd.js';
 import { WINOGRAD_TILES, winogradMatrices } from '../../src/main/engine/wasm-kernels/winograd-matrices.js';
+import { depthwiseSimdCalls, setDepthwiseSimdEnabled } from '../../src/main/engine/wasm-kernels/depthwise-conv2d.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -18,6 +19,7 @@ beforeAll(async () => {
 afterAll(() => {
   setSimdEnabled(true);
   setGemmFmaEnabled(true);
+  setDepthwiseSimdEnabled(true);
 });
 
 let seed = 1;
@@ -93,6 +95,56 @@ function runGrads(simdOn: boolean, fma = true) {
     tf.dispose([xs, w, dy]);
   });
 }
+
+const dwForwardCases: Array<{ x: number[]; f: number[]; s: number; pad: Pad; act: 'linear' | 'relu' | 'relu6'; bias: boolean; simd: boolean }> = [];
+for (const s of [1, 2]) {
+  for (const pad of ['same', 'valid', EXPLICIT] as Pad[]) {
+    dwForwardCases.push({ x: [2, 7, 9, 8], f: [3, 3, 8, 1], s, pad, act: 'relu6', bias: true, simd: true }); // odd sizes: edge columns both sides
+    dwForwardCases.push({ x: [2, 10, 11, 16], f: [3, 3, 16, 1], s, pad, act: 'linear', bias: false, simd: true });
+    if (pad === 'valid') continue; // no output at all for the two below
+    dwForwardCases.push({ x: [3, 2, 5, 12], f: [3, 3, 12, 1], s, pad, act: 'relu', bias: true, simd: true }); // map shorter than the window
+    dwForwardCases.push({ x: [1, 3, 1, 4], f: [3, 3, 4, 1], s, pad, act: 'linear', bias: true, simd: true }); // one column: every window overhangs
+  }
+}
+dwForwardCases.push({ x: [2, 6, 6, 3], f: [3, 3, 3, 1], s: 1, pad: 'same', act: 'relu', bias: true, simd: false }); // C % 4 ≠ 0: XNNPACK
+dwForwardCases.push({ x: [2, 9, 9, 8], f: [5, 5, 8, 1], s: 2, pad: 'same', act: 'relu6', bias: true, simd: false }); // 5×5: XNNPACK
+dwForwardCases.push({ x: [2, 6, 7, 4], f: [3, 3, 4, 2], s: 1, pad: 'same', act: 'linear', bias: false, simd: false }); // multiplier 2: XNNPACK
+dwForwardCases.push({ x: [1, 10, 10, 8], f: [3, 3, 8, 1], s: 3, pad: 'same', act: 'linear', bias: true, simd: false }); // stride 3: XNNPACK
+
+describe('forward 3×3 depthwise convolution on SIMD', () => {
+  it.each(dwForwardCases)('matches cpu: x $x f $f stride $s pad $pad $act bias $bias (SIMD kernel: $simd)', async ({ x, f, s, pad, act, bias, simd }) => {
+    setSimdEnabled(true);
+    const xs = rnd(x);
+    const w = rnd(f);
+    const b = bias ? rnd([f[2]! * f[3]!]) : undefined;
+    const before = depthwiseSimdCalls.count;
+    const fused = () => tf.fused.depthwiseConv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: s, pad: pad as 'same', bias: b, activation: act });
+    expect(await relErr(fused)).toBeLessThan(1e-5);
+    expect(await relErr(() => tf.depthwiseConv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad as 'same'))).toBeLessThan(1e-5);
+    expect(depthwiseSimdCalls.count - before).toBe(simd ? 2 : 0);
+    tf.dispose([xs, w, ...(b ? [b] : [])]);
+  });
+
+  it('gives the same values with the SIMD kernel off (XNNPACK) and on, NaN and ±∞ included', async () => {
+    await tf.setBackend('wasm');
+    const xs = tf.tidy(() => rnd([2, 6, 6, 8]).mul(3));
+    const v = xs.bufferSync();
+    v.set(NaN, 0, 1, 1, 0);
+    v.set(Infinity, 1, 3, 2, 5);
+    const xt = v.toTensor();
+    const w = rnd([3, 3, 8, 1]);
+    const run = () => tf.fused.depthwiseConv2d({ x: xt as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', activation: 'linear' }).dataSync();
+    setDepthwiseSimdEnabled(false);
+    const ref = run();
+    setDepthwiseSimdEnabled(true);
+    const ours = run();
+    const kind = (e: number) => (Number.isNaN(e) ? 'nan' : Number.isFinite(e) ? 'finite' : String(e));
+    expect(Array.from(ours).map(kind)).toEqual(Array.from(ref).map(kind));
+    expect(Array.from(ref).filter((e) => Number.isNaN(e)).length).toBeGreaterThan(0);
+    for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) expect(Math.abs(ours[i]! - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
+    tf.dispose([xs, xt, w]);
+  });
+});
 
 describe('gradient kernels', () => {
   runGrads(true);

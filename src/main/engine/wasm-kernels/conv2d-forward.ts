@@ -3,12 +3,12 @@
 // tfjs's XNNPACK kernel.
 import * as tf from '@tensorflow/tfjs';
 import { winogradConv, winogradPays, winogradShape, type WinogradAct } from './winograd.js';
+import { CLAMP_ACTS } from './clamp.js';
 import { asWasm, scoped, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 type ConvAttrs = tf.Conv2DAttrs & { activation?: string; leakyreluAlpha?: number };
 
-const ACTS: ReadonlySet<string> = new Set<WinogradAct>(['linear', 'relu', 'relu6']);
 
 export function makeConv2D(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
@@ -18,7 +18,7 @@ export function makeConv2D(fallback: tf.KernelFunc) {
     const ctx = simdCtx(backend);
     const act = attrs.activation ?? 'linear';
     const plain = () => fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    if (!ctx || !x || !filter || preluActivationWeights || !ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
+    if (!ctx || !x || !filter || preluActivationWeights || !CLAMP_ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
     if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3]))) return plain();
     const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
     if (kh !== 3 || kw !== 3 || x.shape.length !== 4) return plain();

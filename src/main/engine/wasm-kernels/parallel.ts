@@ -135,3 +135,21 @@ export function maxPoolGradPar(s: Simd, x: number, dy: number, dx: number, b: nu
   const parts = splitRange(b, s.threads).map(([b0, b1]) => [x + b0 * h * w * c * 4, dy + b0 * oh * ow * c * 4, dx + b0 * h * w * c * 4, b1 - b0, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]);
   s.pool!.run(s.k.maxPoolGrad, 'maxPoolGrad', parts);
 }
+
+/**
+ * The 3×3 depthwise convolution split over the batch, or over output rows for fewer images than
+ * threads (depthwise-asm.ts; `zeros`: a row of zero floats the threads share).
+ */
+export function dwConv3x3Par(s: Simd, x: number, w: number, bias: number, out: number, b: number, h: number, wd: number, c: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, act: number, zeros: number): void {
+  const geo = [h, wd, c, oh, ow, sh, sw, pt, pl] as const;
+  const one = () => s.k.dwConv3x3(x, w, bias, out, b, ...geo, 0, oh, act, zeros);
+  if (!worthIt(s, b * oh * ow * c * 9 / 4)) return one();
+  let parts: number[][];
+  if (b >= s.threads) {
+    parts = splitRange(b, s.threads).map(([b0, b1]) => [x + b0 * h * wd * c * 4, w, bias, out + b0 * oh * ow * c * 4, b1 - b0, ...geo, 0, oh, act, zeros]);
+  } else {
+    if (oh < s.threads) return one();
+    parts = splitRange(oh, s.threads).map(([y0, y1]) => [x, w, bias, out, b, ...geo, y0, y1, act, zeros]);
+  }
+  s.pool!.run(s.k.dwConv3x3, 'dwConv3x3', parts);
+}

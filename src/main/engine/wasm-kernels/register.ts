@@ -5,6 +5,7 @@ import { patchOnce } from '../compat/index.js';
 import { conv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeConv2D } from './conv2d-forward.js';
+import { makeDepthwiseConv2D } from './depthwise-conv2d.js';
 import { depthwiseConv2dNativeBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInput } from './depthwise-backprop-input.js';
 import { makeCast, makeIdentity, makePad, makeSlice } from './copy.js';
@@ -43,6 +44,9 @@ function registerAll(): void {
     // 3×3 stride-1 convolutions by Winograd where it pays; the rest stays XNNPACK's.
     ['Conv2D', makeConv2D(orig('Conv2D').kernelFunc) as tf.KernelFunc, orig('Conv2D').setupFunc],
     ['FusedConv2D', makeConv2D(orig('FusedConv2D').kernelFunc) as tf.KernelFunc, orig('FusedConv2D').setupFunc],
+    // 3×3 depthwise convolutions on SIMD (depthwise-conv2d.ts); the rest stays XNNPACK's.
+    ['DepthwiseConv2dNative', makeDepthwiseConv2D(orig('DepthwiseConv2dNative').kernelFunc) as tf.KernelFunc, orig('DepthwiseConv2dNative').setupFunc],
+    ['FusedDepthwiseConv2D', makeDepthwiseConv2D(orig('FusedDepthwiseConv2D').kernelFunc) as tf.KernelFunc, orig('FusedDepthwiseConv2D').setupFunc],
     // Replaces tfjs's scalar C++ loop; keeps it for NCHW.
     ['Conv2DBackpropInput', makeConv2DBackpropInput(original?.kernelFunc ?? null) as tf.KernelFunc, original?.setupFunc],
     ['DepthwiseConv2dNativeBackpropInput', depthwiseConv2dNativeBackpropInput as tf.KernelFunc],
@@ -86,6 +90,8 @@ export const WASM_GRADIENT_KERNELS = [
   'Conv2D',
   'FusedConv2D',
   'Conv2DBackpropInput',
+  'DepthwiseConv2dNative',
+  'FusedDepthwiseConv2D',
   'DepthwiseConv2dNativeBackpropInput',
   'DepthwiseConv2dNativeBackpropFilter',
   'Sum',

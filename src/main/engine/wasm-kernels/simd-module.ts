@@ -2,6 +2,7 @@
 // module that imports tfjs's own WebAssembly.Memory, so they read and write tensors in place.
 // All pointers are byte addresses on that heap; sizes and strides count floats.
 import { assemble, Fn, type Local } from './asm.js';
+import { dwConv3x3 } from './depthwise-asm.js';
 import { type KernelName, SimdPool, type WinogradKernelName } from './simd-pool.js';
 import { relaxedSimd } from './relaxed-simd.js';
 import { wgDy, wgFilter, wgFilterOut, wgInput, wgOutput } from './winograd-asm.js';
@@ -90,6 +91,8 @@ export interface SimdKernels {
   gemmBatch(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, count: number, aStep: number, bStep: number, cStep: number, fma: number): void;
   /** MaxPool's gradient (dilation 1, c % 4 = 0) into a dx it zeroes first; see maxPoolGrad below. */
   maxPoolGrad(x: number, dy: number, dx: number, nb: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
+  /** 3×3 depthwise convolution + bias + activation (depthwise-asm.ts). */
+  dwConv3x3(x: number, w: number, bias: number, out: number, nb: number, h: number, wd: number, c: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, y0: number, y1: number, act: number, zeros: number): void;
   /** im2col of a padded [B,Hp,Wp,C] into [B·OH·OW, KH·KW·C]. */
   im2col(xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
 }
@@ -896,7 +899,7 @@ const WINOGRAD_KERNELS: WinogradKernelName[] = WINOGRAD_TILES.flatMap((m) =>
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'gemmBatch',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'dwConv3x3', 'gemmBatch',
 ];
 
 export interface Simd {
@@ -953,6 +956,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     dwFilterGrad3x3(),
     ...WINOGRAD_TILES.flatMap((m) => [wgFilter(m), wgInput(m), wgOutput(m), wgDy(m), wgFilterOut(m)]),
     maxPoolGrad(),
+    dwConv3x3(),
   ];
   const fma = relaxedSimd().on;
   fns.push(gemmBatch(NAMES.indexOf('gemm'), fma ? NAMES.length : -1));

@@ -13,9 +13,9 @@ export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
   | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
   | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam'
-  | 'dwFilterGrad3x3' | WinogradKernelName | 'maxPoolGrad' | 'gemmBatch' | 'gemmFma';
+  | 'dwFilterGrad3x3' | WinogradKernelName | 'maxPoolGrad' | 'dwConv3x3' | 'gemmBatch' | 'gemmFma';
 
-const MAX_ARGS = 16;
+const MAX_ARGS = 20;
 // Control block per worker, in int32 slots.
 const SEQ = 0; // bumped by the caller to post a job
 const DONE = 1; // set to SEQ by the worker when finished

@@ -5,13 +5,14 @@
 // channel pair; this does (m + 2)²/m² (4 for m = 2, 2.25 for m = 4) plus the transforms, which cost
 // O(channels) per tile against the GEMMs' O(channels²).
 import type * as tf from '@tensorflow/tfjs';
+import { clampBits, type ClampAct } from './clamp.js';
 import { gemmBatchPar, transpose2dPar, wgChannelsPar, wgOutputPar, wgTilesPar } from './parallel.js';
 import type { ConvInfo } from './geometry.js';
 import { ptr, type Scope, type WasmBackend } from './util.js';
 import type { Simd } from './simd-module.js';
 import { WINOGRAD_TILES, type WinogradTile } from './winograd-matrices.js';
 
-export type WinogradAct = 'linear' | 'relu' | 'relu6';
+export type WinogradAct = ClampAct;
 
 /**
  * Whether Winograd pays for a 3×3 stride-1 convolution of these channels and output size.
@@ -43,15 +44,6 @@ export function winogradTile(oh: number, ow: number): WinogradTile {
   return best;
 }
 
-/** Float32 bits of the clamp bounds of an activation (wgOutput takes them as int32 arguments). */
-function bits(v: number): number {
-  return new Int32Array(new Float32Array([v]).buffer)[0]!;
-}
-const CLAMP: Record<WinogradAct, [number, number]> = {
-  linear: [bits(-Infinity), bits(Infinity)],
-  relu: [bits(0), bits(Infinity)],
-  relu6: [bits(0), bits(6)],
-};
 
 const DEFAULT_CHUNK_FLOATS = 1 << 22;
 /** Floats of the two transformed operands together above which the batch is done in chunks. */
@@ -127,7 +119,7 @@ export function winogradConv(s: Scope, ctx: Simd, a: WinogradConvArgs): tf.Tenso
   // Addresses after the last allocation (they never move, but take them together).
   const [pu, pv, pm, py, pxp] = [u, v, mm, y, xp].map((t) => ptr(s.backend, t)) as [number, number, number, number, number];
   const pb = a.bias ? ptr(s.backend, a.bias) : 0;
-  const [lo, hi] = CLAMP[a.act];
+  const [lo, hi] = clampBits(a.act);
   for (let b0 = 0; b0 < n; b0 += chunk) {
     const nb = Math.min(chunk, n - b0);
     const tiles = nb * perImage;

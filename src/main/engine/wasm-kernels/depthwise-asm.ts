@@ -1,0 +1,146 @@
+// The forward 3×3 depthwise convolution (channel multiplier 1, C % 4 = 0) with bias and relu /
+// relu6 in its output loop. XNNPACK's depthwise kernel in tfjs-backend-wasm 4.22 rebuilds its
+// indirection buffer (nine pointers per output pixel) on every call, since every call gets a fresh
+// input, and loads the nine weights again for every output.
+//
+// Here each output row reads three input rows through three row pointers (a row outside the image
+// points at a zero row, so no tap is checked); each group of four channels keeps its nine weights
+// and bias in registers while it sweeps the row, two outputs a step: at stride 1 they share the
+// loads of their overlapping columns (12 loads for 18 multiply-adds). Only the columns whose
+// window overhangs the image's left or right edge check their taps.
+import { Fn, type Local } from './asm.js';
+
+/** Activation codes of dwConv3x3's `act` argument. */
+export const DW_ACT = { linear: 0, relu: 1, relu6: 2 } as const;
+
+type Act = keyof typeof DW_ACT;
+
+/**
+ * dwConv3x3(x, w, bias, out, nb, h, wd, c, oh, ow, sh, sw, pt, pl, y0, y1, act, zeros):
+ * out[b, oy, ox, ch] = act(bias[ch] + Σ_{ky,kx} x[b, oy·sh − pt + ky, ox·sw − pl + kx, ch]·w[ky, kx, ch])
+ * for output rows y0 ≤ oy < y1 of each of nb images; taps outside the image count as zero.
+ * w is [3, 3, c] (tfjs's [3, 3, c, 1]); bias 0 means none; sw is 1 or 2; zeros: wd·c zero floats.
+ */
+export function dwConv3x3(): Fn {
+  const f = new Fn('dwConv3x3', Array(18).fill('i32') as 'i32'[]);
+  const [x, w, bias, out, nb, h, wd, c, oh, ow, sh, sw, pt, pl, y0, y1, actCode, zeros] = f.params as Local[] as [
+    Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local,
+  ];
+  const i32 = () => f.local('i32');
+  const [b, oy, ox, o, iy, ix, cB, cB2, cB3, cB4, rowB, imgIn, imgOut, oxA, oxB, t0, q, qEnd, qWide] = Array.from({ length: 19 }, i32);
+  const colOffset = [null, cB, cB2, cB3, cB4]; // byte offset of the window's k-th column
+  const rows = Array.from({ length: 3 }, i32); // row pointers (column 0, channel 0) of the window's rows
+  const ptrs = Array.from({ length: 3 }, i32); // the same rows at the current output's window, channel group o
+  const v = () => f.local('v128');
+  const wv = Array.from({ length: 9 }, v);
+  const [bv, col, six] = Array.from({ length: 3 }, v);
+  const acc = [v(), v()];
+
+  f.get(c).i32(2).shl().set(cB);
+  f.get(cB).i32(1).shl().set(cB2);
+  f.get(cB).i32(3).mul().set(cB3);
+  f.get(cB).i32(2).shl().set(cB4);
+  f.get(wd).get(cB).mul().set(rowB);
+  f.f32(6).f32x4Splat().set(six);
+  // Interior columns [oxA, oxB): the window inside the row. oxA = ceil(pl / sw);
+  // oxB = floor((wd − 3 + pl) / sw) + 1 (0 when even the first window overhangs), within [oxA, ow].
+  f.get(pl).get(sw).add().i32(1).sub().get(sw).divS().set(oxA);
+  f.get(oxA).get(ow).get(oxA).get(ow).ltS().select().set(oxA);
+  f.get(wd).i32(3).sub().get(pl).add().set(t0);
+  f.get(t0).get(sw).divS().i32(1).add().i32(0).get(t0).i32(0).geS().select().set(oxB);
+  f.get(oxB).get(ow).get(oxB).get(ow).ltS().select().set(oxB);
+  f.get(oxB).get(oxA).get(oxB).get(oxA).geS().select().set(oxB);
+
+  const store = (act: Act, j: number) => {
+    f.get(q);
+    if (j > 0) f.get(cB).add();
+    f.get(acc[j]!);
+    if (act !== 'linear') f.v128Zero().f32x4Pmax();
+    if (act === 'relu6') f.get(six).f32x4Pmin();
+    f.v128Store();
+  };
+
+  /** n outputs at q (n = 1, 2) from the windows at ptrs: column k feeds output j with tap k − j·s. */
+  const interior = (n: number, s: 1 | 2, act: Act) => {
+    for (let j = 0; j < n; j++) f.get(bv).set(acc[j]!);
+    for (let ky = 0; ky < 3; ky++) {
+      for (let k = 0; k < (n - 1) * s + 3; k++) {
+        f.get(ptrs[ky]!);
+        if (k > 0) f.get(colOffset[k]!).add();
+        f.v128Load().set(col);
+        for (let j = 0; j < n; j++) {
+          const kx = k - j * s;
+          if (kx >= 0 && kx <= 2) f.get(acc[j]!).get(col).get(wv[ky * 3 + kx]!).f32x4Mul().f32x4Add().set(acc[j]!);
+        }
+      }
+    }
+    for (let j = 0; j < n; j++) store(act, j);
+  };
+
+  /** The output at ox (q) with its column taps checked (its window overhangs the left or right edge). */
+  const edge = (act: Act) => {
+    f.get(bv).set(acc[0]!);
+    for (let kx = 0; kx < 3; kx++) {
+      f.get(ox).get(sw).mul().get(pl).sub().i32(kx).add().set(ix);
+      f.get(ix).get(wd).i32LtU().ifElse(() => {
+        for (let ky = 0; ky < 3; ky++) {
+          f.get(acc[0]!).get(rows[ky]!).get(ix).get(cB).mul().add().get(o).add().v128Load();
+          f.get(wv[ky * 3 + kx]!).f32x4Mul().f32x4Add().set(acc[0]!);
+        }
+      });
+    }
+    store(act, 0);
+  };
+
+  /** One output row for channel group o, stride s, activation act. */
+  const row = (s: 1 | 2, act: Act) => {
+    f.get(imgOut).get(oy).get(ow).mul().get(cB).mul().add().get(o).add().set(q);
+    f.loop(ox, 0, oxA, 1, () => {
+      edge(act);
+      f.get(q).get(cB).add().set(q);
+    });
+    for (let ky = 0; ky < 3; ky++) f.get(rows[ky]!).get(oxA).get(sw).mul().get(pl).sub().get(cB).mul().add().get(o).add().set(ptrs[ky]!);
+    f.get(q).get(oxB).get(oxA).sub().get(cB).mul().add().set(qEnd);
+    f.get(qEnd).get(cB).sub().set(qWide);
+    f.block(() => {
+      f.loopBlock(() => {
+        f.get(q).get(qWide).geS().brIf(1);
+        interior(2, s, act);
+        for (const p of ptrs) f.get(p).get(s === 1 ? cB2 : cB4).add().set(p);
+        f.get(q).get(cB2).add().set(q);
+        f.br(0);
+      });
+    });
+    f.get(q).get(qEnd).ltS().ifElse(() => {
+      interior(1, s, act);
+      f.get(q).get(cB).add().set(q);
+    });
+    f.loop(ox, oxB, ow, 1, () => {
+      edge(act);
+      f.get(q).get(cB).add().set(q);
+    });
+  };
+
+  f.loop(b, 0, nb, 1, () => {
+    f.get(x).get(b).get(h).mul().get(rowB).mul().add().set(imgIn);
+    f.get(out).get(b).get(oh).mul().get(ow).mul().get(cB).mul().add().set(imgOut);
+    f.loop(oy, y0, y1, 1, () => {
+      for (let ky = 0; ky < 3; ky++) {
+        f.get(oy).get(sh).mul().get(pt).sub().i32(ky).add().set(iy);
+        f.get(imgIn).get(iy).get(rowB).mul().add().get(zeros).get(iy).get(h).i32LtU().select().set(rows[ky]!);
+      }
+      f.loop(o, 0, cB, 16, () => {
+        for (let t = 0; t < 9; t++) f.get(w).get(o).add().get(cB).i32(t).mul().add().v128Load().set(wv[t]!);
+        f.get(bias).ifElse(() => f.get(bias).get(o).add().v128Load().set(bv), () => f.v128Zero().set(bv));
+        const byAct = (s: 1 | 2) => {
+          f.get(actCode).i32(DW_ACT.relu6).eq().ifElse(
+            () => row(s, 'relu6'),
+            () => f.get(actCode).ifElse(() => row(s, 'relu'), () => row(s, 'linear')),
+          );
+        };
+        f.get(sw).i32(1).eq().ifElse(() => byAct(1), () => byAct(2));
+      });
+    });
+  });
+  return f;
+}

@@ -1,0 +1,66 @@
+// DepthwiseConv2dNative and FusedDepthwiseConv2D for wasm: 3×3 filters, channel multiplier 1, C % 4
+// = 0, no dilation (every depthwise layer of the project's nets and the pretrained MobileNets) on
+// the SIMD kernel of depthwise-asm.ts, bias and relu / relu6 in its output loop; everything else
+// goes to tfjs's XNNPACK kernel.
+import * as tf from '@tensorflow/tfjs';
+import { CLAMP_ACTS, type ClampAct } from './clamp.js';
+import { DW_ACT } from './depthwise-asm.js';
+import { dwConv3x3Par } from './parallel.js';
+import { asWasm, ptr, scopedEffect, simdCtx } from './util.js';
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
+type DepthwiseAttrs = tf.DepthwiseConv2dNativeAttrs & { activation?: string };
+
+let enabled = true;
+
+/** Calls that ran the SIMD kernel (for tests). */
+export const depthwiseSimdCalls = { count: 0 };
+
+/** For tests and benchmarks: send every depthwise convolution to tfjs's XNNPACK kernel. */
+export function setDepthwiseSimdEnabled(on: boolean): void {
+  enabled = on;
+}
+
+export function makeDepthwiseConv2D(fallback: tf.KernelFunc) {
+  return (args: KernelArgs): tf.TensorInfo => {
+    const attrs = args.attrs as unknown as DepthwiseAttrs;
+    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const backend = asWasm(args.backend);
+    const ctx = enabled ? simdCtx(backend) : null;
+    const act = attrs.activation ?? 'linear';
+    const plain = () => fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+    if (!ctx || !x || !filter || preluActivationWeights || !CLAMP_ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
+    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4) return plain();
+    const [kh, kw, c, m] = filter.shape as [number, number, number, number];
+    if (kh !== 3 || kw !== 3 || m !== 1 || c % 4 !== 0) return plain();
+    if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== c)) return plain();
+    const info = tf.backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      [kh, kw, c, m],
+      attrs.strides,
+      attrs.dilations ?? 1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+      true,
+      'channelsLast',
+    );
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return plain();
+    const biasAt = bias ? ptr(backend, bias) : 0;
+    if (bias && biasAt === 0) return plain(); // the kernel reads address 0 as "no bias"
+    const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+    const { top: pt, left: pl } = info.padInfo;
+    if (sw !== 1 && sw !== 2) return plain(); // the kernel's column loop knows strides 1 and 2
+    const out = backend.makeOutput(info.outShape, 'float32');
+    if (tf.util.sizeFromShape(info.outShape) === 0) return out;
+    depthwiseSimdCalls.count++;
+    scopedEffect(backend, (s) => {
+      const zeros = s.keep(backend.makeOutput([info.inWidth * c], 'float32'));
+      ctx.k.zero(ptr(backend, zeros), info.inWidth * c * 4);
+      dwConv3x3Par(
+        ctx, ptr(backend, x), ptr(backend, filter), biasAt, ptr(backend, out),
+        info.batchSize, info.inHeight, info.inWidth, c, oh, ow, sh, sw, pt, pl, DW_ACT[act as ClampAct], ptr(backend, zeros),
+      );
+    });
+    return out;
+  };
+}
