@@ -8,6 +8,7 @@ import { BackendReport } from '../../../shared/domain.js';
 import { internalsUsable, versionMismatch, wasmModuleOf } from '../compat/index.js';
 import { registerWasmKernels } from '../wasm-kernels/register.js';
 import { prepareThreadedWasm, settleWorkers, wasmDistDir } from './wasm-threads.js';
+import { spinPatchedThreadedWasm, THREADED_WASM } from './wasm-spin-patch.js';
 import { installWasmHeapGuard } from '../compat/wasm-heap-guard.js';
 import { installHeapChecker } from '../compat/heap-check.js';
 import type { WasmBackend } from '../wasm-kernels/util.js';
@@ -153,6 +154,7 @@ type WasmResult =
   | { ok: false; reason: string };
 
 let wasmPathsSet = false;
+let spinPatchNote: string | null = null;
 
 async function tryWasm(threads: number): Promise<WasmResult> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
@@ -166,7 +168,15 @@ async function tryWasm(threads: number): Promise<WasmResult> {
   if (!internalsUsable()) return { ok: false, reason: `${versionMismatch()}: the wasm gradient kernels stay off` };
   // Under Node the binaries are read from disk: point tfjs at the package's own dist folder.
   if (!wasmPathsSet) {
-    wasm.setWasmPaths(wasmDistDir());
+    // The threaded binary with XNNPACK's idle worker spinning briefly (wasm-spin-patch.ts).
+    const d = wasmDistDir();
+    try {
+      const threaded = spinPatchedThreadedWasm(d);
+      wasm.setWasmPaths({ 'tfjs-backend-wasm.wasm': `${d}tfjs-backend-wasm.wasm`, 'tfjs-backend-wasm-simd.wasm': `${d}tfjs-backend-wasm-simd.wasm`, [THREADED_WASM]: threaded });
+    } catch (err) {
+      spinPatchNote = `XNNPACK's idle worker keeps its stock 3-ms spin: ${firstLine(err)}`;
+      wasm.setWasmPaths(d);
+    }
     wasmPathsSet = true;
   }
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
@@ -176,6 +186,7 @@ async function tryWasm(threads: number): Promise<WasmResult> {
     try {
       patch = prepareThreadedWasm(threads, (on) => tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', on));
       wasm.setThreadsCount(threads);
+      note = spinPatchNote;
     } catch (err) {
       note = `threaded WASM unavailable, using 1 thread: ${firstLine(err)}`;
     }
