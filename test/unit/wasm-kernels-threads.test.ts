@@ -66,7 +66,7 @@ describe('SIMD kernels on two threads', () => {
   });
 
   it("XNNPACK's idle worker gives its core up within a millisecond of an operator (the spin-patched binary)", () => {
-    // Stock pthreadpool spins ~3 ms of CPU after every job (THREADS.md); patched, ~0.3 ms.
+    // Stock pthreadpool spins ~3 ms of CPU after every job (THREADS.md); patched, ~0.1 ms.
     const x = rnd([32, 24, 24, 64]);
     const w = rnd([1, 1, 64, 64]);
     const idle = new Int32Array(new SharedArrayBuffer(4));

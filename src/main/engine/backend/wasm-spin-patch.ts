@@ -1,11 +1,11 @@
-// tfjs-backend-wasm's threaded build with XNNPACK's idle worker spinning ~0.3 ms instead of ~3.
+// tfjs-backend-wasm's threaded build with XNNPACK's idle worker spinning ~0.1 ms instead of ~3.
 //
 // pthreadpool (XNNPACK's thread pool) keeps each worker spinning for 1,000,000 polls after a job
 // before it sleeps: ~3 ms here. Operators come every fraction of a millisecond, so that worker never
 // sleeps and holds a core for the whole run. The project's own SIMD kernels split their work with a
 // worker of their own (wasm-kernels/simd-pool.ts); on a 2-core machine that worker then shares a
 // core with the spinning one, and a kernel's second half finishes late (a 3×3 depthwise convolution
-// right after an XNNPACK convolution: 0.45 → 0.95 ms). With 100,000 polls XNNPACK's worker still
+// right after an XNNPACK convolution: 0.45 → 0.95 ms). With 25,000 polls XNNPACK's worker still
 // catches back-to-back operators and then gives the core up (measured in THREADS.md).
 //
 // The patch rewrites that one constant in a copy of the binary, found by the exact bytes of the
@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Polls of an idle pthreadpool worker before it sleeps, in the patched binary (a multiple of 5: the loop polls 5 at a time). */
-export const WORKER_SPIN_POLLS = 100_000;
+export const WORKER_SPIN_POLLS = 25_000;
 
 export const THREADED_WASM = 'tfjs-backend-wasm-threaded-simd.wasm';
 

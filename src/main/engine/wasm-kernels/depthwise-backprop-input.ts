@@ -8,6 +8,7 @@ import { explicitPad, transposedConvInput } from './geometry.js';
 import { depthwiseInputGradJs } from './reference.js';
 import { dwInputGradPar } from './parallel.js';
 import { asWasm, f32, ptr, scoped, simdCtx } from './util.js';
+import { depthwiseSimdOn, dwConv3x3Simd } from './depthwise-conv2d.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 
@@ -32,6 +33,17 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
   }
   const [kh, kw, c, m] = filter.shape as [number, number, number, number];
   const ctx = simdCtx(backend);
+  const { padInfo: p0, strideHeight: sh0, strideWidth: sw0 } = info;
+  if (ctx && m === 1 && c % 4 === 0 && kh === 3 && kw === 3 && sh0 === 1 && sw0 === 1 && p0.top <= 2 && p0.left <= 2 && depthwiseSimdOn()) {
+    // Stride 1: dx is dy correlated with the spatially flipped filter, padded by 2 − pad (the
+    // forward kernel: a gather, 2–4× the scatter's speed).
+    return scoped(backend, (s) => {
+      const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
+      const dx = s.keep(backend.makeOutput(info.inShape, 'float32'));
+      dwConv3x3Simd(s, ctx, dy, flipped, null, dx, { oh: info.inHeight, ow: info.inWidth, sh: 1, sw: 1, pt: 2 - p0.top, pl: 2 - p0.left }, 'linear');
+      return dx;
+    });
+  }
   if (ctx && m === 1 && c % 4 === 0) {
     // Scatter form on SIMD: each dy pixel adds its KH×KW window into a padded dx, then crop.
     // (The convolution form below upsamples dy with zeros first: 4× the work at stride 2.)

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { CLAMP_ACTS, type ClampAct } from './clamp.js';
 import { DW_ACT } from './depthwise-asm.js';
 import { dwConv3x3Par } from './parallel.js';
-import { asWasm, ptr, scopedEffect, simdCtx } from './util.js';
+import { asWasm, ptr, scopedEffect, simdCtx, type Scope } from './util.js';
+import type { Simd } from './simd-module.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
 type DepthwiseAttrs = tf.DepthwiseConv2dNativeAttrs & { activation?: string };
@@ -45,22 +46,36 @@ export function makeDepthwiseConv2D(fallback: tf.KernelFunc) {
       'channelsLast',
     );
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return plain();
-    const biasAt = bias ? ptr(backend, bias) : 0;
-    if (bias && biasAt === 0) return plain(); // the kernel reads address 0 as "no bias"
+    if (bias && ptr(backend, bias) === 0) return plain(); // the kernel reads address 0 as "no bias"
     const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
     const { top: pt, left: pl } = info.padInfo;
     if (sw !== 1 && sw !== 2) return plain(); // the kernel's column loop knows strides 1 and 2
     const out = backend.makeOutput(info.outShape, 'float32');
     if (tf.util.sizeFromShape(info.outShape) === 0) return out;
-    depthwiseSimdCalls.count++;
-    scopedEffect(backend, (s) => {
-      const zeros = s.keep(backend.makeOutput([info.inWidth * c], 'float32'));
-      ctx.k.zero(ptr(backend, zeros), info.inWidth * c * 4);
-      dwConv3x3Par(
-        ctx, ptr(backend, x), ptr(backend, filter), biasAt, ptr(backend, out),
-        info.batchSize, info.inHeight, info.inWidth, c, oh, ow, sh, sw, pt, pl, DW_ACT[act as ClampAct], ptr(backend, zeros),
-      );
-    });
+    scopedEffect(backend, (s) => dwConv3x3Simd(s, ctx, x, filter, bias ?? null, out, { oh, ow, sh, sw, pt, pl }, act as ClampAct));
     return out;
   };
+}
+
+export function depthwiseSimdOn(): boolean {
+  return enabled;
+}
+
+/**
+ * out [n, oh, ow, c] = act(bias + the 3×3 depthwise correlation of x [n, h, w, c] with filter
+ * [3, 3, c, 1] at the given strides and top/left padding). Allocates its scratch in `s`.
+ */
+export function dwConv3x3Simd(
+  s: Scope, ctx: Simd, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, out: tf.TensorInfo,
+  g: { oh: number; ow: number; sh: number; sw: number; pt: number; pl: number }, act: ClampAct,
+): void {
+  const backend = s.backend;
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  depthwiseSimdCalls.count++;
+  const zeros = s.keep(backend.makeOutput([w * c], 'float32'));
+  ctx.k.zero(ptr(backend, zeros), w * c * 4);
+  dwConv3x3Par(
+    ctx, ptr(backend, x), ptr(backend, filter), bias ? ptr(backend, bias) : 0, ptr(backend, out),
+    n, h, w, c, g.oh, g.ow, g.sh, g.sw, g.pt, g.pl, DW_ACT[act], ptr(backend, zeros),
+  );
 }
