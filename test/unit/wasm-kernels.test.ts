@@ -8,6 +8,7 @@ import { relaxedSimd } from '../../src/main/engine/wasm-kernels/relaxed-simd.js'
 import { setWinogradChunkFloats, setWinogradTile, winogradCachedTransforms, winogradCalls, winogradPays, winogradTile } from '../../src/main/engine/wasm-kernels/winograd.js';
 import { WINOGRAD_TILES, winogradMatrices } from '../../src/main/engine/wasm-kernels/winograd-matrices.js';
 import { depthwiseSimdCalls, setDepthwiseSimdEnabled } from '../../src/main/engine/wasm-kernels/depthwise-conv2d.js';
+import { MOVING_AVERAGE_KERNEL } from '../../src/main/engine/wasm-kernels/moving-average.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -148,6 +149,21 @@ describe('forward 3×3 depthwise convolution on SIMD', () => {
     expect(Array.from(ref).filter((e) => Number.isNaN(e)).length).toBeGreaterThan(0);
     for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) expect(Math.abs(ours[i]! - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
     tf.dispose([xs, xt, w]);
+  });
+});
+
+describe('BatchNorm moving statistics in one kernel', () => {
+  it("equals tfjs-layers' three ops per statistic bit for bit", async () => {
+    await tf.setBackend('wasm');
+    for (const [c, momentum] of [[7, 0.99], [96, 0.9], [1280, 0.999]] as const) {
+      const [mean, variance, mm, mv] = [rnd([c]), rnd([c]).abs(), rnd([c]).mul(3), rnd([c]).abs().add(0.5)];
+      const [m2, v2] = tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { mean, variance, movingMean: mm, movingVariance: mv }, { momentum }) as tf.Tensor[];
+      const ref = (v: tf.Tensor, x: tf.Tensor) => tf.sub(v, tf.mul(tf.sub(v, x), 1 - momentum));
+      expect(Array.from(m2!.dataSync())).toEqual(Array.from(ref(mm, mean).dataSync()));
+      expect(Array.from(v2!.dataSync())).toEqual(Array.from(ref(mv, variance).dataSync()));
+      expect(Array.from(m2!.dataSync())).not.toEqual(Array.from(mm.dataSync()));
+    }
+    expect(() => tf.engine().runKernel(MOVING_AVERAGE_KERNEL, { mean: rnd([3]), variance: rnd([4]), movingMean: rnd([3]), movingVariance: rnd([3]) }, { momentum: 0.9 })).toThrow(/four float32 tensors of 3 values/);
   });
 });
 

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { patchOnce } from '../compat/index.js';
 import { channelAffine, channelSums } from '../wasm-kernels/channel-ops.js';
+import { MOVING_AVERAGE_KERNEL } from '../wasm-kernels/moving-average.js';
 import { asWasm, f32, sizeOf, type WasmBackend } from '../wasm-kernels/util.js';
 
 export interface BatchNormTrainingResult {
@@ -420,8 +421,17 @@ function patchBatchNorm(): void {
       const beta = this.center && this.beta ? this.beta.read() : null;
       const { y, mean, variance } = batchNormTraining(input, gamma, beta, this.epsilon);
       try {
-        movingAverage(this.movingMean, mean, this.momentum);
-        movingAverage(this.movingVariance, variance, this.momentum);
+        if (tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend())) {
+          tf.tidy(() => {
+            const inputs = { mean, variance, movingMean: this.movingMean.read(), movingVariance: this.movingVariance.read() };
+            const [m, v] = tf.engine().runKernel(MOVING_AVERAGE_KERNEL, inputs, { momentum: this.momentum }) as tf.Tensor[];
+            this.movingMean.write(m!);
+            this.movingVariance.write(v!);
+          });
+        } else {
+          movingAverage(this.movingMean, mean, this.momentum);
+          movingAverage(this.movingVariance, variance, this.momentum);
+        }
       } finally {
         mean.dispose();
         variance.dispose();
@@ -436,7 +446,7 @@ export function setFastBatchNorm(on: boolean): void {
   enabled = on;
 }
 
-/** tfjs-layers' update exactly: v ← v − (v − value)·(1 − momentum), value the biased batch statistic. */
+/** tfjs-layers' update exactly: v ← v − (v − value)·(1 − momentum), value the biased batch statistic (wasm: one kernel for both). */
 function movingAverage(variable: LayerVariableLike, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
     const orig = variable.read();

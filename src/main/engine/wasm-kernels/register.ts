@@ -14,6 +14,7 @@ import { makeFusedBatchNorm } from './batch-norm.js';
 import { ADAM_KERNEL, adamStep } from './fast-adam.js';
 import { registerReductionGradients } from './gradients.js';
 import { maxPoolGrad } from './max-pool-grad.js';
+import { MOVING_AVERAGE_KERNEL, movingAverageKernel } from './moving-average.js';
 import { makeReduce } from './reduce.js';
 import { RELU_GRAD_KERNEL, registerReluGradients, reluGradKernel } from './relu-grad.js';
 
@@ -71,6 +72,8 @@ function registerAll(): void {
     // One-pass Relu / Relu6 gradient (relu-grad.ts).
     [RELU_GRAD_KERNEL, reluGradKernel as unknown as tf.KernelFunc],
     ['FusedBatchNorm', makeFusedBatchNorm(orig('FusedBatchNorm').kernelFunc) as tf.KernelFunc, orig('FusedBatchNorm').setupFunc],
+    // BatchNorm's two moving statistics in one op (moving-average.ts).
+    [MOVING_AVERAGE_KERNEL, movingAverageKernel as unknown as tf.KernelFunc],
     // Fused Adam update (fast-adam.ts).
     [ADAM_KERNEL, adamStep as unknown as tf.KernelFunc],
     // tfjs's routes gradients wrongly (see max-pool-grad.ts).
