@@ -6,6 +6,7 @@ import { initBackend } from '../../src/main/engine/backend/select.js';
 import { simdCtx, asWasm } from '../../src/main/engine/wasm-kernels/util.js';
 import { winogradCalls } from '../../src/main/engine/wasm-kernels/winograd.js';
 import { depthwiseSimdCalls } from '../../src/main/engine/wasm-kernels/depthwise-conv2d.js';
+import { pointwiseCalls } from '../../src/main/engine/wasm-kernels/conv2d-forward.js';
 
 beforeAll(async () => {
   const r = await initBackend({ force: 'wasm', threads: 2 });
@@ -96,6 +97,16 @@ describe('SIMD kernels on two threads', () => {
     const before = depthwiseSimdCalls.count;
     expect(await relErr(() => tf.fused.depthwiseConv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: s, pad: 'same', bias, activation: 'relu6' }))).toBeLessThan(1e-5);
     expect(depthwiseSimdCalls.count - before).toBe(1);
+    tf.dispose([xs, w, bias]);
+  });
+
+  it('1×1 convolution (bias, relu6) as a GEMM split over rows of pixels matches cpu', async () => {
+    const xs = rnd([6, 17, 15, 48]);
+    const w = rnd([1, 1, 48, 36]);
+    const bias = rnd([36]);
+    const before = pointwiseCalls.count;
+    expect(await relErr(() => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu6' }))).toBeLessThan(1e-5);
+    expect(pointwiseCalls.count - before).toBe(1);
     tf.dispose([xs, w, bias]);
   });
 

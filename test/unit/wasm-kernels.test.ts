@@ -9,6 +9,7 @@ import { setWinogradChunkFloats, setWinogradTile, winogradCachedTransforms, wino
 import { WINOGRAD_TILES, winogradMatrices } from '../../src/main/engine/wasm-kernels/winograd-matrices.js';
 import { depthwiseSimdCalls, setDepthwiseSimdEnabled } from '../../src/main/engine/wasm-kernels/depthwise-conv2d.js';
 import { MOVING_AVERAGE_KERNEL } from '../../src/main/engine/wasm-kernels/moving-average.js';
+import { pointwiseCalls } from '../../src/main/engine/wasm-kernels/conv2d-forward.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 const EXPLICIT: Pad = [[0, 0], [1, 0], [2, 1], [0, 0]];
@@ -149,6 +150,40 @@ describe('forward 3×3 depthwise convolution on SIMD', () => {
     expect(Array.from(ref).filter((e) => Number.isNaN(e)).length).toBeGreaterThan(0);
     for (let i = 0; i < ref.length; i++) if (Number.isFinite(ref[i]!)) expect(Math.abs(ours[i]! - ref[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(ref[i]!)));
     tf.dispose([xs, xt, w]);
+  });
+});
+
+describe('1×1 convolutions as one GEMM with bias and activation', () => {
+  const cases: Array<{ x: number[]; co: number; s: number; pad: Pad; act: 'linear' | 'relu' | 'relu6'; bias: boolean; gemm: boolean }> = [
+    { x: [2, 7, 9, 16], co: 24, s: 1, pad: 'same', act: 'relu6', bias: true, gemm: true },
+    { x: [3, 5, 5, 8], co: 48, s: 1, pad: 'valid', act: 'relu', bias: true, gemm: true },
+    { x: [1, 3, 7, 3], co: 5, s: 1, pad: 'same', act: 'relu6', bias: true, gemm: true }, // scalar tail columns, odd rows
+    { x: [2, 6, 6, 12], co: 8, s: 1, pad: 'valid', act: 'linear', bias: false, gemm: true },
+    { x: [2, 8, 8, 8], co: 12, s: 2, pad: 'same', act: 'relu', bias: true, gemm: false }, // strided: XNNPACK
+    { x: [2, 5, 5, 4], co: 4, s: 1, pad: EXPLICIT, act: 'linear', bias: true, gemm: false }, // padded: XNNPACK
+  ];
+  it.each(cases)('match cpu: x $x → $co stride $s pad $pad $act bias $bias (GEMM: $gemm)', async ({ x, co, s, pad, act, bias, gemm }) => {
+    setSimdEnabled(true);
+    const xs = rnd(x).mul(2);
+    const w = rnd([1, 1, x[3]!, co]);
+    const b = bias ? rnd([co]) : undefined;
+    const before = pointwiseCalls.count;
+    expect(await relErr(() => tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: s, pad: pad as 'same', bias: b, activation: act }))).toBeLessThan(1e-5);
+    expect(await relErr(() => tf.conv2d(xs as tf.Tensor4D, w as tf.Tensor4D, s, pad as 'same'))).toBeLessThan(1e-5);
+    expect(pointwiseCalls.count - before).toBe(gemm ? 2 : 0);
+    tf.dispose([xs, w, ...(b ? [b] : [])]);
+  });
+
+  it('relu6 clamps at both ends (values far past 6 and below 0)', async () => {
+    await tf.setBackend('wasm');
+    const xs = tf.tidy(() => rnd([1, 4, 4, 8]).mul(20));
+    const w = tf.eye(8).reshape([1, 1, 8, 8]);
+    const y = tf.fused.conv2d({ x: xs as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', activation: 'relu6' });
+    const [v, ref] = [y.dataSync(), xs.dataSync()];
+    expect(Math.max(...ref)).toBeGreaterThan(6);
+    expect(Math.min(...ref)).toBeLessThan(0);
+    for (let i = 0; i < v.length; i++) expect(v[i]).toBeCloseTo(Math.min(6, Math.max(0, ref[i]!)), 5);
+    tf.dispose([xs, w, y]);
   });
 });
 

@@ -153,3 +153,13 @@ export function dwConv3x3Par(s: Simd, x: number, w: number, bias: number, out: n
   }
   s.pool!.run(s.k.dwConv3x3, 'dwConv3x3', parts);
 }
+
+/**
+ * gemmEpi (C = clamp(A·B + bias, lo, hi), no accumulation) split over rows of C: for a 1×1
+ * convolution (rows = pixels) each thread reads its own half of the input and all of the small filter.
+ */
+export function gemmEpiPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, bias: number, loBits: number, hiBits: number): void {
+  if (!worthIt(s, p * i * j / 16) || i < 8 * s.threads) return s.k.gemmEpi(a, b, c, p, i, j, aI, aP, ldb, ldc, 0, bias, loBits, hiBits);
+  const parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, 0, bias, loBits, hiBits]);
+  s.pool!.run(s.k.gemmEpi, 'gemmEpi', parts);
+}

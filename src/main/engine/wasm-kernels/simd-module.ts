@@ -19,6 +19,8 @@ export interface SimdKernels {
    * aP = lda; a plain A·B is aI = lda, aP = 1.
    */
   gemm(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number): void;
+  /** gemm, then C = clamp(C + bias[j], lo, hi) (bias 0: none; lo, hi float32 bits): a 1×1 convolution with its bias and activation. */
+  gemmEpi(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, bias: number, loBits: number, hiBits: number): void;
   /** gemm with relaxed SIMD's fused multiply-add; only in a module compiled with relaxed SIMD on (Simd.fma). */
   gemmFma?(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number): void;
   /**
@@ -200,9 +202,14 @@ const GEMM_P_BLOCK = 256;
  * over the bulk, 1×8 for leftover rows, 4×4 / 1×4 for a leftover 4 columns, scalar for the rest.
  * A is read one element at a time (load-splat) through strides, so any layout of A works.
  */
-function gemm(fma = false): Fn {
-  const f = new Fn(fma ? 'gemmFma' : 'gemm', Array(11).fill('i32') as 'i32'[]);
+function gemm(fma = false, epilogue = false): Fn {
+  const f = new Fn(epilogue ? 'gemmEpi' : fma ? 'gemmFma' : 'gemm', Array(epilogue ? 14 : 11).fill('i32') as 'i32'[]);
   const [A, B, C, P, I, J, aI, aP, ldb, ldc, accumulate] = f.params as Local[] as [Local, Local, Local, Local, Local, Local, Local, Local, Local, Local, Local];
+  // gemmEpi: then C = clamp(C + bias[j], lo, hi) once the last block of p is in (bias 0: none).
+  const [bias, loBits, hiBits] = f.params.slice(11) as Local[];
+  const last = f.local('i32');
+  const [lo, hi, bv] = [f.local('v128'), f.local('v128'), f.local('v128')];
+  const sb = f.local('f32');
   const [p0, pEnd, p, i, j, i4, j8, j4] = Array.from({ length: 8 }, () => f.local('i32'));
   const [pb, pc, aIB, aPB, ldbB, ldcB] = Array.from({ length: 6 }, () => f.local('i32'));
   const pa = Array.from({ length: 4 }, () => f.local('i32')); // A row pointers of the tile
@@ -238,11 +245,23 @@ function gemm(fma = false): Fn {
       }
       f.get(pb).get(ldbB).add().set(pb);
     });
+    if (epilogue) {
+      f.get(last).ifElse(() => {
+        for (let v = 0; v < nv; v++) {
+          f.get(bias!).ifElse(() => f.get(bias!).get(j).i32(2).shl().add().v128Load(v * 16).set(bv), () => f.v128Zero().set(bv));
+          for (let r = 0; r < mr; r++) f.get(acc[r]![v]!).get(bv).f32x4Add().get(lo).f32x4Pmax().get(hi).f32x4Pmin().set(acc[r]![v]!);
+        }
+      });
+    }
     for (let r = 0; r < mr; r++) {
       for (let v = 0; v < nv; v++) f.get(pc).get(ldcB).i32(r).mul().add().get(acc[r]![v]!).v128Store(v * 16);
     }
   };
 
+  if (epilogue) {
+    f.get(loBits!).f32ReinterpretI32().f32x4Splat().set(lo);
+    f.get(hiBits!).f32ReinterpretI32().f32x4Splat().set(hi);
+  }
   f.get(aI).i32(2).shl().set(aIB);
   f.get(aP).i32(2).shl().set(aPB);
   f.get(ldb).i32(2).shl().set(ldbB);
@@ -253,6 +272,7 @@ function gemm(fma = false): Fn {
   f.loop(p0, 0, P, GEMM_P_BLOCK, () => {
     f.get(p0).i32(GEMM_P_BLOCK).add().get(P).get(p0).i32(GEMM_P_BLOCK).add().get(P).ltS().select().set(pEnd);
     f.get(p0).eqz().get(accumulate).eqz().and().eqz().set(load); // load unless (first block and not accumulating)
+    if (epilogue) f.get(pEnd).get(P).geS().set(last);
     f.loop(i, 0, i4, 4, () => {
       f.loop(j, 0, j8, 8, () => tile(4, 8));
       f.loop(j, j8, j4, 4, () => tile(4, 4));
@@ -273,6 +293,12 @@ function gemm(fma = false): Fn {
           f.get(pa[0]!).get(aPB).add().set(pa[0]!);
           f.get(pb).get(ldbB).add().set(pb);
         });
+        if (epilogue) {
+          f.get(last).ifElse(() => {
+            f.get(bias!).ifElse(() => f.get(bias!).get(j).i32(2).shl().add().f32Load().set(sb), () => f.f32(0).set(sb));
+            f.get(sa).get(sb).f32Add().get(loBits!).f32ReinterpretI32().f32Max().get(hiBits!).f32ReinterpretI32().f32Min().set(sa);
+          });
+        }
         f.get(pc).get(sa).f32Store();
       });
     });
@@ -899,7 +925,7 @@ const WINOGRAD_KERNELS: WinogradKernelName[] = WINOGRAD_TILES.flatMap((m) =>
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'dwConv3x3', 'gemmBatch',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'dwConv3x3', 'gemmEpi', 'gemmBatch',
 ];
 
 export interface Simd {
@@ -957,6 +983,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
     ...WINOGRAD_TILES.flatMap((m) => [wgFilter(m), wgInput(m), wgOutput(m), wgDy(m), wgFilterOut(m)]),
     maxPoolGrad(),
     dwConv3x3(),
+    gemm(false, true),
   ];
   const fma = relaxedSimd().on;
   fns.push(gemmBatch(NAMES.indexOf('gemm'), fma ? NAMES.length : -1));
