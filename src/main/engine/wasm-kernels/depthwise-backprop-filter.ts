@@ -5,12 +5,13 @@
 // XNNPACK has no kernel shaped like this (re-expressed as a depthwise convolution, dy becomes an
 // OH×OW filter, which XNNPACK runs 10–40× slower than the forward pass). So: x is zero-padded
 // (tfjs PadV2) and a SIMD loop (simd-module.ts) accumulates 4 channels per instruction over every
-// output pixel and tap. Multiplier > 1, channels not a multiple of 4, dilation, or no SIMD:
+// output pixel and tap; 3×3 filters at stride 1 or 2 skip the pad (depthwise-asm.ts, the nine sums
+// in registers). Multiplier > 1, channels not a multiple of 4, dilation, or no SIMD:
 // a plain loop (reference.ts).
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
 import { depthwiseFilterGradJs } from './reference.js';
-import { dwFilterGradPar } from './parallel.js';
+import { dwFilterGrad3x3Par, dwFilterGradPar } from './parallel.js';
 import { asWasm, f32, ptr, scoped, simdCtx } from './util.js';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
@@ -37,9 +38,19 @@ export function depthwiseConv2dNativeBackpropFilter(args: KernelArgs): tf.Tensor
     depthwiseFilterGradJs(f32(backend, x), f32(backend, dy), f32(backend, out), info);
     return out;
   }
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (kh === 3 && kw === 3 && (sw === 1 || sw === 2)) {
+    // On x as it is: rows outside the image read a zero row, edge columns check their taps.
+    return scoped(backend, (s) => {
+      const zeros = s.keep(backend.makeOutput([w * c], 'float32'));
+      ctx.k.zero(ptr(backend, zeros), w * c * 4);
+      const out = s.keep(backend.makeOutput(attrs.filterShape, 'float32'));
+      dwFilterGrad3x3Par(ctx, ptr(backend, x), ptr(backend, dy), ptr(backend, out), n, h, w, c, oh, ow, sh, sw, pt, pl, ptr(backend, zeros));
+      return out;
+    });
+  }
   return scoped(backend, (s) => {
-    const pt = info.padInfo.top;
-    const pl = info.padInfo.left;
     // Pad so every window lies inside; rows past the last window are never read.
     const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
     const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);

@@ -62,13 +62,21 @@ export function gemmBatchPar(s: Simd, a: number, b: number, c: number, p: number
   s.pool!.run(s.k.gemmBatch, 'gemmBatch', parts);
 }
 
-/** Depthwise filter gradient split over channels (multiples of 4). */
+/** Depthwise filter gradient (x padded, any filter size) split over channels (multiples of 4). */
 export function dwFilterGradPar(s: Simd, xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
-  const name = kh === 3 && kw === 3 ? 'dwFilterGrad3x3' : 'dwFilterGrad';
-  const fn = s.k[name];
+  const fn = s.k.dwFilterGrad;
   if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || c < 8) return fn(xp, dy, out, b, hp, wp, c, c, oh, ow, kh, kw, sh, sw);
   const parts = splitRange(c, s.threads, 4).map(([c0, c1]) => [xp + c0 * 4, dy + c0 * 4, out + c0 * 4, b, hp, wp, c1 - c0, c, oh, ow, kh, kw, sh, sw]);
-  s.pool!.run(fn, name, parts);
+  s.pool!.run(fn, 'dwFilterGrad', parts);
+}
+
+/** The 3×3 depthwise filter gradient on the unpadded x (depthwise-asm.ts) split over channels. */
+export function dwFilterGrad3x3Par(s: Simd, x: number, dy: number, out: number, b: number, h: number, wd: number, c: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, zeros: number): void {
+  const fn = s.k.dwFilterGrad3x3;
+  const geo = [oh, ow, sh, sw, pt, pl, zeros] as const;
+  if (!worthIt(s, b * oh * ow * c * 9 / 4) || c < 8) return fn(x, dy, out, b, h, wd, c, c, ...geo);
+  const parts = splitRange(c, s.threads, 4).map(([c0, c1]) => [x + c0 * 4, dy + c0 * 4, out + c0 * 4, b, h, wd, c1 - c0, c, ...geo]);
+  s.pool!.run(fn, 'dwFilterGrad3x3', parts);
 }
 
 /** Depthwise input gradient split over the batch. */

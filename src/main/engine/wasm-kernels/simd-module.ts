@@ -2,7 +2,7 @@
 // module that imports tfjs's own WebAssembly.Memory, so they read and write tensors in place.
 // All pointers are byte addresses on that heap; sizes and strides count floats.
 import { assemble, Fn, type Local } from './asm.js';
-import { dwConv3x3 } from './depthwise-asm.js';
+import { dwConv3x3, dwFilterGrad3x3 } from './depthwise-asm.js';
 import { type KernelName, SimdPool, type WinogradKernelName } from './simd-pool.js';
 import { relaxedSimd } from './relaxed-simd.js';
 import { wgDy, wgFilter, wgFilterOut, wgInput, wgOutput } from './winograd-asm.js';
@@ -83,8 +83,8 @@ export interface SimdKernels {
    * channels (c % 4 = 0) of rows cs channels long (out too is [kh,kw,cs]).
    */
   dwFilterGrad(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, cs: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
-  /** dwFilterGrad for kh = kw = 3, the nine sums in registers (kh, kw ignored). */
-  dwFilterGrad3x3(xp: number, dy: number, out: number, b: number, hp: number, wp: number, c: number, cs: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  /** The 3×3 depthwise filter gradient on the unpadded x (depthwise-asm.ts). */
+  dwFilterGrad3x3(x: number, dy: number, out: number, b: number, h: number, wd: number, c: number, cs: number, oh: number, ow: number, sh: number, sw: number, pt: number, pl: number, zeros: number): void;
   /** Winograd F(m×m, 3×3) transforms for m = 2, 3, 4: see winograd-asm.ts. */
   [filter: `wgFilter${number}` | `wgFilterOut${number}`]: (src: number, dst: number, cin: number, cout: number, plane: number) => void;
   [tiles: `wgInput${number}` | `wgDy${number}`]: (src: number, dst: number, nb: number, hp: number, wp: number, c: number, th: number, tw: number, stride: number) => void;
@@ -729,57 +729,6 @@ function dwFilterGrad(): Fn {
         f.get(dyp).get(csB).add().set(dyp);
       });
     });
-  });
-  return f;
-}
-
-/**
- * dwFilterGrad for 3×3 filters with the nine taps' sums in registers: for each group of 4 channels,
- * one sweep over every output pixel loads dy once and the nine x values of its window, and the sums
- * are stored once at the end. (dwFilterGrad re-reads and re-writes the output for every pixel and
- * tap: memory-bound, ~1.4 GFLOP/s.) Same arguments as dwFilterGrad; kh = kw = 3.
- */
-function dwFilterGrad3x3(): Fn {
-  const f = new Fn('dwFilterGrad3x3', Array(14).fill('i32') as 'i32'[]);
-  const [xp, dy, out, nb, hp, wp, c, cs, oh, ow, , , sh, sw] = f.params as Local[] as Local[];
-  const [b, oy, ox, o] = Array.from({ length: 4 }, () => f.local('i32'));
-  const cB = f.local('i32');
-  const csB = f.local('i32');
-  const dyp = f.local('i32');
-  const xRow = f.local('i32'); // x address of the window's top-left for (b, oy, ox = 0), channel group o
-  const xq = f.local('i32');
-  const stepX = f.local('i32'); // sw·csB: the window's move per output column
-  const stepY = f.local('i32'); // sh·wp·csB: per output row
-  const tap = Array.from({ length: 9 }, () => f.local('i32')); // byte offset of tap (ky, kx) from the window's top-left
-  const acc = Array.from({ length: 9 }, () => f.local('v128'));
-  const vdy = f.local('v128');
-  f.get(c!).i32(2).shl().set(cB);
-  f.get(cs!).i32(2).shl().set(csB);
-  f.get(sw!).get(csB).mul().set(stepX);
-  f.get(sh!).get(wp!).mul().get(csB).mul().set(stepY);
-  for (let ky = 0; ky < 3; ky++) {
-    for (let kx = 0; kx < 3; kx++) f.i32(ky).get(wp!).mul().i32(kx).add().get(csB).mul().set(tap[ky * 3 + kx]!);
-  }
-  f.loop(o, 0, cB, 16, () => {
-    for (const a of acc) f.v128Zero().set(a);
-    f.get(dy!).get(o).add().set(dyp);
-    f.loop(b, 0, nb!, 1, () => {
-      // xRow = xp + b·hp·wp·csB + o
-      f.get(xp!).get(b).get(hp!).mul().get(wp!).mul().get(csB).mul().add().get(o).add().set(xRow);
-      f.loop(oy, 0, oh!, 1, () => {
-        f.get(xRow).set(xq);
-        f.loop(ox, 0, ow!, 1, () => {
-          f.get(dyp).v128Load().set(vdy);
-          for (let t = 0; t < 9; t++) {
-            f.get(acc[t]!).get(xq).get(tap[t]!).add().v128Load().get(vdy).f32x4Mul().f32x4Add().set(acc[t]!);
-          }
-          f.get(xq).get(stepX).add().set(xq);
-          f.get(dyp).get(csB).add().set(dyp);
-        });
-        f.get(xRow).get(stepY).add().set(xRow);
-      });
-    });
-    for (let t = 0; t < 9; t++) f.get(out!).get(o).add().get(csB).i32(t).mul().add().get(acc[t]!).v128Store();
   });
   return f;
 }
