@@ -10,10 +10,9 @@
 //
 // The patch rewrites that one constant in a copy of the binary, found by the exact bytes of the
 // loop's head in the 4.22 build; on any other build it refuses, and the stock binary is used.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { writeTempArtifact } from './wasm-threads.js';
 
 /** Polls of an idle pthreadpool worker before it sleeps, in the patched binary (a multiple of 5: the loop polls 5 at a time). */
 export const WORKER_SPIN_POLLS = 25_000;
@@ -59,14 +58,5 @@ export function spinPatchedThreadedWasm(distDir: string): string {
   const stock = fs.readFileSync(path.join(distDir, THREADED_WASM));
   const patched = patchWorkerSpin(stock);
   if (!WebAssembly.validate(patched)) throw new Error('the patched binary does not validate');
-  const hash = createHash('sha256').update(patched).digest('hex').slice(0, 16);
-  const dir = path.join(os.tmpdir(), 'distill-tfjs-wasm');
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `threaded-simd-${hash}.wasm`);
-  if (!fs.existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, patched);
-    fs.renameSync(tmp, file);
-  }
-  return file;
+  return writeTempArtifact('threaded-simd', '.wasm', patched);
 }

@@ -78,16 +78,23 @@ export function prepareThreadedWasm(threads: number, setFlag: (on: boolean) => v
   };
 }
 
-/** The worker file lives in the temp dir, named by its content hash, written atomically. */
+/** The worker file (.cjs: the script uses require/__filename whatever package.json says about modules). */
 function writeWorkerFile(script: string): string {
-  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  return writeTempArtifact('pthread-worker', '.cjs', script);
+}
+
+/**
+ * A file derived from tfjs's own (worker script, patched binary) in the temp dir, named by its
+ * content hash and written atomically, so concurrent processes and versions never clash.
+ */
+export function writeTempArtifact(prefix: string, ext: string, content: string | Uint8Array): string {
+  const hash = createHash('sha256').update(content).digest('hex').slice(0, 16);
   const dir = path.join(os.tmpdir(), 'distill-tfjs-wasm');
   fs.mkdirSync(dir, { recursive: true });
-  // .cjs: the script uses require/__filename whatever package.json says about modules.
-  const file = path.join(dir, `pthread-worker-${hash}.cjs`);
+  const file = path.join(dir, `${prefix}-${hash}${ext}`);
   if (!fs.existsSync(file)) {
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, script);
+    fs.writeFileSync(tmp, content);
     fs.renameSync(tmp, file);
   }
   return file;

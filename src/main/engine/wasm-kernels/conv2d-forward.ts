@@ -30,9 +30,8 @@ export function makeConv2D(fallback: tf.KernelFunc) {
     if (!ctx || !x || !filter || preluActivationWeights || !CLAMP_ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
     if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3]))) return plain();
     const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
-    if (x.shape.length !== 4) return plain();
-    if (kh === 1 && kw === 1 && pointwiseOn) return pointwise(backend, ctx, x, filter, bias ?? null, act as ClampAct, attrs) ?? plain();
-    if (kh !== 3 || kw !== 3) return plain();
+    const pointwiseCase = kh === 1 && kw === 1 && pointwiseOn;
+    if (x.shape.length !== 4 || !(pointwiseCase || (kh === 3 && kw === 3))) return plain();
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -43,6 +42,7 @@ export function makeConv2D(fallback: tf.KernelFunc) {
       false,
       'channelsLast',
     );
+    if (pointwiseCase) return pointwise(backend, ctx, x, filter, bias ?? null, act as ClampAct, info) ?? plain();
     if (!winogradShape(info) || !winogradPays(ci, co, info.outHeight, info.outWidth)) return plain();
     return scoped(backend, (s) =>
       winogradConv(s, ctx, {
@@ -64,17 +64,7 @@ export function makeConv2D(fallback: tf.KernelFunc) {
 export const pointwiseCalls = { count: 0 };
 
 /** A 1×1, stride-1, unpadded convolution as Y[pixels, co] = X[pixels, ci]·W[ci, co]; null where it does not apply. */
-function pointwise(backend: WasmBackend, ctx: Simd, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, act: ClampAct, attrs: ConvAttrs): tf.TensorInfo | null {
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    attrs.strides,
-    attrs.dilations ?? 1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+function pointwise(backend: WasmBackend, ctx: Simd, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, act: ClampAct, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
   const { top, bottom, left, right } = info.padInfo;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || top || bottom || left || right) return null;
   if (bias && ptr(backend, bias) === 0) return null; // the kernel reads address 0 as "no bias"

@@ -10,6 +10,39 @@
 // window overhangs the image's left or right edge check their taps.
 import { Fn, type Local } from './asm.js';
 
+/**
+ * oxA, oxB: the output columns [oxA, oxB) whose 3-wide window lies inside a row of wd columns
+ * (oxA = ceil(pl / sw); oxB = floor((wd − 3 + pl) / sw) + 1, 0 when even the first window
+ * overhangs), both within [0, ow] and oxA ≤ oxB. t0: a scratch local.
+ */
+function interiorColumns(f: Fn, g: { pl: Local; sw: Local; wd: Local; ow: Local }, oxA: Local, oxB: Local, t0: Local): void {
+  f.get(g.pl).get(g.sw).add().i32(1).sub().get(g.sw).divS().set(oxA);
+  f.get(oxA).get(g.ow).get(oxA).get(g.ow).ltS().select().set(oxA);
+  f.get(g.wd).i32(3).sub().get(g.pl).add().set(t0);
+  f.get(t0).get(g.sw).divS().i32(1).add().i32(0).get(t0).i32(0).geS().select().set(oxB);
+  f.get(oxB).get(g.ow).get(oxB).get(g.ow).ltS().select().set(oxB);
+  f.get(oxB).get(oxA).get(oxB).get(oxA).geS().select().set(oxB);
+}
+
+/**
+ * The loads of n adjacent outputs' windows (stride s) from three row pointers: each column k of a
+ * row is loaded once into `col`, then `use(ky, kx, j)` emits its multiply-add for every output j
+ * whose window holds it (at tap kx = k − j·s).
+ */
+function windowColumns(f: Fn, ptrs: Local[], colOffset: (Local | null)[], col: Local, n: number, s: 1 | 2, use: (ky: number, kx: number, j: number) => void): void {
+  for (let ky = 0; ky < 3; ky++) {
+    for (let k = 0; k < (n - 1) * s + 3; k++) {
+      f.get(ptrs[ky]!);
+      if (k > 0) f.get(colOffset[k]!).add();
+      f.v128Load().set(col);
+      for (let j = 0; j < n; j++) {
+        const kx = k - j * s;
+        if (kx >= 0 && kx <= 2) use(ky, kx, j);
+      }
+    }
+  }
+}
+
 /** Activation codes of dwConv3x3's `act` argument. */
 export const DW_ACT = { linear: 0, relu: 1, relu6: 2 } as const;
 
@@ -42,14 +75,7 @@ export function dwConv3x3(): Fn {
   f.get(cB).i32(2).shl().set(cB4);
   f.get(wd).get(cB).mul().set(rowB);
   f.f32(6).f32x4Splat().set(six);
-  // Interior columns [oxA, oxB): the window inside the row. oxA = ceil(pl / sw);
-  // oxB = floor((wd − 3 + pl) / sw) + 1 (0 when even the first window overhangs), within [oxA, ow].
-  f.get(pl).get(sw).add().i32(1).sub().get(sw).divS().set(oxA);
-  f.get(oxA).get(ow).get(oxA).get(ow).ltS().select().set(oxA);
-  f.get(wd).i32(3).sub().get(pl).add().set(t0);
-  f.get(t0).get(sw).divS().i32(1).add().i32(0).get(t0).i32(0).geS().select().set(oxB);
-  f.get(oxB).get(ow).get(oxB).get(ow).ltS().select().set(oxB);
-  f.get(oxB).get(oxA).get(oxB).get(oxA).geS().select().set(oxB);
+  interiorColumns(f, { pl, sw, wd, ow }, oxA, oxB, t0);
 
   const store = (act: Act, j: number) => {
     f.get(q);
@@ -63,17 +89,9 @@ export function dwConv3x3(): Fn {
   /** n outputs at q (n = 1, 2) from the windows at ptrs: column k feeds output j with tap k − j·s. */
   const interior = (n: number, s: 1 | 2, act: Act) => {
     for (let j = 0; j < n; j++) f.get(bv).set(acc[j]!);
-    for (let ky = 0; ky < 3; ky++) {
-      for (let k = 0; k < (n - 1) * s + 3; k++) {
-        f.get(ptrs[ky]!);
-        if (k > 0) f.get(colOffset[k]!).add();
-        f.v128Load().set(col);
-        for (let j = 0; j < n; j++) {
-          const kx = k - j * s;
-          if (kx >= 0 && kx <= 2) f.get(acc[j]!).get(col).get(wv[ky * 3 + kx]!).f32x4Mul().f32x4Add().set(acc[j]!);
-        }
-      }
-    }
+    windowColumns(f, ptrs, colOffset, col, n, s, (ky, kx, j) => {
+      f.get(acc[j]!).get(col).get(wv[ky * 3 + kx]!).f32x4Mul().f32x4Add().set(acc[j]!);
+    });
     for (let j = 0; j < n; j++) store(act, j);
   };
 
@@ -174,12 +192,7 @@ export function dwFilterGrad3x3(): Fn {
   f.get(csB).i32(3).mul().set(csB3);
   f.get(csB).i32(2).shl().set(csB4);
   f.get(wd).get(csB).mul().set(rowB);
-  f.get(pl).get(sw).add().i32(1).sub().get(sw).divS().set(oxA);
-  f.get(oxA).get(ow).get(oxA).get(ow).ltS().select().set(oxA);
-  f.get(wd).i32(3).sub().get(pl).add().set(t0);
-  f.get(t0).get(sw).divS().i32(1).add().i32(0).get(t0).i32(0).geS().select().set(oxB);
-  f.get(oxB).get(ow).get(oxB).get(ow).ltS().select().set(oxB);
-  f.get(oxB).get(oxA).get(oxB).get(oxA).geS().select().set(oxB);
+  interiorColumns(f, { pl, sw, wd, ow }, oxA, oxB, t0);
 
   /** n outputs (dy at dyp, dyp + csB) against the windows at ptrs: column k meets output j at tap k − j·s. */
   const interior = (n: number, s: 1 | 2) => {
@@ -188,17 +201,9 @@ export function dwFilterGrad3x3(): Fn {
       if (j > 0) f.get(csB).add();
       f.v128Load().set(g[j]!);
     }
-    for (let ky = 0; ky < 3; ky++) {
-      for (let k = 0; k < (n - 1) * s + 3; k++) {
-        f.get(ptrs[ky]!);
-        if (k > 0) f.get(colOffset[k]!).add();
-        f.v128Load().set(col);
-        for (let j = 0; j < n; j++) {
-          const kx = k - j * s;
-          if (kx >= 0 && kx <= 2) f.get(acc[ky * 3 + kx]!).get(col).get(g[j]!).f32x4Mul().f32x4Add().set(acc[ky * 3 + kx]!);
-        }
-      }
-    }
+    windowColumns(f, ptrs, colOffset, col, n, s, (ky, kx, j) => {
+      f.get(acc[ky * 3 + kx]!).get(col).get(g[j]!).f32x4Mul().f32x4Add().set(acc[ky * 3 + kx]!);
+    });
   };
 
   /** The output at ox (dy at dyp) with its column taps checked. */
