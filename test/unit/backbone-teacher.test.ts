@@ -90,6 +90,10 @@ describe('bundled backbone', () => {
       for (let i = 0; i < f.length; i++) maxDiff = Math.max(maxDiff, Math.abs(f[i]! - ref[i]!));
       expect(maxDiff).toBeLessThan(1e-4);
       expect(Math.max(...f)).toBeGreaterThan(0.1); // real features, not zeros
+      // Once checked against predict, the pass runs with BatchNorm folded into the convolutions.
+      const kernels = (await tf.profile(async () => { await b.features(x); })).kernels.map((k) => k.name);
+      expect(kernels).toContain('FusedConv2D');
+      expect(kernels).not.toContain('FusedBatchNorm');
       plain.dispose();
       x.dispose();
     } finally {

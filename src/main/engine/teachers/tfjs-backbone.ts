@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModelDir, readModelJson } from '../model-io.js';
+import { checkedFoldedForward } from '../models/inference-plan.js';
 import type { Backbone } from './backbone.js';
 import { applyPreprocessing, type Preprocessing } from './preprocessing.js';
 
@@ -78,6 +79,8 @@ export async function loadTfjsBackbone(o: TfjsBackboneOptions): Promise<TfjsBack
   }
   const featureDim = pooled.shape[1] as number;
   const featureModel = tf.model({ inputs: model.inputs, outputs: pooled });
+  // BatchNorm folded into the convs, padding and activations fused (checked against predict once).
+  const forward = checkedFoldedForward(featureModel);
   const inputSize = shape[1];
   const id = createHash('sha1')
     .update(weightsDigest(file))
@@ -93,7 +96,7 @@ export async function loadTfjsBackbone(o: TfjsBackboneOptions): Promise<TfjsBack
     model,
     pooled,
     async features(x) {
-      const y = tf.tidy(() => featureModel.predict(applyPreprocessing(x, o.preprocessing)) as tf.Tensor2D);
+      const y = tf.tidy(() => forward(applyPreprocessing(x, o.preprocessing)) as tf.Tensor2D);
       try {
         return (await y.data()) as Float32Array;
       } finally {
