@@ -99,7 +99,21 @@ function heScaled(model: tf.LayersModel): tf.LayersModel {
 }
 
 /** Students, each with the short training that lifts it well above chance (1/3) on the stand-in set. */
+/**
+ * Initialisation seeds of the students whose int8 exports are judged together. One briefly trained
+ * model is a sample: its int8 agreement moves with the float rounding of the kernels that trained it
+ * (mobilenet_v2 ×0.35, seeds 3–7: 0.96, 1, 1, 1, 1 after one kernel change; 1e-6 on the input
+ * moves its gradients by 2e-3), so the tests ask for the median over three and a floor for each.
+ */
+export const INT8_SEEDS = [3, 4, 5];
+
+/** Median of a few values. */
+export function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  return v[v.length >> 1]!;
+}
+
 export const STAND_IN_STUDENTS = [
-  { name: 'refnet', lr: 0.003, steps: 20, freezeBatchNorm: false, minAccuracy: 0.9, make: () => heScaled(createModel({ arch: 'refnet', inputSize: SIZE, classes: CLASSES, seed: 3 })) },
-  { name: 'mobilenet_v2 ×0.35', lr: 0.003, steps: 30, freezeBatchNorm: true, minAccuracy: 0.55, make: () => createModel({ arch: 'mobilenet_v2', width: 0.35, inputSize: SIZE, classes: CLASSES, seed: 3 }) },
+  { name: 'refnet', lr: 0.003, steps: 20, freezeBatchNorm: false, minAccuracy: 0.9, make: (seed = 3) => heScaled(createModel({ arch: 'refnet', inputSize: SIZE, classes: CLASSES, seed })) },
+  { name: 'mobilenet_v2 ×0.35', lr: 0.003, steps: 30, freezeBatchNorm: true, minAccuracy: 0.55, make: (seed = 3) => createModel({ arch: 'mobilenet_v2', width: 0.35, inputSize: SIZE, classes: CLASSES, seed }) },
 ];

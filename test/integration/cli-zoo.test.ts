@@ -178,7 +178,9 @@ describe('distill sweep', () => {
 
   it('Ctrl-C stops the sweep and keeps the finished runs', async () => {
     const file = path.join(work, 'base-c.json');
-    fs.writeFileSync(file, JSON.stringify({ ...TINY, name: 'cc', method: 'kd', epochs: 2 }));
+    // Runs long enough (~2 s each) that the second is still training when the interrupt lands: a run
+    // of two epochs on this tiny set can finish between its first progress line and the signal.
+    fs.writeFileSync(file, JSON.stringify({ ...TINY, name: 'cc', method: 'kd', epochs: 8 }));
     const child = spawn(process.execPath, [BIN, 'sweep', '--config', file, '--grid', 'loss.temperature=1,2,3', '--json', '--home', home], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });

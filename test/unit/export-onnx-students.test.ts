@@ -1,6 +1,7 @@
 // The project's students lowered and written as ONNX, run by onnxruntime-node, against the TF.js
 // model's own probabilities: float32 within 1e-4, float16 within 1e-2; int8 (QDQ) keeps the float
-// student's top-1 class on ≥ 98% of held-out images, as the TFLite int8 path does.
+// student's top-1 class on ≥ 98% of held-out images (median of three trained students), as the
+// TFLite int8 path does.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
@@ -13,7 +14,7 @@ import { writeTflite } from '../../src/main/engine/export/tflite/write-tflite.js
 import { openTflite } from '../../src/main/engine/export/tflite/litert-runtime.js';
 import { createSession, runFloat } from '../../src/main/engine/onnx/runtime.js';
 import {
-  CLASSES, SIZE, STAND_IN_STUDENTS, argmaxes, maxAbsDiff, standInSet, tfjsProbabilities as standInProbabilities, train,
+  CLASSES, INT8_SEEDS, SIZE, STAND_IN_STUDENTS, argmaxes, maxAbsDiff, median, standInSet, tfjsProbabilities as standInProbabilities, train,
 } from '../helpers/export-stand-in.js';
 
 beforeAll(async () => {
@@ -103,29 +104,34 @@ describe('ONNX export of the students', () => {
   }, 120_000);
 
 
-  it.each(STAND_IN_STUDENTS)('$name trained briefly: int8 (QDQ) keeps the top-1 class of ≥ 98% of held-out images, as TFLite int8 does', async ({ make, lr, steps, freezeBatchNorm, minAccuracy }) => {
-    const model = make();
+  it.each(STAND_IN_STUDENTS)('$name trained briefly: int8 (QDQ) keeps the top-1 class of ≥ 98% of held-out images (median of three seeds, none below 95%), as TFLite int8 does', async ({ make, lr, steps, freezeBatchNorm, minAccuracy }) => {
     const trainSet = standInSet(96, 1);
     const held = standInSet(150, 2);
-    train(model, trainSet.x, trainSet.labels, steps, lr, freezeBatchNorm);
-    const float = standInProbabilities(model, held.x);
-    const floatTop = argmaxes(float, CLASSES);
-    expect(floatTop.filter((c, i) => c === held.labels[i]).length / 150).toBeGreaterThan(minAccuracy);
-    const graph = lowerModel(model);
-    const cal = trainSet.x.dataSync() as Float32Array;
-    const int8 = writeOnnx(graph, { quantize: 'int8', ranges: await onnxActivationRanges(graph, [cal]) });
-    const heldX = held.x.dataSync() as Float32Array;
-    const onnx = await onnxProbabilities(int8, heldX, 150, CLASSES, SIZE);
-    const agree = (p: Float32Array) => argmaxes(p, CLASSES).filter((c, i) => c === floatTop[i]).length / 150;
-    const tfl = await openTflite(writeTflite(graph, { quantize: 'int8', ranges: calibrateRanges(graph, [{ x: cal, n: 96 }]) }));
-    const lite = await tfl.run(heldX, 150);
-    tfl.close();
-    expect(agree(onnx)).toBeGreaterThanOrEqual(0.98);
-    expect(Math.abs(agree(onnx) - agree(lite))).toBeLessThanOrEqual(0.02);
-    // Quantized for real: not the float model, and weights a fraction of the float file.
-    expect(maxAbsDiff(onnx, float)).toBeGreaterThan(0);
-    expect(int8.length).toBeLessThan(writeOnnx(graph, { quantize: 'none' }).length * 0.45);
+    const agreements: number[] = [];
+    for (const seed of INT8_SEEDS) {
+      const model = make(seed);
+      train(model, trainSet.x, trainSet.labels, steps, lr, freezeBatchNorm);
+      const float = standInProbabilities(model, held.x);
+      const floatTop = argmaxes(float, CLASSES);
+      expect(floatTop.filter((c, i) => c === held.labels[i]).length / 150).toBeGreaterThan(minAccuracy);
+      const graph = lowerModel(model);
+      const cal = trainSet.x.dataSync() as Float32Array;
+      const int8 = writeOnnx(graph, { quantize: 'int8', ranges: await onnxActivationRanges(graph, [cal]) });
+      const heldX = held.x.dataSync() as Float32Array;
+      const onnx = await onnxProbabilities(int8, heldX, 150, CLASSES, SIZE);
+      const agree = (p: Float32Array) => argmaxes(p, CLASSES).filter((c, i) => c === floatTop[i]).length / 150;
+      const tfl = await openTflite(writeTflite(graph, { quantize: 'int8', ranges: calibrateRanges(graph, [{ x: cal, n: 96 }]) }));
+      const lite = await tfl.run(heldX, 150);
+      tfl.close();
+      agreements.push(agree(onnx));
+      expect(Math.abs(agree(onnx) - agree(lite))).toBeLessThanOrEqual(0.02);
+      // Quantized for real: not the float model, and weights a fraction of the float file.
+      expect(maxAbsDiff(onnx, float)).toBeGreaterThan(0);
+      expect(int8.length).toBeLessThan(writeOnnx(graph, { quantize: 'none' }).length * 0.45);
+      model.dispose();
+    }
+    expect(median(agreements), `agreements ${agreements.join(', ')}`).toBeGreaterThanOrEqual(0.98);
+    expect(Math.min(...agreements), `agreements ${agreements.join(', ')}`).toBeGreaterThanOrEqual(0.95);
     tf.dispose([trainSet.x, held.x]);
-    model.dispose();
   }, 300_000);
 });

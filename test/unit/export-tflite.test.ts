@@ -9,7 +9,7 @@ import { lowerModel } from '../../src/main/engine/export/lower.js';
 import { calibrateRanges } from '../../src/main/engine/export/calibrate.js';
 import { writeTflite } from '../../src/main/engine/export/tflite/write-tflite.js';
 import { openTflite } from '../../src/main/engine/export/tflite/litert-runtime.js';
-import { SIZE, STAND_IN_STUDENTS as students, argmaxes, maxAbsDiff, randomizeBatchNorms, standInSet, tfjsProbabilities, train } from '../helpers/export-stand-in.js';
+import { INT8_SEEDS, SIZE, STAND_IN_STUDENTS as students, argmaxes, maxAbsDiff, median, randomizeBatchNorms, standInSet, tfjsProbabilities, train } from '../helpers/export-stand-in.js';
 
 beforeAll(async () => {
   await initBackend({ threads: 1 });
@@ -65,31 +65,35 @@ describe('TFLite export run by LiteRT', () => {
     model.dispose();
   });
 
-  it.each(students)('$name: int8 keeps the top-1 class of ≥ 98% of held-out images after a little training', async ({ make, lr, steps, freezeBatchNorm, minAccuracy }) => {
-    const model = make();
+  it.each(students)('$name: int8 keeps the top-1 class of ≥ 98% of held-out images after a little training (median of three seeds, none below 95%)', async ({ make, lr, steps, freezeBatchNorm, minAccuracy }) => {
     const trainSet = standInSet(96, 1);
     const testSet = standInSet(150, 2);
-    train(model, trainSet.x, trainSet.labels, steps, lr, freezeBatchNorm);
-    const graph = lowerModel(model);
-    const float = tfjsProbabilities(model, testSet.x);
-    const floatTop = argmaxes(float, 3);
-    // The float student tells the classes apart well above chance (1/3), so its top-1 moves with the
-    // image and agreement means something. (MobileNetV2 reaches only ~65% in this short a run.)
-    const acc = floatTop.filter((c, i) => c === testSet.labels[i]).length / 150;
-    expect(acc).toBeGreaterThan(minAccuracy);
-    const cal = trainSet.x.dataSync() as Float32Array;
-    const ranges = calibrateRanges(graph, [{ x: cal, n: 96 }]);
-    const file = writeTflite(graph, { quantize: 'int8', ranges });
-    const session = await openTflite(file);
-    const ours = await session.run(testSet.x.dataSync() as Float32Array, 150);
-    session.close();
-    const agreement = argmaxes(ours, 3).filter((c, i) => c === floatTop[i]).length / 150;
-    expect(agreement).toBeGreaterThanOrEqual(0.98);
-    // And it is a quantized model, not a float one in disguise: outputs on the 1/256 grid, small file.
-    expect(maxAbsDiff(ours, float)).toBeGreaterThan(0);
-    for (const p of ours.slice(0, 30)) expect(Math.abs(p * 256 - Math.round(p * 256))).toBeLessThan(1e-3);
-    expect(file.length).toBeLessThan(writeTflite(graph, { quantize: 'none' }).length * 0.45);
+    const agreements: number[] = [];
+    for (const seed of INT8_SEEDS) {
+      const model = make(seed);
+      train(model, trainSet.x, trainSet.labels, steps, lr, freezeBatchNorm);
+      const graph = lowerModel(model);
+      const float = tfjsProbabilities(model, testSet.x);
+      const floatTop = argmaxes(float, 3);
+      // The float student tells the classes apart well above chance (1/3), so its top-1 moves with the
+      // image and agreement means something. (MobileNetV2 reaches only ~65% in this short a run.)
+      const acc = floatTop.filter((c, i) => c === testSet.labels[i]).length / 150;
+      expect(acc).toBeGreaterThan(minAccuracy);
+      const cal = trainSet.x.dataSync() as Float32Array;
+      const ranges = calibrateRanges(graph, [{ x: cal, n: 96 }]);
+      const file = writeTflite(graph, { quantize: 'int8', ranges });
+      const session = await openTflite(file);
+      const ours = await session.run(testSet.x.dataSync() as Float32Array, 150);
+      session.close();
+      agreements.push(argmaxes(ours, 3).filter((c, i) => c === floatTop[i]).length / 150);
+      // And it is a quantized model, not a float one in disguise: outputs on the 1/256 grid, small file.
+      expect(maxAbsDiff(ours, float)).toBeGreaterThan(0);
+      for (const p of ours.slice(0, 30)) expect(Math.abs(p * 256 - Math.round(p * 256))).toBeLessThan(1e-3);
+      expect(file.length).toBeLessThan(writeTflite(graph, { quantize: 'none' }).length * 0.45);
+      model.dispose();
+    }
+    expect(median(agreements), `agreements ${agreements.join(', ')}`).toBeGreaterThanOrEqual(0.98);
+    expect(Math.min(...agreements), `agreements ${agreements.join(', ')}`).toBeGreaterThanOrEqual(0.95);
     tf.dispose([trainSet.x, testSet.x]);
-    model.dispose();
-  }, 120_000);
+  }, 300_000);
 });

@@ -421,6 +421,7 @@ function patchBatchNorm(): void {
       const beta = this.center && this.beta ? this.beta.read() : null;
       const { y, mean, variance } = batchNormTraining(input, gamma, beta, this.epsilon);
       try {
+        // wasm: both statistics in one kernel (moving-average.ts); elsewhere tfjs-layers' three ops each.
         if (tf.getKernel(MOVING_AVERAGE_KERNEL, tf.getBackend())) {
           tf.tidy(() => {
             const inputs = { mean, variance, movingMean: this.movingMean.read(), movingVariance: this.movingVariance.read() };
@@ -446,7 +447,7 @@ export function setFastBatchNorm(on: boolean): void {
   enabled = on;
 }
 
-/** tfjs-layers' update exactly: v ← v − (v − value)·(1 − momentum), value the biased batch statistic (wasm: one kernel for both). */
+/** tfjs-layers' update exactly: v ← v − (v − value)·(1 − momentum), value the biased batch statistic. */
 function movingAverage(variable: LayerVariableLike, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
     const orig = variable.read();

@@ -36,7 +36,7 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
   const { padInfo: p0, strideHeight: sh0, strideWidth: sw0 } = info;
   if (ctx && m === 1 && c % 4 === 0 && kh === 3 && kw === 3 && sh0 === 1 && sw0 === 1 && p0.top <= 2 && p0.left <= 2 && depthwiseSimdOn()) {
     // Stride 1: dx is dy correlated with the spatially flipped filter, padded by 2 − pad (the
-    // forward kernel: a gather, 2–4× the scatter's speed).
+    // forward kernel: a gather, 1.1–4.6× the scatter at MobileNet sizes).
     return scoped(backend, (s) => {
       const flipped = s.run('Reverse', { x: filter }, { dims: [0, 1] });
       const dx = s.keep(backend.makeOutput(info.inShape, 'float32'));
