@@ -11,7 +11,7 @@
 // convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
-import { gemmPar, gemmSplitPPar, im2colPar } from './parallel.js';
+import { gemmPar, gemmSplitPPar, im2colPar, splitsOverP } from './parallel.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
 import { winogradFilterGrad, winogradPays, winogradShape } from './winograd.js';
 
@@ -53,9 +53,13 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const cols = direct ? x : im2col(s, x, info);
   if (ctx) {
     const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
-    const scratch = ctx.threads > 1 ? s.keep(s.backend.makeOutput([ctx.threads - 1, k * co], 'float32')) : null;
     const [pc, pd, po] = [ptr(s.backend, cols), ptr(s.backend, dy), ptr(s.backend, out)];
-    if (!scratch || !gemmSplitPPar(ctx, pc, pd, po, m, k, co, 1, k, co, ptr(s.backend, scratch))) gemmPar(ctx, pc, pd, po, m, k, co, 1, k, co, co, 0);
+    if (splitsOverP(ctx, m, k, co)) {
+      const scratch = s.keep(s.backend.makeOutput([ctx.threads - 1, k * co], 'float32'));
+      gemmSplitPPar(ctx, pc, pd, po, m, k, co, 1, k, co, ptr(s.backend, scratch));
+    } else {
+      gemmPar(ctx, pc, pd, po, m, k, co, 1, k, co, co, 0);
+    }
     return out;
   }
   const colsT = s.transpose(s.reshape(cols, [m, k]), [1, 0]);

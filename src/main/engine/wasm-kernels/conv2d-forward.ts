@@ -3,14 +3,13 @@
 // one GEMM over the pixels with bias and activation in its store (pointwise, 1.0–1.5× XNNPACK's at
 // MobileNet's shapes on this machine); everything else goes to tfjs's XNNPACK kernel.
 import * as tf from '@tensorflow/tfjs';
-import { winogradConv, winogradPays, winogradShape, type WinogradAct } from './winograd.js';
-import { CLAMP_ACTS, clampBits, type ClampAct } from './clamp.js';
+import { winogradConv, winogradPays, winogradShape } from './winograd.js';
+import { clampBits, type ClampAct } from './clamp.js';
+import { fusedConvCall, type KernelArgs } from './fused-conv-call.js';
 import { gemmEpiPar } from './parallel.js';
 import type { Simd } from './simd-module.js';
-import { asWasm, ptr, scoped, simdCtx, type WasmBackend } from './util.js';
+import { ptr, scoped, type WasmBackend } from './util.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
-type ConvAttrs = tf.Conv2DAttrs & { activation?: string; leakyreluAlpha?: number };
 
 let pointwiseOn = true;
 
@@ -21,17 +20,13 @@ export function setPointwiseGemmEnabled(on: boolean): void {
 
 export function makeConv2D(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
-    const attrs = args.attrs as unknown as ConvAttrs;
-    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const backend = asWasm(args.backend);
-    const ctx = simdCtx(backend);
-    const act = attrs.activation ?? 'linear';
     const plain = () => fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    if (!ctx || !x || !filter || preluActivationWeights || !CLAMP_ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
-    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== filter.shape[3]))) return plain();
+    const call = fusedConvCall(args, false);
+    if (!call) return plain();
+    const { backend, ctx, x, filter, bias, act, attrs } = call;
     const [kh, kw, ci, co] = filter.shape as [number, number, number, number];
     const pointwiseCase = kh === 1 && kw === 1 && pointwiseOn;
-    if (x.shape.length !== 4 || !(pointwiseCase || (kh === 3 && kw === 3))) return plain();
+    if (!(pointwiseCase || (kh === 3 && kw === 3))) return plain();
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filter.shape as [number, number, number, number],
@@ -42,7 +37,7 @@ export function makeConv2D(fallback: tf.KernelFunc) {
       false,
       'channelsLast',
     );
-    if (pointwiseCase) return pointwise(backend, ctx, x, filter, bias ?? null, act as ClampAct, info) ?? plain();
+    if (pointwiseCase) return pointwise(backend, ctx, x, filter, bias, act, info) ?? plain();
     if (!winogradShape(info) || !winogradPays(ci, co, info.outHeight, info.outWidth)) return plain();
     return scoped(backend, (s) =>
       winogradConv(s, ctx, {
@@ -53,8 +48,8 @@ export function makeConv2D(fallback: tf.KernelFunc) {
         padLeft: info.padInfo.left,
         oh: info.outHeight,
         ow: info.outWidth,
-        bias: bias ?? null,
-        act: act as WinogradAct,
+        bias,
+        act,
       }),
     );
   };
@@ -67,7 +62,6 @@ export const pointwiseCalls = { count: 0 };
 function pointwise(backend: WasmBackend, ctx: Simd, x: tf.TensorInfo, filter: tf.TensorInfo, bias: tf.TensorInfo | null, act: ClampAct, info: tf.backend_util.Conv2DInfo): tf.TensorInfo | null {
   const { top, bottom, left, right } = info.padInfo;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || top || bottom || left || right) return null;
-  if (bias && ptr(backend, bias) === 0) return null; // the kernel reads address 0 as "no bias"
   const { inChannels: ci, outChannels: co } = info;
   const pixels = info.batchSize * info.outHeight * info.outWidth;
   const out = backend.makeOutput(info.outShape, 'float32');

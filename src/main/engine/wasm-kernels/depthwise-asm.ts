@@ -9,6 +9,7 @@
 // loads of their overlapping columns (12 loads for 18 multiply-adds). Only the columns whose
 // window overhangs the image's left or right edge check their taps.
 import { Fn, type Local } from './asm.js';
+import type { ClampAct } from './clamp.js';
 
 /**
  * oxA, oxB: the output columns [oxA, oxB) whose 3-wide window lies inside a row of wd columns
@@ -44,9 +45,8 @@ function windowColumns(f: Fn, ptrs: Local[], colOffset: (Local | null)[], col: L
 }
 
 /** Activation codes of dwConv3x3's `act` argument. */
-export const DW_ACT = { linear: 0, relu: 1, relu6: 2 } as const;
+export const DW_ACT: Record<ClampAct, number> = { linear: 0, relu: 1, relu6: 2 };
 
-type Act = keyof typeof DW_ACT;
 
 /**
  * dwConv3x3(x, w, bias, out, nb, h, wd, c, oh, ow, sh, sw, pt, pl, y0, y1, act, zeros):
@@ -77,7 +77,7 @@ export function dwConv3x3(): Fn {
   f.f32(6).f32x4Splat().set(six);
   interiorColumns(f, { pl, sw, wd, ow }, oxA, oxB, t0);
 
-  const store = (act: Act, j: number) => {
+  const store = (act: ClampAct, j: number) => {
     f.get(q);
     if (j > 0) f.get(cB).add();
     f.get(acc[j]!);
@@ -87,7 +87,7 @@ export function dwConv3x3(): Fn {
   };
 
   /** n outputs at q (n = 1, 2) from the windows at ptrs: column k feeds output j with tap k − j·s. */
-  const interior = (n: number, s: 1 | 2, act: Act) => {
+  const interior = (n: number, s: 1 | 2, act: ClampAct) => {
     for (let j = 0; j < n; j++) f.get(bv).set(acc[j]!);
     windowColumns(f, ptrs, colOffset, col, n, s, (ky, kx, j) => {
       f.get(acc[j]!).get(col).get(wv[ky * 3 + kx]!).f32x4Mul().f32x4Add().set(acc[j]!);
@@ -96,7 +96,7 @@ export function dwConv3x3(): Fn {
   };
 
   /** The output at ox (q) with its column taps checked (its window overhangs the left or right edge). */
-  const edge = (act: Act) => {
+  const edge = (act: ClampAct) => {
     f.get(bv).set(acc[0]!);
     for (let kx = 0; kx < 3; kx++) {
       f.get(ox).get(sw).mul().get(pl).sub().i32(kx).add().set(ix);
@@ -111,7 +111,7 @@ export function dwConv3x3(): Fn {
   };
 
   /** One output row for channel group o, stride s, activation act. */
-  const row = (s: 1 | 2, act: Act) => {
+  const row = (s: 1 | 2, act: ClampAct) => {
     f.get(imgOut).get(oy).get(ow).mul().get(cB).mul().add().get(o).add().set(q);
     f.loop(ox, 0, oxA, 1, () => {
       edge(act);

@@ -3,14 +3,13 @@
 // the SIMD kernel of depthwise-asm.ts, bias and relu / relu6 in its output loop; everything else
 // goes to tfjs's XNNPACK kernel.
 import * as tf from '@tensorflow/tfjs';
-import { CLAMP_ACTS, type ClampAct } from './clamp.js';
+import type { ClampAct } from './clamp.js';
+import { fusedConvCall, type KernelArgs } from './fused-conv-call.js';
 import { DW_ACT } from './depthwise-asm.js';
 import { dwConv3x3Par } from './parallel.js';
-import { asWasm, ptr, scopedEffect, simdCtx, type Scope } from './util.js';
+import { ptr, scopedEffect, type Scope } from './util.js';
 import type { Simd } from './simd-module.js';
 
-type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap };
-type DepthwiseAttrs = tf.DepthwiseConv2dNativeAttrs & { activation?: string };
 
 let enabled = true;
 
@@ -24,17 +23,12 @@ export function setDepthwiseSimdEnabled(on: boolean): void {
 
 export function makeDepthwiseConv2D(fallback: tf.KernelFunc) {
   return (args: KernelArgs): tf.TensorInfo => {
-    const attrs = args.attrs as unknown as DepthwiseAttrs;
-    const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const backend = asWasm(args.backend);
-    const ctx = enabled ? simdCtx(backend) : null;
-    const act = attrs.activation ?? 'linear';
     const plain = () => fallback(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
-    if (!ctx || !x || !filter || preluActivationWeights || !CLAMP_ACTS.has(act) || attrs.dataFormat === 'NCHW') return plain();
-    if (x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4) return plain();
+    const call = enabled ? fusedConvCall(args, true) : null;
+    if (!call) return plain();
+    const { backend, ctx, x, filter, bias, act, attrs } = call;
     const [kh, kw, c, m] = filter.shape as [number, number, number, number];
     if (kh !== 3 || kw !== 3 || m !== 1 || c % 4 !== 0) return plain();
-    if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== c)) return plain();
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       [kh, kw, c, m],
@@ -46,13 +40,12 @@ export function makeDepthwiseConv2D(fallback: tf.KernelFunc) {
       'channelsLast',
     );
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return plain();
-    if (bias && ptr(backend, bias) === 0) return plain(); // the kernel reads address 0 as "no bias"
     const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
     const { top: pt, left: pl } = info.padInfo;
     if (sw !== 1 && sw !== 2) return plain(); // the kernel's column loop knows strides 1 and 2
     const out = backend.makeOutput(info.outShape, 'float32');
     if (tf.util.sizeFromShape(info.outShape) === 0) return out;
-    scopedEffect(backend, (s) => dwConv3x3Simd(s, ctx, x, filter, bias ?? null, out, { oh, ow, sh, sw, pt, pl }, act as ClampAct));
+    scopedEffect(backend, (s) => dwConv3x3Simd(s, ctx, x, filter, bias, out, { oh, ow, sh, sw, pt, pl }, act));
     return out;
   };
 }

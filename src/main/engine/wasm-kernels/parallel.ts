@@ -172,19 +172,22 @@ export function gemmEpiPar(s: Simd, a: number, b: number, c: number, p: number, 
   s.pool!.run(s.k.gemmEpi, 'gemmEpi', parts);
 }
 
+/** Whether gemmSplitPPar splits (else one thread, or gemmPar's split, does better). */
+export function splitsOverP(s: Simd, p: number, i: number, j: number): boolean {
+  return s.pool !== null && s.threads > 1 && worthIt(s, p * i * j / 16) && p >= 64 * s.threads;
+}
+
 /**
- * C = A·B (no accumulation) with the sum over p split between the threads: thread t > 0 writes its
- * partial product to scratch + (t − 1)·I·J floats, then the partials are added into C. For a filter
- * gradient (p: the pixels, A and B both streamed from memory, C small) each thread then reads half
- * of both operands, where a split over C's columns has every thread read all of A.
- * Returns false (doing nothing) when the split does not apply; the caller then uses gemmPar.
+ * C = A·B (no accumulation) with the sum over p split between the threads (where splitsOverP):
+ * thread t > 0 writes its partial product to scratch + (t − 1)·I·J floats, then the partials are
+ * added into C. For a filter gradient (p: the pixels, A and B both streamed from memory, C small)
+ * each thread then reads half of both operands, where a split over C's columns has every thread
+ * read all of A.
  */
-export function gemmSplitPPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, scratch: number): boolean {
-  if (!s.pool || s.threads < 2 || !worthIt(s, p * i * j / 16) || p < 64 * s.threads) return false;
+export function gemmSplitPPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, scratch: number): void {
   const useFma = s.fma && !fmaOff && s.k.gemmFma !== undefined;
   const gemm = useFma ? s.k.gemmFma! : s.k.gemm;
   const parts = splitRange(p, s.threads, 16).map(([p0, p1], t) => [a + p0 * aP * 4, b + p0 * ldb * 4, t === 0 ? c : scratch + (t - 1) * i * j * 4, p1 - p0, i, j, aI, aP, ldb, j, 0]);
-  s.pool.run(gemm, useFma ? 'gemmFma' : 'gemm', parts);
+  s.pool!.run(gemm, useFma ? 'gemmFma' : 'gemm', parts);
   for (let t = 1; t < parts.length; t++) s.k.add(c, scratch + (t - 1) * i * j * 4, c, i * j, 0, 0);
-  return true;
 }
