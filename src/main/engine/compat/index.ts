@@ -5,7 +5,7 @@
 import { versionMismatch } from './versions.js';
 
 export { foundVersions, simulateVersions, versionMismatch, WRITTEN_FOR, type TfjsVersions } from './versions.js';
-export type { BatchNormLayerFields, ConvLayerFields, LayerCallFn, LayerVariableLike } from './layer-fields.js';
+export type { BatchNormLayerFields, ConvLayerFields, LayerCallFn, LayerNodeLike, LayerVariableLike, PaddingLayerFields } from './layer-fields.js';
 export { activationName } from './layer-fields.js';
 export { setLearningRate, wasmModuleOf } from './private-fields.js';
 

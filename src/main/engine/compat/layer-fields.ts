@@ -21,6 +21,18 @@ export interface ConvLayerFields {
   activation?: { getClassName(): string } | null;
 }
 
+/** ZeroPadding2D: [[top, bottom], [left, right]]. */
+export interface PaddingLayerFields {
+  padding: [[number, number], [number, number]];
+  dataFormat: string;
+}
+
+/** A node of the layer graph: the call of `outboundLayer` on the outputs of `inboundLayers`. */
+export interface LayerNodeLike {
+  inboundLayers: tf.layers.Layer[];
+  outboundLayer: tf.layers.Layer;
+}
+
 /** BatchNormalization at inference. */
 export interface BatchNormLayerFields {
   axis: number;

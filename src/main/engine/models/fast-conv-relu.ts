@@ -6,18 +6,23 @@
 // (wasm-kernels/relu-grad.ts), then the conv's two gradient kernels and Σdz for the bias.
 // A convolution whose input needs no gradient (the stem: models/input-gradient.ts) takes the same
 // path, relu or linear, without its input gradient.
+// A ZeroPadding2D before the convolution leaves its padding to it (fused-pad.ts): the convolution
+// takes it as explicit padding, or pads for real where it runs tfjs-layers' own path.
 // Conv2D and DepthwiseConv2D are patched in place (training path only), so model.json is unchanged.
 import * as tf from '@tensorflow/tfjs';
 import { reluGrad } from '../wasm-kernels/relu-grad.js';
 import { activationName, patchOnce, type ConvLayerFields, type LayerCallFn } from '../compat/index.js';
+import { explicitPadding, installFusedPad, padNow, pendingPadding } from './fused-pad.js';
 import { inputNeedsGradient } from './input-gradient.js';
 // Installed first, whoever imports this module first: this patch wraps its inference path.
 import './fast-depthwise.js';
 
+export type ConvPad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
 export interface ConvGeometry {
   depthwise: boolean;
   strides: [number, number];
-  pad: 'same' | 'valid';
+  pad: ConvPad;
 }
 
 /** relu(conv(x, filter) + bias), NHWC, dilation 1, with gradients for x, filter and bias. */
@@ -82,6 +87,7 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
   const original = proto.call;
   proto.call = function convCall(this: ConvLayer, inputs, kwargs) {
     const x = Array.isArray(inputs) ? (inputs.length === 1 ? inputs[0]! : null) : inputs;
+    const pending = x ? pendingPadding(x) : null;
     const kernel = depthwise ? this.depthwiseKernel : this.kernel;
     const dilationOne = Array.isArray(this.dilationRate) ? this.dilationRate.every((d) => d === 1) : this.dilationRate === 1;
     const usable =
@@ -94,23 +100,38 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
       (!this.useBias || this.bias) &&
       this.dataFormat === 'channelsLast' &&
       dilationOne;
-    if (!usable) return original.call(this, inputs, kwargs);
+    // tfjs-layers' own path, on the padded input where the pad layer left its padding to us.
+    const theirs = () => original.call(this, pending ? padNow(x as tf.Tensor4D, pending) : inputs, kwargs);
+    if (!usable) return pending ? tf.tidy(theirs) : theirs();
     const activation = activationName(this);
     const inputGrad = inputNeedsGradient(this as unknown as tf.layers.Layer);
+    const pad: ConvPad = pending ? explicitPadding(pending) : this.padding === 'same' ? 'same' : 'valid';
     // Ours: conv + bias + relu (fused forward, closed-form gradient), and any linear or relu
-    // convolution whose input needs no gradient (the stem). The rest: tfjs-layers' own path.
+    // convolution whose input needs no gradient (the stem).
     const fits = (activation === 'relu' && this.useBias) || (!inputGrad && (activation === 'linear' || activation === 'relu'));
-    if (!fits) return original.call(this, inputs, kwargs);
-    return tf.tidy(() =>
-      trainingConv(
-        x as tf.Tensor4D,
-        kernel!.read() as tf.Tensor4D,
-        this.useBias ? (this.bias!.read() as tf.Tensor1D) : null,
-        activation as 'relu' | 'linear',
-        { depthwise, strides: this.strides, pad: this.padding === 'same' ? 'same' : 'valid' },
-        inputGrad,
-      ),
-    );
+    if (fits) {
+      return tf.tidy(() =>
+        trainingConv(
+          x as tf.Tensor4D,
+          kernel!.read() as tf.Tensor4D,
+          this.useBias ? (this.bias!.read() as tf.Tensor1D) : null,
+          activation as 'relu' | 'linear',
+          { depthwise, strides: this.strides, pad },
+          inputGrad,
+        ),
+      );
+    }
+    // A linear convolution without bias (a BatchNorm follows) on a padding left to it: tfjs's op
+    // with that padding, and tfjs's gradients.
+    if (pending && activation === 'linear' && !this.useBias) {
+      return tf.tidy(() =>
+        depthwise
+          ? tf.depthwiseConv2d(x as tf.Tensor4D, kernel!.read() as tf.Tensor4D, this.strides, pad)
+          : tf.conv2d(x as tf.Tensor4D, kernel!.read() as tf.Tensor4D, this.strides, pad),
+      );
+    }
+    // The rest: tfjs-layers' own path.
+    return pending ? tf.tidy(theirs) : theirs();
   };
 }
 
@@ -123,3 +144,4 @@ export function installFastConvRelu(): void {
 }
 
 installFastConvRelu();
+installFusedPad();
