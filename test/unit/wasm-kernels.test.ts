@@ -72,6 +72,9 @@ for (const s of [1, 2]) {
   }
 }
 dwCases.push({ x: [2, 10, 10, 8], f: [5, 5, 8, 1], s: 2, pad: 'same' });
+// Rows wide enough that the 3×3 filter gradient sweeps each image in several blocks of rows.
+dwCases.push({ x: [2, 11, 700, 8], f: [3, 3, 8, 1], s: 1, pad: 'same' });
+dwCases.push({ x: [2, 12, 700, 8], f: [3, 3, 8, 1], s: 2, pad: EXPLICIT });
 
 function runGrads(simdOn: boolean, fma = true) {
   it.each(convCases)(`Conv2D gradients match cpu (simd ${simdOn}, fma ${fma}): x $x f $f stride $s pad $pad`, async ({ x, f, s, pad }) => {

@@ -96,6 +96,8 @@ export class Fn {
   sub(): this { return this.op(0x6b); }
   mul(): this { return this.op(0x6c); }
   shl(): this { return this.op(0x74); }
+  divU(): this { return this.op(0x6e); }
+  or(): this { return this.op(0x72); }
   ltS(): this { return this.op(0x48); }
   i32LtU(): this { return this.op(0x49); }
   geS(): this { return this.op(0x4e); }

@@ -163,12 +163,15 @@ export function dwConv3x3(): Fn {
   return f;
 }
 
+/** Input bytes a block of the 3×3 depthwise filter gradient's output rows reads (within L2, near L1). */
+const DW_FILTER_GRAD_BLOCK_BYTES = 64 * 1024;
+
 /**
  * dwFilterGrad3x3(x, dy, out, nb, h, wd, c, cs, oh, ow, sh, sw, pt, pl, zeros):
  * out[ky, kx, ch] = Σ_{b,oy,ox} x[b, oy·sh − pt + ky, ox·sw − pl + kx, ch]·dy[b, oy, ox, ch] for the
  * first c channels (c % 4 = 0) of rows cs channels long (out too is [3, 3, cs]); taps outside the
  * image count as zero, through the same zero row (wd·cs zero floats) and edge columns as dwConv3x3.
- * The nine sums of a channel group stay in registers over the whole sweep; at stride 1 two
+ * The nine sums of a channel group stay in registers over a block of output rows; at stride 1 two
  * adjacent outputs share their overlapping columns (14 loads for 18 multiply-adds instead of 20).
  */
 export function dwFilterGrad3x3(): Fn {
@@ -178,6 +181,7 @@ export function dwFilterGrad3x3(): Fn {
   ];
   const i32 = () => f.local('i32');
   const [b, oy, ox, o, iy, ix, cB, csB, csB2, csB3, csB4, rowB, imgX, dyp, dyEnd, dyWide, oxA, oxB, t0] = Array.from({ length: 19 }, i32);
+  const [rb, oy0, oy1] = Array.from({ length: 3 }, i32);
   const colOffset = [null, csB, csB2, csB3, csB4];
   const rows = Array.from({ length: 3 }, i32);
   const ptrs = Array.from({ length: 3 }, i32);
@@ -247,20 +251,31 @@ export function dwFilterGrad3x3(): Fn {
     });
   };
 
-  f.loop(o, 0, cB, 16, () => {
-    for (const a of acc) f.v128Zero().set(a);
-    f.loop(b, 0, nb, 1, () => {
-      f.get(x).get(b).get(h).mul().get(rowB).mul().add().get(o).add().set(imgX);
-      f.get(dy).get(b).get(oh).mul().get(ow).mul().get(csB).mul().add().get(o).add().set(dyp);
-      f.loop(oy, 0, oh, 1, () => {
-        for (let ky = 0; ky < 3; ky++) {
-          f.get(oy).get(sh).mul().get(pt).sub().i32(ky).add().set(iy);
-          f.get(imgX).get(iy).get(rowB).mul().add().get(zeros).get(o).add().get(iy).get(h).i32LtU().select().set(rows[ky]!);
-        }
-        f.get(sw).i32(1).eq().ifElse(() => row(1), () => row(2));
+  // Blocks of output rows whose input rows (sh·rowB bytes per output row) stay in cache while every
+  // channel group sweeps them: one sweep of all of x per group read x from memory once per group
+  // (8 times for 32 channels, as pixels are 32 channels apart). The sums go to `out` between blocks.
+  f.i32(DW_FILTER_GRAD_BLOCK_BYTES).get(sh).get(rowB).mul().divU().set(rb);
+  f.get(rb).i32(1).get(rb).i32(1).geS().select().set(rb);
+  f.loop(b, 0, nb, 1, () => {
+    f.loop(oy0, 0, oh, rb, () => {
+      f.get(oy0).get(rb).add().get(oh).get(oy0).get(rb).add().get(oh).ltS().select().set(oy1);
+      f.loop(o, 0, cB, 16, () => {
+        f.get(b).get(oy0).or().eqz().ifElse(
+          () => { for (const a of acc) f.v128Zero().set(a); },
+          () => { for (let t = 0; t < 9; t++) f.get(out).get(o).add().get(csB).i32(t).mul().add().v128Load().set(acc[t]!); },
+        );
+        f.get(x).get(b).get(h).mul().get(rowB).mul().add().get(o).add().set(imgX);
+        f.get(dy).get(b).get(oh).mul().get(oy0).add().get(ow).mul().get(csB).mul().add().get(o).add().set(dyp);
+        f.loop(oy, oy0, oy1, 1, () => {
+          for (let ky = 0; ky < 3; ky++) {
+            f.get(oy).get(sh).mul().get(pt).sub().i32(ky).add().set(iy);
+            f.get(imgX).get(iy).get(rowB).mul().add().get(zeros).get(o).add().get(iy).get(h).i32LtU().select().set(rows[ky]!);
+          }
+          f.get(sw).i32(1).eq().ifElse(() => row(1), () => row(2));
+        });
+        for (let t = 0; t < 9; t++) f.get(out).get(o).add().get(csB).i32(t).mul().add().get(acc[t]!).v128Store();
       });
     });
-    for (let t = 0; t < 9; t++) f.get(out).get(o).add().get(csB).i32(t).mul().add().get(acc[t]!).v128Store();
   });
   return f;
 }
