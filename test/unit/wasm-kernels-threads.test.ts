@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/engine/backend/select.js';
-import { simdCtx, asWasm } from '../../src/main/engine/wasm-kernels/util.js';
+import { simdCtx, asWasm, ptr } from '../../src/main/engine/wasm-kernels/util.js';
 import { winogradCalls } from '../../src/main/engine/wasm-kernels/winograd.js';
 import { depthwiseSimdCalls } from '../../src/main/engine/wasm-kernels/depthwise-conv2d.js';
 import { pointwiseCalls } from '../../src/main/engine/wasm-kernels/conv2d-forward.js';
@@ -36,6 +36,46 @@ describe('SIMD kernels on two threads', () => {
     const ctx = simdCtx(asWasm(tf.backend()));
     expect(ctx?.threads).toBe(2);
     expect(ctx?.pool).not.toBeNull();
+  });
+
+  it('runs every part of a job exactly once, however the threads claim them, and survives a failing part', () => {
+    const backend = asWasm(tf.backend());
+    const ctx = simdCtx(backend)!;
+    const [rows, k, cols] = [8192, 96, 64];
+    const a = rnd([rows, k]);
+    const b = rnd([k, cols]);
+    const c = tf.zeros([rows, cols]);
+    const want = tf.matMul(a, b).dataSync();
+    const [pa, pb, pc] = [a, b, c].map((t) => ptr(backend, t)) as [number, number, number];
+    const heap = () => new Float32Array(backend.wasm.HEAPU8.buffer, pc, rows * cols);
+    // Each part accumulates into its own rows of C: a part run twice would show as a doubled row.
+    const before = { ...ctx.pool!.counts };
+    for (const parts of [2, 5, 16]) {
+      for (let trial = 0; trial < 20; trial++) {
+        heap().fill(0);
+        const per = rows / 16;
+        const jobs = Array.from({ length: parts }, (_, p) => {
+          const r0 = Math.floor((p * rows) / parts / per) * per;
+          const r1 = p === parts - 1 ? rows : Math.floor(((p + 1) * rows) / parts / per) * per;
+          return [pa + r0 * k * 4, pb, pc + r0 * cols * 4, k, r1 - r0, cols, k, 1, cols, cols, 1];
+        });
+        ctx.pool!.run(ctx.k.gemm, 'gemm', jobs);
+        const got = heap();
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+        expect(worst).toBeLessThan(1e-4);
+      }
+    }
+    // The worker took its share of the parts (each takes ~0.1–1 ms; a wake-up ~0.1 ms).
+    expect(ctx.pool!.counts.parts - before.parts).toBe(20 * (2 + 5 + 16));
+    expect(ctx.pool!.counts.workerParts - before.workerParts).toBeGreaterThan(20);
+    // A part that traps (an address past the heap) fails the job wherever it ran; the next job runs.
+    const bad = Array.from({ length: 8 }, (_, p) => (p === 5 ? [0x7ffffff0, pb, pc, k, 4, cols, k, 1, cols, cols, 0] : [pa, pb, pc, k, 4, cols, k, 1, cols, cols, 0]));
+    expect(() => ctx.pool!.run(ctx.k.gemm, 'gemm', bad)).toThrow();
+    heap().fill(0);
+    ctx.pool!.run(ctx.k.gemm, 'gemm', [[pa, pb, pc, k, rows / 2, cols, k, 1, cols, cols, 0], [pa + (rows / 2) * k * 4, pb, pc + (rows / 2) * cols * 4, k, rows / 2, cols, k, 1, cols, cols, 0]]);
+    expect(Math.abs(heap()[rows * cols - 1]! - want[rows * cols - 1]!)).toBeLessThan(1e-4);
+    tf.dispose([a, b, c]);
   });
 
   it.each([

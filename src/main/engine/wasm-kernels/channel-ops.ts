@@ -2,6 +2,7 @@
 // building blocks of a fused BatchNorm (models/fast-batchnorm.ts). They take tensors on the wasm
 // backend and return null anywhere else (other backend, no SIMD), so the caller keeps a plain path.
 import * as tf from '@tensorflow/tfjs';
+import { partsFor } from './parallel.js';
 import { splitRange } from './simd-pool.js';
 import { asWasm, f32, ptr, scopedEffect, simdCtx, type WasmBackend } from './util.js';
 
@@ -38,7 +39,7 @@ export function channelSums(kind: 'moments' | 'grad', a: tf.Tensor, b: tf.Tensor
     const pm = ptr(backend, mT);
     const po = ptr(backend, partial);
     // Split over whole chunks so every thread writes its own partials.
-    const parts = ctx.pool && a.size >= MIN_PARALLEL ? splitRange(chunks, ctx.threads) : [[0, chunks] as [number, number]];
+    const parts = ctx.pool && a.size >= MIN_PARALLEL ? splitRange(chunks, partsFor(ctx)) : [[0, chunks] as [number, number]];
     const args = parts.map(([c0, c1]) => {
       const r0 = c0 * ROWS_PER_PARTIAL;
       const r1 = Math.min(rows, c1 * ROWS_PER_PARTIAL);
@@ -107,7 +108,7 @@ export function channelAffineInfo(
     const px = ptr(backend, x);
     const pz = z ? ptr(backend, z) : 0;
     const po = ptr(backend, out);
-    const parts = ctx.pool && size >= MIN_PARALLEL ? splitRange(rows, ctx.threads) : [[0, rows] as [number, number]];
+    const parts = ctx.pool && size >= MIN_PARALLEL ? splitRange(rows, partsFor(ctx)) : [[0, rows] as [number, number]];
     const args = parts.map(([r0, r1]) => [px + r0 * C * 4, z ? pz + r0 * C * 4 : 0, po + r0 * C * 4, pv + 3 * C * 4, pv, pv + C * 4, pv + 2 * C * 4, r1 - r0, C, z ? 1 : 0]);
     if (args.length === 1) ctx.k.chanAffine(...(args[0] as [number, number, number, number, number, number, number, number, number, number]));
     else ctx.pool!.run(ctx.k.chanAffine, 'chanAffine', args);

@@ -6,7 +6,7 @@
 // along the last axis on either side. Other broadcasts and dtypes go to tfjs's kernels.
 import * as tf from '@tensorflow/tfjs';
 import type { Simd } from './simd-module.js';
-import { elementwisePar } from './parallel.js';
+import { elementwisePar, partsFor } from './parallel.js';
 import { splitRange } from './simd-pool.js';
 import { asWasm, ptr, simdCtx } from './util.js';
 
@@ -54,11 +54,11 @@ function runBinary(s: Simd, op: BinaryOp, a: number, b: number, out: number, p: 
   const fn = s.k[op];
   let argLists: number[][];
   if (p.mode <= 2) {
-    const ranges = s.pool && p.n >= MIN_PARALLEL ? splitRange(p.n, s.threads, 16) : [[0, p.n] as [number, number]];
+    const ranges = s.pool && p.n >= MIN_PARALLEL ? splitRange(p.n, partsFor(s), 16) : [[0, p.n] as [number, number]];
     argLists = ranges.map(([i0, i1]) => [p.mode === 2 ? a : a + i0 * 4, p.mode === 1 ? b : b + i0 * 4, out + i0 * outBytes, i1 - i0, p.mode, 1]);
   } else {
     const rows = p.n / p.cols;
-    const ranges = s.pool && p.n >= MIN_PARALLEL ? splitRange(rows, s.threads) : [[0, rows] as [number, number]];
+    const ranges = s.pool && p.n >= MIN_PARALLEL ? splitRange(rows, partsFor(s)) : [[0, rows] as [number, number]];
     argLists = ranges.map(([r0, r1]) => {
       const off = r0 * p.cols;
       return [p.mode === 4 ? a : a + off * 4, p.mode === 3 ? b : b + off * 4, out + off * outBytes, (r1 - r0) * p.cols, p.mode, p.cols];

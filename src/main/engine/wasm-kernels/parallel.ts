@@ -1,8 +1,21 @@
 // The SIMD kernels split over the pool's threads. Each split gives every thread a disjoint part
 // of the output; below a size where handing over costs more than it saves, one thread does all.
 import type { Simd } from './simd-module.js';
-import { splitRange, type KernelName } from './simd-pool.js';
+import { MAX_PARTS, splitRange, type KernelName } from './simd-pool.js';
 import type { WinogradTile } from './winograd-matrices.js';
+
+/**
+ * Parts per thread for kernels whose parts cost the same apart as together (rows of an output,
+ * images of a batch): the threads claim parts as they come free, so one that starts late or runs
+ * on a busy core takes fewer. (Splits over columns or channels, where each part reads all of an
+ * operand, and splits with a scratch per part stay at one part per thread.)
+ */
+const PARTS_PER_THREAD = 4;
+
+/** How many parts to split a row- or batch-separable kernel into. */
+export function partsFor(s: Simd): number {
+  return Math.min(MAX_PARTS, s.threads * PARTS_PER_THREAD);
+}
 
 /** Output floats under which a kernel stays on one thread (a hand-over costs ~10–50 µs). */
 const MIN_PARALLEL_WORK = 1 << 15;
@@ -21,7 +34,7 @@ const MIN_PARALLEL_ELEMENTS = 1 << 16;
 export function elementwisePar(s: Simd, name: KernelName, n: number, argsFor: (i0: number, i1: number) => number[]): void {
   const fn = s.k[name] as (...args: number[]) => void;
   if (!s.pool || s.threads < 2 || n < MIN_PARALLEL_ELEMENTS) return fn(...argsFor(0, n));
-  s.pool.run(fn, name, splitRange(n, s.threads, 16).map(([i0, i1]) => argsFor(i0, i1)));
+  s.pool.run(fn, name, splitRange(n, partsFor(s), 16).map(([i0, i1]) => argsFor(i0, i1)));
 }
 
 let fmaOff = false;
@@ -40,7 +53,7 @@ export function gemmPar(s: Simd, a: number, b: number, c: number, p: number, i: 
   if (j >= 16 * s.threads) {
     parts = splitRange(j, s.threads, 8).map(([j0, j1]) => [a, b + j0 * 4, c + j0 * 4, p, i, j1 - j0, aI, aP, ldb, ldc, acc]);
   } else {
-    parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc]);
+    parts = splitRange(i, partsFor(s), 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc]);
   }
   s.pool!.run(gemm, useFma ? 'gemmFma' : 'gemm', parts);
 }
@@ -57,7 +70,7 @@ export function gemmBatchPar(s: Simd, a: number, b: number, c: number, p: number
   if (j >= 16 * s.threads) {
     parts = splitRange(j, s.threads, 8).map(([j0, j1]) => [a, b + j0 * 4, c + j0 * 4, p, i, j1 - j0, aI, aP, ldb, ldc, acc, ...rest]);
   } else {
-    parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc, ...rest]);
+    parts = splitRange(i, partsFor(s), 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, acc, ...rest]);
   }
   s.pool!.run(s.k.gemmBatch, 'gemmBatch', parts);
 }
@@ -82,7 +95,7 @@ export function dwFilterGrad3x3Par(s: Simd, x: number, dy: number, out: number, 
 /** Depthwise input gradient split over the batch. */
 export function dwInputGradPar(s: Simd, dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
   if (!worthIt(s, b * hp * wp * c) || b < 2) return s.k.dwInputGrad(dy, w, dxp, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [dy + b0 * oh * ow * c * 4, w, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [dy + b0 * oh * ow * c * 4, w, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
   s.pool!.run(s.k.dwInputGrad, 'dwInputGrad', parts);
 }
 
@@ -90,14 +103,14 @@ export function dwInputGradPar(s: Simd, dy: number, w: number, dxp: number, b: n
 export function im2colPar(s: Simd, xp: number, dst: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
   const rowFloats = oh * ow * kh * kw * c;
   if (!worthIt(s, b * rowFloats) || b < 2) return s.k.im2col(xp, dst, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [xp + b0 * hp * wp * c * 4, dst + b0 * rowFloats * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [xp + b0 * hp * wp * c * 4, dst + b0 * rowFloats * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
   s.pool!.run(s.k.im2col, 'im2col', parts);
 }
 
 /** 2-D transpose split over source rows (multiples of 64, the kernel's row chunk). */
 export function transpose2dPar(s: Simd, src: number, dst: number, rows: number, cols: number, ss: number, ds: number): void {
   if (!worthIt(s, rows * cols) || rows < 128) return s.k.transpose2d(src, dst, rows, cols, ss, ds);
-  const parts = splitRange(rows, s.threads, 64).map(([r0, r1]) => [src + r0 * ss * 4, dst + r0 * 4, r1 - r0, cols, ss, ds]);
+  const parts = splitRange(rows, partsFor(s), 64).map(([r0, r1]) => [src + r0 * ss * 4, dst + r0 * 4, r1 - r0, cols, ss, ds]);
   s.pool!.run(s.k.transpose2d, 'transpose2d', parts);
 }
 
@@ -105,7 +118,7 @@ export function transpose2dPar(s: Simd, src: number, dst: number, rows: number, 
 export function col2imPar(s: Simd, cols: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
   const rowFloats = oh * ow * kh * kw * c;
   if (!worthIt(s, b * rowFloats) || b < 2) return s.k.col2im(cols, dxp, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [cols + b0 * rowFloats * 4, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [cols + b0 * rowFloats * 4, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
   s.pool!.run(s.k.col2im, 'col2im', parts);
 }
 
@@ -124,7 +137,7 @@ export function wgChannelsPar(s: Simd, name: `wgFilter${WinogradTile}` | `wgFilt
 export function wgTilesPar(s: Simd, name: `wgInput${WinogradTile}` | `wgDy${WinogradTile}`, src: number, dst: number, b: number, hp: number, wp: number, c: number, th: number, tw: number, stride: number): void {
   const fn = s.k[name];
   if (!worthIt(s, 16 * b * th * tw * c) || b < 2) return fn(src, dst, b, hp, wp, c, th, tw, stride);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [src + b0 * hp * wp * c * 4, dst + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, stride]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [src + b0 * hp * wp * c * 4, dst + b0 * th * tw * c * 4, b1 - b0, hp, wp, c, th, tw, stride]);
   s.pool!.run(fn, name, parts);
 }
 
@@ -133,14 +146,14 @@ export function wgOutputPar(s: Simd, m: WinogradTile, mm: number, y: number, bia
   const name = `wgOutput${m}` as const;
   const fn = s.k[name];
   if (!worthIt(s, 4 * b * th * tw * c) || b < 2) return fn(mm, y, bias, b, oh, ow, c, th, tw, mStride, hasBias, lo, hi);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [mm + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [mm + b0 * th * tw * c * 4, y + b0 * oh * ow * c * 4, bias, b1 - b0, oh, ow, c, th, tw, mStride, hasBias, lo, hi]);
   s.pool!.run(fn, name, parts);
 }
 
 /** MaxPool's gradient split over the batch (each image's dx is its own). */
 export function maxPoolGradPar(s: Simd, x: number, dy: number, dx: number, b: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void {
   if (!worthIt(s, b * oh * ow * c * kh * kw / 4) || b < 2) return s.k.maxPoolGrad(x, dy, dx, b, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl);
-  const parts = splitRange(b, s.threads).map(([b0, b1]) => [x + b0 * h * w * c * 4, dy + b0 * oh * ow * c * 4, dx + b0 * h * w * c * 4, b1 - b0, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [x + b0 * h * w * c * 4, dy + b0 * oh * ow * c * 4, dx + b0 * h * w * c * 4, b1 - b0, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl]);
   s.pool!.run(s.k.maxPoolGrad, 'maxPoolGrad', parts);
 }
 
@@ -154,10 +167,10 @@ export function dwConv3x3Par(s: Simd, x: number, w: number, bias: number, out: n
   if (!worthIt(s, b * oh * ow * c * 9 / 4)) return one();
   let parts: number[][];
   if (b >= s.threads) {
-    parts = splitRange(b, s.threads).map(([b0, b1]) => [x + b0 * h * wd * c * 4, w, bias, out + b0 * oh * ow * c * 4, b1 - b0, ...geo, 0, oh, act, zeros]);
+    parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [x + b0 * h * wd * c * 4, w, bias, out + b0 * oh * ow * c * 4, b1 - b0, ...geo, 0, oh, act, zeros]);
   } else {
     if (oh < s.threads) return one();
-    parts = splitRange(oh, s.threads).map(([y0, y1]) => [x, w, bias, out, b, ...geo, y0, y1, act, zeros]);
+    parts = splitRange(oh, partsFor(s)).map(([y0, y1]) => [x, w, bias, out, b, ...geo, y0, y1, act, zeros]);
   }
   s.pool!.run(s.k.dwConv3x3, 'dwConv3x3', parts);
 }
@@ -168,7 +181,7 @@ export function dwConv3x3Par(s: Simd, x: number, w: number, bias: number, out: n
  */
 export function gemmEpiPar(s: Simd, a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, bias: number, loBits: number, hiBits: number): void {
   if (!worthIt(s, p * i * j / 16) || i < 8 * s.threads) return s.k.gemmEpi(a, b, c, p, i, j, aI, aP, ldb, ldc, 0, bias, loBits, hiBits);
-  const parts = splitRange(i, s.threads, 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, 0, bias, loBits, hiBits]);
+  const parts = splitRange(i, partsFor(s), 4).map(([i0, i1]) => [a + i0 * aI * 4, b, c + i0 * ldc * 4, p, i1 - i0, j, aI, aP, ldb, ldc, 0, bias, loBits, hiBits]);
   s.pool!.run(s.k.gemmEpi, 'gemmEpi', parts);
 }
 
