@@ -83,6 +83,9 @@ describe('SIMD kernels on two threads', () => {
     { x: [4, 21, 21, 16], f: [3, 3, 16, 8], s: 2, pad: 'valid' as const },
     { x: [6, 16, 16, 64], f: [1, 1, 64, 64], s: 1, pad: 'valid' as const },
     { x: [6, 16, 16, 48], f: [1, 1, 48, 96], s: 2, pad: 'same' as const },
+    // Stems: the filter gradient as per-row GEMMs summed (no im2col), the batch split over threads.
+    { x: [6, 30, 30, 3], f: [3, 3, 3, 16], s: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]] },
+    { x: [5, 29, 31, 3], f: [7, 7, 3, 12], s: 2, pad: 'same' as const },
   ])('conv gradients: x $x f $f stride $s', async ({ x, f, s, pad }) => {
     const xs = rnd(x);
     const w = rnd(f);

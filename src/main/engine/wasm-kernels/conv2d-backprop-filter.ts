@@ -1,5 +1,7 @@
 // Conv2DBackpropFilter for wasm (tfjs 4.22 has none): 3×3 stride 1 by Winograd where it pays
-// (winograd.ts), otherwise the filter gradient as one matmul.
+// (winograd.ts), stems (a window row of ≤ 32 floats) as one small GEMM per output row and filter
+// row summed in place (no im2col: at 224 px a 7×7 stem's im2col is ~240 MB), otherwise the filter
+// gradient as one matmul.
 //
 //   dW[kh,kw,ci,co] = Σ_{b,oy,ox} x[b, oy·s+kh−pt, ox·s+kw−pl, ci] · dy[b,oy,ox,co]
 //                   = (colsᵀ · dY)[(kh,kw,ci), co]
@@ -11,7 +13,8 @@
 // convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
 import { explicitPad } from './geometry.js';
-import { gemmPar, gemmSplitPPar, im2colPar, splitsOverP } from './parallel.js';
+import { gemmPar, gemmSplitPPar, im2colPar, rowFilterGradPar, rowFilterGradThreads, splitsOverP } from './parallel.js';
+import type { Simd } from './simd-module.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
 import { winogradFilterGrad, winogradPays, winogradShape } from './winograd.js';
 
@@ -50,6 +53,9 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   if (ctx && winogradShape(info) && winogradPays(ci, co, oh, ow)) {
     return winogradFilterGrad(s, ctx, x, dy, info.padInfo.top, info.padInfo.left);
   }
+  if (ctx && !direct && kw * ci <= ROW_GEMM_MAX_WINDOW && info.dilationHeight === 1 && info.dilationWidth === 1) {
+    return rowFilterGrad(s, ctx, x, dy, info);
+  }
   const cols = direct ? x : im2col(s, x, info);
   if (ctx) {
     const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
@@ -65,6 +71,28 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
   const colsT = s.transpose(s.reshape(cols, [m, k]), [1, 0]);
   const prod = s.run('BatchMatMul', { a: s.reshape(colsT, [1, k, m]), b: s.reshape(dy, [1, m, co]) }, { transposeA: false, transposeB: false });
   return s.reshape(prod, [kh, kw, ci, co]);
+}
+
+/**
+ * Window rows (kw·ci floats) up to this long go through rowFilterGradPar: the stems (3×3 or 7×7 on
+ * 3 channels), whose im2col writes 9–49 floats per input float. Longer rows make the per-row
+ * GEMMs' C (kw·ci × co) costly to reload for every output row.
+ */
+const ROW_GEMM_MAX_WINDOW = 32;
+
+function rowFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
+  const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
+  const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
+  const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
+  const threads = rowFilterGradThreads(ctx, n, oh * ow * kh * kw * ci * co, kh);
+  const scratch = threads > 1 ? s.keep(s.backend.makeOutput([threads - 1, kh * kw * ci * co], 'float32')) : null;
+  rowFilterGradPar(ctx, ptr(s.backend, xp), ptr(s.backend, dy), ptr(s.backend, out), scratch ? ptr(s.backend, scratch) : 0, n, h + pt + pb, w + pl + pr, ci, oh, ow, co, kh, kw, sh, sw);
+  return out;
 }
 
 /** [B,H,W,C] → [B·OH·OW, KH·KW·C]: each output pixel's receptive field as one row. */

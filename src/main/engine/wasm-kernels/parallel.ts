@@ -185,6 +185,35 @@ export function gemmEpiPar(s: Simd, a: number, b: number, c: number, p: number, 
   s.pool!.run(s.k.gemmEpi, 'gemmEpi', parts);
 }
 
+/**
+ * The filter gradient of a convolution over a padded xp [b, hp, wp, ci] with dy [b, oh, ow, co],
+ * dW [kh, kw, ci, co], as gemmSum: for each filter row ky and output row, one GEMM of the output
+ * row's windows (kw·ci floats each, contiguous in xp, sw·ci apart) with its dy row, all summed in
+ * place of an im2col of every window. The batch splits over the threads, each into its own partial
+ * dW (thread t > 0 at scratch + (t − 1)·kh·kw·ci·co floats, added into out after), one part per
+ * filter row.
+ */
+export function rowFilterGradPar(s: Simd, xp: number, dy: number, out: number, scratch: number, b: number, hp: number, wp: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number): void {
+  const fma = s.fma && !fmaOff && s.k.gemmFma !== undefined ? 1 : 0;
+  const threads = rowFilterGradThreads(s, b, oh * ow * kh * kw * ci * co, kh);
+  const size = kh * kw * ci * co;
+  const parts = splitRange(b, threads).flatMap(([b0, b1], t) =>
+    Array.from({ length: kh }, (_, ky) => [
+      xp + ((b0 * hp + ky) * wp * ci) * 4, dy + b0 * oh * ow * co * 4, (t === 0 ? out : scratch + (t - 1) * size * 4) + ky * kw * ci * co * 4,
+      ow, kw * ci, co, 1, sw * ci, co, co, 0, oh, sh * wp * ci, ow * co, b1 - b0, hp * wp * ci, oh * ow * co, fma,
+    ]),
+  );
+  if (threads === 1) for (const p of parts) s.k.gemmSum(...(p as Parameters<typeof s.k.gemmSum>));
+  else s.pool!.run(s.k.gemmSum, 'gemmSum', parts);
+  for (let t = 1; t < threads; t++) s.k.add(out, scratch + (t - 1) * size * 4, out, size, 0, 0);
+}
+
+/** Threads rowFilterGradPar uses for a batch of `b` (each needs a scratch dW but the first). */
+export function rowFilterGradThreads(s: Simd, b: number, perImage: number, kh: number): number {
+  if (!s.pool || s.threads < 2 || !worthIt(s, (b * perImage) / 16)) return 1;
+  return Math.max(1, Math.min(s.threads, b, Math.floor(MAX_PARTS / kh)));
+}
+
 /** Whether gemmSplitPPar splits (else one thread, or gemmPar's split, does better). */
 export function splitsOverP(s: Simd, p: number, i: number, j: number): boolean {
   return s.pool !== null && s.threads > 1 && worthIt(s, p * i * j / 16) && p >= 64 * s.threads;

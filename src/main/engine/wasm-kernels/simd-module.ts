@@ -91,6 +91,11 @@ export interface SimdKernels {
   [output: `wgOutput${number}`]: (m: number, y: number, bias: number, nb: number, oh: number, ow: number, c: number, th: number, tw: number, mStride: number, hasBias: number, lo: number, hi: number) => void;
   /** `count` gemm calls whose A, B, C advance by aStep, bStep, cStep floats; fma ≠ 0: gemmFma's (if compiled). */
   gemmBatch(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, count: number, aStep: number, bStep: number, cStep: number, fma: number): void;
+  /**
+   * C (+)= Σ_{o < outer, k < count} A_ok·B_ok, A_ok = A + (o·aOuter + k·aStep) floats, B_ok likewise:
+   * many small GEMMs summed into one C in one call (accumulate: the first adds to C too).
+   */
+  gemmSum(a: number, b: number, c: number, p: number, i: number, j: number, aI: number, aP: number, ldb: number, ldc: number, accumulate: number, count: number, aStep: number, bStep: number, outer: number, aOuter: number, bOuter: number, fma: number): void;
   /** MaxPool's gradient (dilation 1, c % 4 = 0) into a dx it zeroes first; see maxPoolGrad below. */
   maxPoolGrad(x: number, dy: number, dx: number, nb: number, h: number, w: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   /** 3×3 depthwise convolution + bias + activation (depthwise-asm.ts). */
@@ -322,6 +327,30 @@ function gemmBatch(gemmIndex: number, fmaIndex: number): Fn {
       f.get(C!).get(k).get(cStep!).mul().i32(2).shl().add();
       for (const a of [P, I, J, aI, aP, ldb, ldc, accumulate]) f.get(a!);
       f.call(index);
+    });
+  };
+  if (fmaIndex >= 0) f.get(fma!).ifElse(() => call(fmaIndex), () => call(gemmIndex));
+  else call(gemmIndex);
+  return f;
+}
+
+/** gemmSum (see SimdKernels): the filter gradient of a convolution with few input channels, one GEMM per output row and filter row, without im2col. */
+function gemmSum(gemmIndex: number, fmaIndex: number): Fn {
+  const f = new Fn('gemmSum', Array(18).fill('i32') as 'i32'[]);
+  const [A, B, C, P, I, J, aI, aP, ldb, ldc, accumulate, count, aStep, bStep, outer, aOuter, bOuter, fma] = f.params as Local[] as Local[];
+  const [o, k, acc] = [f.local('i32'), f.local('i32'), f.local('i32')];
+  const call = (index: number) => {
+    f.get(accumulate!).set(acc);
+    f.loop(o, 0, outer!, 1, () => {
+      f.loop(k, 0, count!, 1, () => {
+        f.get(A!).get(o).get(aOuter!).mul().get(k).get(aStep!).mul().add().i32(2).shl().add();
+        f.get(B!).get(o).get(bOuter!).mul().get(k).get(bStep!).mul().add().i32(2).shl().add();
+        f.get(C!);
+        for (const a of [P, I, J, aI, aP, ldb, ldc]) f.get(a!);
+        f.get(acc);
+        f.call(index);
+        f.i32(1).set(acc);
+      });
     });
   };
   if (fmaIndex >= 0) f.get(fma!).ifElse(() => call(fmaIndex), () => call(gemmIndex));
@@ -733,17 +762,22 @@ function dwFilterGrad(): Fn {
   return f;
 }
 
+/** Window rows at least this long are copied by memory.copy. */
+const IM2COL_MEMCOPY_BYTES = 256;
+
 function im2col(): Fn {
   const f = new Fn('im2col', Array(12).fill('i32') as 'i32'[]);
   const [xp, dst, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
   const [b, oy, ox, ky, k] = Array.from({ length: 5 }, () => f.local('i32'));
   const cB = f.local('i32');
   const rowB = f.local('i32'); // bytes of one window row: kw·c floats, contiguous in xp
+  const rowV = f.local('i32'); // rowB rounded down to whole vectors
   const d = f.local('i32');
   const xPix = f.local('i32');
   const sp = f.local('i32');
   f.get(c!).i32(2).shl().set(cB);
   f.get(kw!).get(cB).mul().set(rowB);
+  f.get(rowB).i32(-16).and().set(rowV);
   f.get(dst!).set(d);
   f.loop(b, 0, nb!, 1, () => {
     f.loop(oy, 0, oh!, 1, () => {
@@ -751,9 +785,14 @@ function im2col(): Fn {
         f.get(xp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
         f.loop(ky, 0, kh!, 1, () => {
           f.get(xPix).get(ky).get(wp!).mul().get(cB).mul().add().set(sp);
-          f.get(rowB).i32(32).ltS().ifElse(
+          // Short rows (a stem's 3 × 3 channels: 36 bytes) by vectors, then floats: memory.copy
+          // costs a call per row.
+          f.get(rowB).i32(IM2COL_MEMCOPY_BYTES).ltS().ifElse(
             () => {
-              f.loop(k, 0, rowB, 4, () => {
+              f.loop(k, 0, rowV, 16, () => {
+                f.get(d).get(k).add().get(sp).get(k).add().v128Load().v128Store();
+              });
+              f.loop(k, rowV, rowB, 4, () => {
                 f.get(d).get(k).add().get(sp).get(k).add().f32Load().f32Store();
               });
             },
@@ -874,7 +913,7 @@ const WINOGRAD_KERNELS: WinogradKernelName[] = WINOGRAD_TILES.flatMap((m) =>
 const NAMES: KernelName[] = [
   'transpose2d', 'copyBlocks', 'zero', 'colSum', 'dwFilterGrad', 'gemm', 'dwInputGrad', 'im2col',
   'add', 'sub', 'mul', 'min', 'max', 'greater', 'greaterEqual', 'less', 'lessEqual', 'relu', 'relu6', 'step', 'reluGrad', 'tileRows',
-  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'dwConv3x3', 'gemmEpi', 'gemmBatch',
+  'momentSums', 'gradSums', 'chanAffine', 'col2im', 'adam', 'dwFilterGrad3x3', ...WINOGRAD_KERNELS, 'maxPoolGrad', 'dwConv3x3', 'gemmEpi', 'gemmBatch', 'gemmSum',
 ];
 
 export interface Simd {
@@ -936,6 +975,7 @@ export function simdKernels(memory: WebAssembly.Memory, threads = 1): Simd {
   ];
   const fma = relaxedSimd().on;
   fns.push(gemmBatch(NAMES.indexOf('gemm'), fma ? NAMES.length : -1));
+  fns.push(gemmSum(NAMES.indexOf('gemm'), fma ? NAMES.length : -1));
   if (fma) fns.push(gemm(true));
   const names: KernelName[] = fma ? [...NAMES, 'gemmFma'] : NAMES;
   if (fns.map((f) => f.name).join() !== names.join()) throw new Error('kernel list out of sync');

@@ -15,7 +15,7 @@ export type KernelName =
   | 'transpose2d' | 'copyBlocks' | 'zero' | 'colSum' | 'dwFilterGrad' | 'gemm' | 'dwInputGrad' | 'im2col'
   | 'add' | 'sub' | 'mul' | 'min' | 'max' | 'greater' | 'greaterEqual' | 'less' | 'lessEqual'
   | 'relu' | 'relu6' | 'step' | 'reluGrad' | 'tileRows' | 'momentSums' | 'gradSums' | 'chanAffine' | 'col2im' | 'adam'
-  | 'dwFilterGrad3x3' | WinogradKernelName | 'maxPoolGrad' | 'dwConv3x3' | 'gemmEpi' | 'gemmBatch' | 'gemmFma';
+  | 'dwFilterGrad3x3' | WinogradKernelName | 'maxPoolGrad' | 'dwConv3x3' | 'gemmEpi' | 'gemmBatch' | 'gemmSum' | 'gemmFma';
 
 const MAX_ARGS = 20;
 /** Parts one job may have. */
