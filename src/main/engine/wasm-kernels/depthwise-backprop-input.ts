@@ -45,19 +45,12 @@ export function depthwiseConv2dNativeBackpropInput(args: KernelArgs): tf.TensorI
     });
   }
   if (ctx && m === 1 && c % 4 === 0) {
-    // Scatter form on SIMD: each dy pixel adds its KH×KW window into a padded dx, then crop.
-    // (The convolution form below upsamples dy with zeros first: 4× the work at stride 2.)
+    // Scatter form on SIMD: each dy pixel adds its KH×KW window into dx, taps in the padding
+    // skipped. (The convolution form below upsamples dy with zeros first: 4× the work at stride 2.)
     const { batchSize: n, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
-    const pt = info.padInfo.top;
-    const pl = info.padInfo.left;
-    const hp = Math.max(h + pt, (oh - 1) * sh + kh);
-    const wp = Math.max(w + pl, (ow - 1) * sw + kw);
-    return scoped(backend, (s) => {
-      const dxp = s.keep(backend.makeOutput([n, hp, wp, c], 'float32'));
-      dwInputGradPar(ctx, ptr(backend, dy), ptr(backend, filter), ptr(backend, dxp), n, hp, wp, c, oh, ow, kh, kw, sh, sw);
-      if (hp === h && wp === w) return dxp;
-      return s.run('Slice', { x: dxp }, { begin: [0, pt, pl, 0], size: [n, h, w, c] });
-    });
+    const dx = backend.makeOutput(info.inShape, 'float32');
+    dwInputGradPar(ctx, ptr(backend, dy), ptr(backend, filter), ptr(backend, dx), n, h, w, c, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+    return dx;
   }
   return scoped(backend, (s) => {
     const flipped = kh > 1 || kw > 1 ? s.run('Reverse', { x: filter }, { dims: [0, 1] }) : filter;

@@ -92,10 +92,10 @@ export function dwFilterGrad3x3Par(s: Simd, x: number, dy: number, out: number, 
   s.pool!.run(fn, 'dwFilterGrad3x3', parts);
 }
 
-/** Depthwise input gradient split over the batch. */
-export function dwInputGradPar(s: Simd, dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void {
-  if (!worthIt(s, b * hp * wp * c) || b < 2) return s.k.dwInputGrad(dy, w, dxp, b, hp, wp, c, oh, ow, kh, kw, sh, sw);
-  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [dy + b0 * oh * ow * c * 4, w, dxp + b0 * hp * wp * c * 4, b1 - b0, hp, wp, c, oh, ow, kh, kw, sh, sw]);
+/** Depthwise input gradient (a scatter into dx [b, h, w, c], taps in the padding skipped) split over the batch. */
+export function dwInputGradPar(s: Simd, dy: number, w: number, dx: number, b: number, h: number, wd: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void {
+  if (!worthIt(s, b * h * wd * c) || b < 2) return s.k.dwInputGrad(dy, w, dx, b, h, wd, c, oh, ow, kh, kw, sh, sw, pt, pl);
+  const parts = splitRange(b, partsFor(s)).map(([b0, b1]) => [dy + b0 * oh * ow * c * 4, w, dx + b0 * h * wd * c * 4, b1 - b0, h, wd, c, oh, ow, kh, kw, sh, sw, pt, pl]);
   s.pool!.run(s.k.dwInputGrad, 'dwInputGrad', parts);
 }
 

@@ -27,7 +27,7 @@ export interface SimdKernels {
    * Depthwise input gradient, multiplier 1, C % 4 = 0, scattered into a zeroed padded buffer
    * dxp [B,Hp,Wp,C]: dxp[b, oy·sh+ky, ox·sw+kx, c] += dy[b,oy,ox,c] · w[ky,kx,c].
    */
-  dwInputGrad(dy: number, w: number, dxp: number, b: number, hp: number, wp: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number): void;
+  dwInputGrad(dy: number, w: number, dx: number, b: number, h: number, wd: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, pt: number, pl: number): void;
   /**
    * out[i] = a[i] ∘ b[i] for i < n. Mode 0: both full; 1: b is one scalar (b[0]); 2: a is; 3: b is
    * a row of `cols` floats broadcast over n / cols rows; 4: a is. Comparisons write bools (bytes).
@@ -809,35 +809,41 @@ function im2col(): Fn {
 }
 
 function dwInputGrad(): Fn {
-  const f = new Fn('dwInputGrad', Array(13).fill('i32') as 'i32'[]);
-  const [dy, w, dxp, nb, hp, wp, c, oh, ow, kh, kw, sh, sw] = f.params as Local[] as Local[];
-  const [b, oy, ox, ky, kx, o] = Array.from({ length: 6 }, () => f.local('i32'));
+  const f = new Fn('dwInputGrad', Array(15).fill('i32') as 'i32'[]);
+  const [dy, w, dx, nb, h, wd, c, oh, ow, kh, kw, sh, sw, pt, pl] = f.params as Local[] as Local[];
+  const [b, oy, ox, ky, kx, o, iy, ix] = Array.from({ length: 8 }, () => f.local('i32'));
   const cB = f.local('i32');
   const dyp = f.local('i32');
-  const xPix = f.local('i32');
+  const rowP = f.local('i32');
   const xq = f.local('i32');
   const wq = f.local('i32');
   const total = f.local('i32');
   f.get(c!).i32(2).shl().set(cB);
-  f.get(nb!).get(hp!).mul().get(wp!).mul().get(cB).mul().set(total);
-  f.get(dxp!).i32(0).get(total).memoryFill();
+  f.get(nb!).get(h!).mul().get(wd!).mul().get(cB).mul().set(total);
+  f.get(dx!).i32(0).get(total).memoryFill();
   f.get(dy!).set(dyp);
   f.loop(b, 0, nb!, 1, () => {
     f.loop(oy, 0, oh!, 1, () => {
       f.loop(ox, 0, ow!, 1, () => {
-        f.get(dxp!).get(b).get(hp!).mul().get(oy).get(sh!).mul().add().get(wp!).mul().get(ox).get(sw!).mul().add().get(cB).mul().add().set(xPix);
-        f.get(w!).set(wq);
         f.loop(ky, 0, kh!, 1, () => {
-          f.loop(kx, 0, kw!, 1, () => {
-            f.get(xPix).get(ky).get(wp!).mul().get(kx).add().get(cB).mul().add().set(xq);
-            f.loop(o, 0, cB, 16, () => {
-              f.get(xq).get(o).add();
-              f.get(xq).get(o).add().v128Load();
-              f.get(wq).get(o).add().v128Load();
-              f.get(dyp).get(o).add().v128Load();
-              f.f32x4Mul().f32x4Add().v128Store();
+          f.get(oy).get(sh!).mul().get(pt!).sub().get(ky).add().set(iy);
+          // Taps in the padding reach no input: skipped (one check per tap, amortised over the channels).
+          f.get(iy).get(h!).i32LtU().ifElse(() => {
+            f.get(dx!).get(b).get(h!).mul().get(iy).add().get(wd!).mul().i32(2).shl().get(c!).mul().add().set(rowP);
+            f.loop(kx, 0, kw!, 1, () => {
+              f.get(ox).get(sw!).mul().get(pl!).sub().get(kx).add().set(ix);
+              f.get(ix).get(wd!).i32LtU().ifElse(() => {
+                f.get(rowP).get(ix).get(cB).mul().add().set(xq);
+                f.get(w!).get(ky).get(kw!).mul().get(kx).add().get(cB).mul().add().set(wq);
+                f.loop(o, 0, cB, 16, () => {
+                  f.get(xq).get(o).add();
+                  f.get(xq).get(o).add().v128Load();
+                  f.get(wq).get(o).add().v128Load();
+                  f.get(dyp).get(o).add().v128Load();
+                  f.f32x4Mul().f32x4Add().v128Store();
+                });
+              });
             });
-            f.get(wq).get(cB).add().set(wq);
           });
         });
         f.get(dyp).get(cB).add().set(dyp);
