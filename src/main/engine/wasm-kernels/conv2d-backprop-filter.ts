@@ -12,7 +12,7 @@
 // every call (dy is new each step), costing 2–3× the product itself; expressing dW as a
 // convolution with dy as the filter is 10× slower when Ci is small, as in a stem conv.
 import * as tf from '@tensorflow/tfjs';
-import { explicitPad } from './geometry.js';
+import { paddedForWindows } from './geometry.js';
 import { gemmPar, gemmSplitPPar, im2colPar, rowFilterGradPar, rowFilterGradThreads, splitsOverP } from './parallel.js';
 import type { Simd } from './simd-module.js';
 import { asWasm, ptr, scoped, simdCtx, type Scope } from './util.js';
@@ -81,31 +81,21 @@ function filterGrad(s: Scope, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInf
 const ROW_GEMM_MAX_WINDOW = 32;
 
 function rowFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const { batchSize: n, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
-  const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
-  const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
+  const { xp, hp, wp } = paddedForWindows(s, x, info);
   const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
   const threads = rowFilterGradThreads(ctx, n, oh * ow * kh * kw * ci * co, kh);
   const scratch = threads > 1 ? s.keep(s.backend.makeOutput([threads - 1, kh * kw * ci * co], 'float32')) : null;
-  rowFilterGradPar(ctx, ptr(s.backend, xp), ptr(s.backend, dy), ptr(s.backend, out), scratch ? ptr(s.backend, scratch) : 0, n, h + pt + pb, w + pl + pr, ci, oh, ow, co, kh, kw, sh, sw);
+  rowFilterGradPar(ctx, ptr(s.backend, xp), ptr(s.backend, dy), ptr(s.backend, out), scratch ? ptr(s.backend, scratch) : 0, n, hp, wp, ci, oh, ow, co, kh, kw, sh, sw);
   return out;
 }
 
 /** [B,H,W,C] → [B·OH·OW, KH·KW·C]: each output pixel's receptive field as one row. */
 function im2col(s: Scope, x: tf.TensorInfo, info: ConvInfo): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info;
+  const { batchSize: n, inChannels: c, outHeight: oh, outWidth: ow } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const pt = info.padInfo.top;
-  const pl = info.padInfo.left;
-  const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
-  const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
-  const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
-  const hp = h + pt + pb;
-  const wp = w + pl + pr;
+  const { xp, hp, wp } = paddedForWindows(s, x, info);
   const kk = kh * kw * c;
   const cols = s.keep(s.backend.makeOutput([n * oh * ow, kk], 'float32'));
   const ctx = simdCtx(s.backend);

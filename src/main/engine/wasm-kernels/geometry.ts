@@ -16,6 +16,20 @@ export function explicitPad(top: number, bottom: number, left: number, right: nu
 }
 
 /**
+ * x zero-padded so that every window of the convolution lies inside (rows and columns past the
+ * last window are not added), with its padded height and width; x itself where no pad is needed.
+ */
+export function paddedForWindows(s: Scope, x: tf.TensorInfo, info: ConvInfo): { xp: tf.TensorInfo; hp: number; wp: number } {
+  const { inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const pb = Math.max(0, (oh - 1) * sh + kh - h - pt);
+  const pr = Math.max(0, (ow - 1) * sw + kw - w - pl);
+  const xp = pt || pb || pl || pr ? s.run('PadV2', { x }, { paddings: explicitPad(pt, pb, pl, pr), constantValue: 0 }) : x;
+  return { xp, hp: h + pt + pb, wp: w + pl + pr };
+}
+
+/**
  * Crops axes 1 and 2 of a rank-4 tensor where a padding came out negative (a convolution with
  * negative padding is one on a cropped input) and returns the non-negative paddings left.
  */
