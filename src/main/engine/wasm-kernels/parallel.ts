@@ -1,4 +1,4 @@
-// The SIMD kernels split over the pool's threads. Each split gives every thread a disjoint part
+// The SIMD kernels split over the pool's threads. Each split gives every part a disjoint piece
 // of the output; below a size where handing over costs more than it saves, one thread does all.
 import type { Simd } from './simd-module.js';
 import { MAX_PARTS, splitRange, type KernelName } from './simd-pool.js';
