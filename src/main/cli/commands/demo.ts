@@ -17,7 +17,7 @@ import { RunConfig } from '../../../shared/run-config.js';
 import { executeRun } from '../../jobs/run-job.js';
 import { evaluateFolderItems, listClassFolder } from '../../engine/evaluate.js';
 import { resolveModel } from '../../jobs/model-ref.js';
-import { exportTfjs } from '../../engine/export/export-model.js';
+import { exportAndCheck } from '../../engine/export/export-and-check.js';
 import { initBackend } from '../../engine/backend/select.js';
 import type { Output } from '../output.js';
 
@@ -104,9 +104,12 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
     const model = resolveModel(store, String(run.id));
     const { ev, exp } = await (async () => {
       try {
-        const ev = await evaluateFolderItems(model, await listClassFolder(layout.val));
-        step('exporting the student (TF.js, uint8 weights)');
-        return { ev, exp: await exportTfjs(model, path.join(work, 'export'), 'uint8') };
+        const val = await listClassFolder(layout.val);
+        const ev = await evaluateFolderItems(model, val);
+        step('exporting the student (TF.js, uint8 weights) and checking it on the val images');
+        const src = { dir: model.dir, inputSize: model.inputSize, classes: model.classes, name: model.name, valAccuracy: ev.accuracy };
+        const { measure } = await exportAndCheck(src, path.join(work, 'export'), 'tfjs', 'int8', { calibration: [], val });
+        return { ev, exp: measure };
       } finally {
         model.release();
       }
@@ -116,7 +119,7 @@ export async function runDemo(out: Output, o: { home?: string; size: number; epo
       teacher: { id: teacher.id, valAccuracy: teacher.valAccuracy },
       mining: { id: mined.mining.id, selected: mined.mining.selected, precision: precision.precision, perClassPrecision: precision.perClass },
       run: { id: run.id, valAccuracy: ev.accuracy, imgPerSec: outcome.imgPerSec, backend: backend.active, threads: backend.threads },
-      export: { dir: path.join(work, 'export'), bytes: exp.bytes, maxAbsDiff: exp.maxAbsDiff },
+      export: { dir: path.join(work, 'export'), bytes: exp.bytes, checkedImages: exp.n, agreement: exp.agreement, maxAbsDiff: exp.maxAbsDiff, warning: exp.warning ?? null },
       home,
       seconds: Math.round((Date.now() - t0) / 1000),
     };
@@ -136,7 +139,7 @@ export const demoCommand: Command = {
       teacher: { valAccuracy: number | null };
       mining: { selected: number; precision: number };
       run: { valAccuracy: number; imgPerSec: number | null; backend: string; threads: number };
-      export: { dir: string; bytes: number; maxAbsDiff: number };
+      export: { dir: string; bytes: number; checkedImages: number; agreement: number | null; maxAbsDiff: number | null; warning: string | null };
       home: string;
       seconds: number;
     };
@@ -149,7 +152,8 @@ export const demoCommand: Command = {
         `  mining (teacher's top-120 per class):      ${s.mining.selected} images, precision ${pct(s.mining.precision)}`,
         `  student (SSLD: mined soft labels + labels): val accuracy ${pct(s.run.valAccuracy)}  (chance 50%)`,
         `  training speed:                            ${s.run.imgPerSec?.toFixed(1) ?? '—'} img/s on ${s.run.backend} (${s.run.threads} thread(s))`,
-        `  export (TF.js, uint8):                     ${(s.export.bytes / 1024).toFixed(0)} KiB, max |diff| ${s.export.maxAbsDiff.toExponential(2)} → ${s.export.dir}`,
+        `  export (TF.js, uint8):                     ${(s.export.bytes / 1024).toFixed(0)} KiB, same class as the float student on ${pct(s.export.agreement)} of ${s.export.checkedImages} val images (max |Δp| ${s.export.maxAbsDiff?.toExponential(2) ?? '—'}) → ${s.export.dir}`,
+        ...(s.export.warning ? [`    WARNING: ${s.export.warning}`] : []),
         `  store: ${s.home} (browse it: npx distill serve --home ${s.home})`,
         `  took ${s.seconds} s`,
       ].join('\n'),
