@@ -101,8 +101,8 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
       this.dataFormat === 'channelsLast' &&
       dilationOne;
     // tfjs-layers' own path, on the padded input where the pad layer left its padding to us.
-    const theirs = () => original.call(this, pending ? padNow(x as tf.Tensor4D, pending) : inputs, kwargs);
-    if (!usable) return pending ? tf.tidy(theirs) : theirs();
+    const theirs = () => (pending ? tf.tidy(() => original.call(this, padNow(x as tf.Tensor4D, pending), kwargs)) : original.call(this, inputs, kwargs));
+    if (!usable) return theirs();
     const activation = activationName(this);
     const inputGrad = inputNeedsGradient(this as unknown as tf.layers.Layer);
     const pad: ConvPad = pending ? explicitPadding(pending) : this.padding === 'same' ? 'same' : 'valid';
@@ -131,7 +131,7 @@ function patch(proto: { call: CallFn }, depthwise: boolean): void {
       );
     }
     // The rest: tfjs-layers' own path.
-    return pending ? tf.tidy(theirs) : theirs();
+    return theirs();
   };
 }
 

@@ -87,7 +87,7 @@ function rowFilterGrad(s: Scope, ctx: Simd, x: tf.TensorInfo, dy: tf.TensorInfo,
   const out = s.keep(s.backend.makeOutput([kh, kw, ci, co], 'float32'));
   const threads = rowFilterGradThreads(ctx, n, oh * ow * kh * kw * ci * co, kh);
   const scratch = threads > 1 ? s.keep(s.backend.makeOutput([threads - 1, kh * kw * ci * co], 'float32')) : null;
-  rowFilterGradPar(ctx, ptr(s.backend, xp), ptr(s.backend, dy), ptr(s.backend, out), scratch ? ptr(s.backend, scratch) : 0, n, hp, wp, ci, oh, ow, co, kh, kw, sh, sw);
+  rowFilterGradPar(ctx, ptr(s.backend, xp), ptr(s.backend, dy), ptr(s.backend, out), scratch ? ptr(s.backend, scratch) : 0, threads, n, hp, wp, ci, oh, ow, co, kh, kw, sh, sw);
   return out;
 }
 

@@ -189,13 +189,12 @@ export function gemmEpiPar(s: Simd, a: number, b: number, c: number, p: number, 
  * The filter gradient of a convolution over a padded xp [b, hp, wp, ci] with dy [b, oh, ow, co],
  * dW [kh, kw, ci, co], as gemmSum: for each filter row ky and output row, one GEMM of the output
  * row's windows (kw·ci floats each, contiguous in xp, sw·ci apart) with its dy row, all summed in
- * place of an im2col of every window. The batch splits over the threads, each into its own partial
- * dW (thread t > 0 at scratch + (t − 1)·kh·kw·ci·co floats, added into out after), one part per
- * filter row.
+ * place of an im2col of every window. The batch splits over `threads` (rowFilterGradThreads),
+ * each into its own partial dW (thread t > 0 at scratch + (t − 1)·kh·kw·ci·co floats, added into
+ * out after), one part per filter row.
  */
-export function rowFilterGradPar(s: Simd, xp: number, dy: number, out: number, scratch: number, b: number, hp: number, wp: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number): void {
+export function rowFilterGradPar(s: Simd, xp: number, dy: number, out: number, scratch: number, threads: number, b: number, hp: number, wp: number, ci: number, oh: number, ow: number, co: number, kh: number, kw: number, sh: number, sw: number): void {
   const fma = s.fma && !fmaOff && s.k.gemmFma !== undefined ? 1 : 0;
-  const threads = rowFilterGradThreads(s, b, oh * ow * kh * kw * ci * co, kh);
   const size = kh * kw * ci * co;
   const parts = splitRange(b, threads).flatMap(([b0, b1], t) =>
     Array.from({ length: kh }, (_, ky) => [
